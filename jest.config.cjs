@@ -1,0 +1,32 @@
+// Tests run from TypeScript sources (not dist) so a failing test points at the
+// line that is wrong. ts-jest compiles to CommonJS for jest; type errors are
+// caught once by `pnpm typecheck`, so here it only transpiles (fast, and it
+// keeps the Wine run short).
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/packages', '<rootDir>/examples'],
+  testMatch: ['**/test/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  moduleFileExtensions: ['ts', 'js', 'cjs', 'mjs', 'json'],
+  moduleNameMapper: {
+    '^@pipebus/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@pipebus/([a-z-]+)/(di|testkit)$': '<rootDir>/packages/$1/src/$2/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  transform: {
+    '^.+\\.ts$': [
+      'ts-jest',
+      {
+        isolatedModules: true,
+        tsconfig: {
+          module: 'commonjs',
+          moduleResolution: 'node',
+          target: 'ES2022',
+          experimentalDecorators: true,
+          esModuleInterop: true,
+        },
+      },
+    ],
+  },
+};

@@ -1,0 +1,102 @@
+/**
+ * Stable error codes. Scripts and callers switch on these, so a code, once
+ * published, keeps its meaning; new conditions get new codes.
+ */
+export const BusErrorCodes = [
+  'TIMEOUT',
+  'NO_HANDLER',
+  'REMOTE_ERROR',
+  'TRANSPORT_CLOSED',
+  'FRAME_TOO_LARGE',
+  'DECODE_FAILED',
+  'UNSUPPORTED_VERSION',
+  'INVALID_ARGUMENT',
+  'CANCELLED',
+  'NOT_SUPPORTED',
+  'NOT_FOUND',
+  'ACCESS_DENIED',
+  'ADDRESS_IN_USE',
+  'BUSY',
+  'OS_ERROR',
+  'INTERNAL',
+] as const;
+
+/** One of the stable pipebus error codes. */
+export type BusErrorCode = (typeof BusErrorCodes)[number];
+
+/** Options of a {@link BusError} beyond its code and message. */
+export interface BusErrorOptions {
+  /** The error that caused this one, kept for diagnosis. */
+  cause?: unknown;
+  /** Numeric OS error (`errno` on POSIX, `GetLastError()` on Windows). */
+  osCode?: number;
+  /** Symbolic OS error name (`EACCES`, `ERROR_PIPE_BUSY`). */
+  osName?: string;
+  /** For `REMOTE_ERROR`: the code the remote side reported. */
+  remoteCode?: string;
+  /** Extra structured facts (method, peer, sizes) for logs and tests. */
+  details?: Readonly<Record<string, unknown>>;
+}
+
+const KNOWN_CODES: ReadonlySet<string> = new Set(BusErrorCodes);
+
+/**
+ * The one error class pipebus throws. Switch on {@link BusError.code}, never on
+ * the message: messages are written for people and may be reworded.
+ *
+ * @example
+ * ```ts
+ * try { await bus.request('orders.get', { id }) }
+ * catch (e) { if (BusError.is(e, 'TIMEOUT')) retryLater() }
+ * ```
+ */
+export class BusError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: BusErrorCode;
+  /** Numeric OS error, where an OS call failed. */
+  readonly osCode?: number;
+  /** Symbolic OS error name, where an OS call failed. */
+  readonly osName?: string;
+  /** For `REMOTE_ERROR`: the code reported by the remote handler. */
+  readonly remoteCode?: string;
+  /** Structured facts about the failure. */
+  readonly details?: Readonly<Record<string, unknown>>;
+
+  constructor(code: BusErrorCode, message: string, options: BusErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'BusError';
+    this.code = code;
+    if (options.osCode !== undefined) this.osCode = options.osCode;
+    if (options.osName !== undefined) this.osName = options.osName;
+    if (options.remoteCode !== undefined) this.remoteCode = options.remoteCode;
+    if (options.details !== undefined) this.details = options.details;
+  }
+
+  /** True when `error` is a {@link BusError}, optionally with the given code. */
+  static is(error: unknown, code?: BusErrorCode): error is BusError {
+    return error instanceof BusError && (code === undefined || error.code === code);
+  }
+
+  /** True when `code` is one of the published {@link BusErrorCode}s. */
+  static isCode(code: unknown): code is BusErrorCode {
+    return typeof code === 'string' && KNOWN_CODES.has(code);
+  }
+
+  /** A plain object for logs and for the wire. */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      ...(this.osCode !== undefined && { osCode: this.osCode }),
+      ...(this.osName !== undefined && { osName: this.osName }),
+      ...(this.remoteCode !== undefined && { remoteCode: this.remoteCode }),
+      ...(this.details !== undefined && { details: this.details }),
+    };
+  }
+}
+
+/** Shorthand for `new BusError('INVALID_ARGUMENT', message)`. */
+export function invalidArgument(message: string, details?: Record<string, unknown>): BusError {
+  return new BusError('INVALID_ARGUMENT', message, details === undefined ? {} : { details });
+}

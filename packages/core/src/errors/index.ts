@@ -1,0 +1,2 @@
+export { BusError, BusErrorCodes, invalidArgument } from './bus-error.js';
+export type { BusErrorCode, BusErrorOptions } from './bus-error.js';

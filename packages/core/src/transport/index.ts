@@ -1,0 +1,10 @@
+export { Transport, describeValue } from './transport.js';
+export type {
+  InboundFrame,
+  PeerEvent,
+  PeerId,
+  PeerInfo,
+  TransportCapabilities,
+  TransportEvents,
+  TransportState,
+} from './transport.js';

@@ -1,0 +1,227 @@
+import { EventEmitter } from 'eventemitter3';
+import { BehaviorSubject, Observable, Subject, distinctUntilChanged } from 'rxjs';
+import { BusError } from '../errors/index.js';
+
+/** Identifies one peer of a transport (a pipe client, the server, a slot writer). */
+export type PeerId = string;
+
+/** What a transport knows about the process on the other side of a frame. */
+export interface PeerInfo {
+  /** Transport-unique id; pass it to {@link Transport.send} to answer this peer. */
+  readonly id: PeerId;
+  /** Process id of the peer, where the OS tells it. */
+  readonly pid?: number;
+  /** POSIX user id of the peer (`SO_PEERCRED` / `getpeereid`). */
+  readonly uid?: number;
+  /** POSIX group id of the peer. */
+  readonly gid?: number;
+  /** The address the peer is reached at, for logs. */
+  readonly address?: string;
+}
+
+/** One frame received from a peer. The bytes belong to the receiver. */
+export interface InboundFrame {
+  readonly data: Uint8Array;
+  readonly peer: PeerInfo;
+}
+
+/**
+ * Lifecycle of a transport: `idle` before `start()`, `connecting` while the
+ * first link is made, `open` when frames flow, `reconnecting` after a lost
+ * link (client transports), `closed` for good.
+ */
+export type TransportState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+/** What a transport can do; the bus adapts to it (fragmenting, refusing requests). */
+export interface TransportCapabilities {
+  /** Can answer the peer that spoke (named pipe: yes; mailslot: no). */
+  readonly duplex: boolean;
+  /** One send without a destination reaches every listener. */
+  readonly broadcast: boolean;
+  /** Largest frame, in bytes, one `send` accepts; the bus fragments above it. */
+  readonly maxFrameSize: number;
+  /** Frames are never dropped while the link is up. */
+  readonly reliable: boolean;
+  /** Frames from one sender arrive in the order sent. */
+  readonly ordered: boolean;
+}
+
+/** A peer appeared or went away. */
+export interface PeerEvent {
+  readonly type: 'connected' | 'disconnected';
+  readonly peer: PeerInfo;
+  /** Why a peer went away, for logs. */
+  readonly reason?: string;
+}
+
+/** Lifecycle events for code that prefers listeners to observables. */
+export interface TransportEvents {
+  state: (state: TransportState) => void;
+  frame: (frame: InboundFrame) => void;
+  peer: (event: PeerEvent) => void;
+  /** A non-fatal problem (a peer's bad frame, a failed reconnect attempt). */
+  error: (error: BusError) => void;
+}
+
+/**
+ * The contract every pipebus transport fulfils: it moves opaque frames and
+ * reports its state; it never parses envelopes (that is the bus's job).
+ *
+ * Implementations extend this class and fill in {@link Transport.doStart},
+ * {@link Transport.doSend} and {@link Transport.doClose}; the public methods
+ * here do the validation and state bookkeeping once for every transport, so
+ * all of them fail the same way on the same bad input.
+ *
+ * `frames$` is hot: subscribe before `start()` to see every frame.
+ */
+export abstract class Transport {
+  /** What this transport can do. */
+  abstract readonly capabilities: TransportCapabilities;
+
+  /** Lifecycle events for non-Rx users; mirrors the observables. */
+  readonly events = new EventEmitter<TransportEvents>();
+
+  readonly #state = new BehaviorSubject<TransportState>('idle');
+  readonly #frames = new Subject<InboundFrame>();
+  readonly #peers = new Subject<PeerEvent>();
+  #starting: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+
+  /** Current state, replayed to every new subscriber. */
+  readonly state$: Observable<TransportState> = this.#state.pipe(distinctUntilChanged());
+  /** Frames received; completes when the transport closes. */
+  readonly frames$: Observable<InboundFrame> = this.#frames.asObservable();
+  /** Peers connecting and going away; completes when the transport closes. */
+  readonly peers$: Observable<PeerEvent> = this.#peers.asObservable();
+
+  /** The state right now. */
+  get state(): TransportState {
+    return this.#state.value;
+  }
+
+  /**
+   * Opens the transport (listens, connects, binds). Resolves once frames can
+   * flow; calling it again returns the same promise.
+   */
+  start(): Promise<void> {
+    if (this.#closing) return Promise.reject(this.closedError('start'));
+    this.#starting ??= (async () => {
+      this.setState('connecting');
+      try {
+        await this.doStart();
+      } catch (error) {
+        this.#starting = undefined;
+        if (this.state !== 'closed') this.setState('idle');
+        throw error;
+      }
+      if (this.state === 'connecting') this.setState('open');
+    })();
+    return this.#starting;
+  }
+
+  /**
+   * Sends one frame. Without `to`, a duplex client sends to its server and a
+   * server or broadcast transport sends to every peer. Resolves when the OS
+   * took the bytes and waits while the link is full (backpressure); rejects
+   * with a {@link BusError}: `INVALID_ARGUMENT`, `FRAME_TOO_LARGE`,
+   * `TRANSPORT_CLOSED`, `NOT_FOUND` (unknown peer) or an OS error.
+   */
+  send(frame: Uint8Array, to?: PeerId): Promise<void> {
+    if (!(frame instanceof Uint8Array)) {
+      return Promise.reject(
+        new BusError('INVALID_ARGUMENT', `send() takes a Uint8Array frame, got ${describeValue(frame)}`),
+      );
+    }
+    if (to !== undefined && (typeof to !== 'string' || to.length === 0)) {
+      return Promise.reject(new BusError('INVALID_ARGUMENT', `send() 'to' must be a non-empty peer id, got ${describeValue(to)}`));
+    }
+    const max = this.capabilities.maxFrameSize;
+    if (frame.byteLength > max) {
+      return Promise.reject(
+        new BusError('FRAME_TOO_LARGE', `frame of ${frame.byteLength} bytes exceeds this transport's maxFrameSize of ${max}; send it through a MessageBus, which fragments, or raise maxFrameSize`, {
+          details: { size: frame.byteLength, max },
+        }),
+      );
+    }
+    const state = this.state;
+    if (state === 'closed' || this.#closing) return Promise.reject(this.closedError('send'));
+    if (state === 'idle') {
+      return Promise.reject(new BusError('TRANSPORT_CLOSED', 'transport not started: call start() before send()'));
+    }
+    return this.doSend(frame, to);
+  }
+
+  /** Closes the transport and completes its observables. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      try {
+        await this.doClose();
+      } finally {
+        this.setState('closed');
+        this.#frames.complete();
+        this.#peers.complete();
+        this.#state.complete();
+        this.events.removeAllListeners();
+      }
+    })();
+    return this.#closing;
+  }
+
+  /** Transport-specific start; state is already `connecting`. */
+  protected abstract doStart(): Promise<void>;
+  /** Transport-specific send of a frame already validated. */
+  protected abstract doSend(frame: Uint8Array, to?: PeerId): Promise<void>;
+  /** Transport-specific teardown; called once. */
+  protected abstract doClose(): Promise<void>;
+
+  /**
+   * Disconnects one peer, for example one that sent malformed frames. The
+   * default does nothing: transports that have per-peer links override it.
+   */
+  dropPeer(peer: PeerId, reason: string): void {
+    void peer;
+    void reason;
+  }
+
+  /** For implementations: report a state change. */
+  protected setState(state: TransportState): void {
+    if (this.#state.closed || this.#state.value === state || this.#state.value === 'closed') return;
+    this.#state.next(state);
+    this.events.emit('state', state);
+  }
+
+  /** For implementations: hand a received frame to subscribers. */
+  protected emitFrame(frame: InboundFrame): void {
+    if (this.#frames.closed) return;
+    this.#frames.next(frame);
+    this.events.emit('frame', frame);
+  }
+
+  /** For implementations: report a peer arriving or leaving. */
+  protected emitPeer(event: PeerEvent): void {
+    if (this.#peers.closed) return;
+    this.#peers.next(event);
+    this.events.emit('peer', event);
+  }
+
+  /** For implementations: report a non-fatal problem. */
+  protected emitError(error: BusError): void {
+    // eventemitter3, unlike node:events, does not throw on an unheard 'error',
+    // so reporting never turns a peer's mistake into a crash.
+    this.events.emit('error', error);
+  }
+
+  /** A `TRANSPORT_CLOSED` error naming the operation that met the closed transport. */
+  protected closedError(operation: string): BusError {
+    return new BusError('TRANSPORT_CLOSED', `cannot ${operation}: the transport is closed`);
+  }
+}
+
+/** Short, safe description of a value for error messages. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return value.length > 40 ? `a string of ${value.length} chars` : JSON.stringify(value);
+  if (typeof value === 'object') return `an object (${(value as object).constructor?.name ?? 'Object'})`;
+  return `${typeof value} ${String(value)}`;
+}
