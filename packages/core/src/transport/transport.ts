@@ -87,7 +87,7 @@ export abstract class Transport {
   #starting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
-  /** Current state, replayed to every new subscriber. */
+  /** Current state, replayed to every new subscriber (`closed` included). */
   readonly state$: Observable<TransportState> = this.#state.pipe(distinctUntilChanged());
   /** Frames received; completes when the transport closes. */
   readonly frames$: Observable<InboundFrame> = this.#frames.asObservable();
@@ -114,6 +114,8 @@ export abstract class Transport {
         if (this.state !== 'closed') this.setState('idle');
         throw error;
       }
+      // close() while doStart() was waiting: the caller must not believe it is open.
+      if (this.#closing) throw this.closedError('start');
       if (this.state === 'connecting') this.setState('open');
     })();
     return this.#starting;
@@ -135,6 +137,9 @@ export abstract class Transport {
     if (to !== undefined && (typeof to !== 'string' || to.length === 0)) {
       return Promise.reject(new BusError('INVALID_ARGUMENT', `send() 'to' must be a non-empty peer id, got ${describeValue(to)}`));
     }
+    if (to !== undefined && !this.capabilities.duplex) {
+      return Promise.reject(new BusError('NOT_SUPPORTED', `send() to one peer is not possible on a one-way transport; send without 'to' to reach every listener`));
+    }
     const max = this.capabilities.maxFrameSize;
     if (frame.byteLength > max) {
       return Promise.reject(
@@ -146,7 +151,7 @@ export abstract class Transport {
     const state = this.state;
     if (state === 'closed' || this.#closing) return Promise.reject(this.closedError('send'));
     if (state === 'idle') {
-      return Promise.reject(new BusError('TRANSPORT_CLOSED', 'transport not started: call start() before send()'));
+      return Promise.reject(new BusError('TRANSPORT_CLOSED', 'the transport is not started yet: await start() before send()'));
     }
     return this.doSend(frame, to);
   }
@@ -160,14 +165,18 @@ export abstract class Transport {
         this.setState('closed');
         this.#frames.complete();
         this.#peers.complete();
-        this.#state.complete();
+        // state$ is not completed: a late subscriber must still learn 'closed'.
         this.events.removeAllListeners();
       }
     })();
     return this.#closing;
   }
 
-  /** Transport-specific start; state is already `connecting`. */
+  /**
+   * Transport-specific start; state is already `connecting`. It may set
+   * `open` itself (a listener does, before its first client can arrive);
+   * otherwise the base sets it when this resolves.
+   */
   protected abstract doStart(): Promise<void>;
   /** Transport-specific send of a frame already validated. */
   protected abstract doSend(frame: Uint8Array, to?: PeerId): Promise<void>;
@@ -185,7 +194,7 @@ export abstract class Transport {
 
   /** For implementations: report a state change. */
   protected setState(state: TransportState): void {
-    if (this.#state.closed || this.#state.value === state || this.#state.value === 'closed') return;
+    if (this.#state.value === state || this.#state.value === 'closed') return;
     this.#state.next(state);
     this.events.emit('state', state);
   }

@@ -1,0 +1,10 @@
+export { VirtualClock } from './clock/virtual-clock.js';
+export { MockNetwork } from './network/mock-network.js';
+export type { MockNetworkOptions } from './network/mock-network.js';
+export type { ConnectOptions, EndpointOptions, JoinOptions, ListenOptions } from './network/endpoint-options.js';
+export { MockTransport } from './transport/mock-transport.js';
+export type { DroppedPeer, MockEndpointKind } from './transport/mock-transport.js';
+export { MAILSLOT_CAPABILITIES, NAMED_PIPE_CAPABILITIES } from './transport/capabilities.js';
+export type { FaultPolicy } from './faults/fault-injector.js';
+export type { FaultFilter } from './faults/fault-filter.js';
+export type { FrameFate, TrafficEntry } from './traffic/traffic-entry.js';
