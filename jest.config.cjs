@@ -4,7 +4,7 @@
 // keeps the Wine run short).
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/jest.environment.cjs',
   roots: ['<rootDir>/packages', '<rootDir>/examples'],
   testMatch: ['**/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
@@ -24,6 +24,9 @@ module.exports = {
           moduleResolution: 'node',
           target: 'ES2022',
           experimentalDecorators: true,
+          // typedi reads constructor parameter types from this metadata, even
+          // for parameters marked with @Inject().
+          emitDecoratorMetadata: true,
           esModuleInterop: true,
         },
       },

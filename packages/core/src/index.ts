@@ -2,3 +2,8 @@ export * from './errors/index.js';
 export * from './clock/index.js';
 export * from './transport/index.js';
 export * from './wire/index.js';
+export * from './codec/index.js';
+export * from './envelope/index.js';
+export * from './fragment/index.js';
+export * from './topics/index.js';
+export * from './bus/index.js';

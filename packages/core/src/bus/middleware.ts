@@ -1,0 +1,83 @@
+import type { Headers } from '../envelope/index.js';
+import type { PeerInfo } from '../transport/index.js';
+
+/** The kinds of message middleware sees, by name. */
+export type MessageKindName =
+  | 'request'
+  | 'response'
+  | 'error'
+  | 'event'
+  | 'cancel'
+  | 'stream-next'
+  | 'stream-end'
+  | 'ping'
+  | 'pong';
+
+/**
+ * One message passing through middleware. `payload` and `headers` may be
+ * replaced (to add an auth token, say); the rest describes the message.
+ */
+export interface MessageContext {
+  readonly direction: 'inbound' | 'outbound';
+  readonly kind: MessageKindName;
+  /** Correlation id; 0 for events. */
+  readonly id: number;
+  /** Method or topic. */
+  readonly name: string;
+  payload: unknown;
+  headers: Headers | undefined;
+  /** Inbound: who sent it. Outbound: the destination, when one was given. */
+  readonly peer: PeerInfo | undefined;
+}
+
+/**
+ * Koa-style middleware: call `next()` to pass the message on, skip it to drop
+ * the message, throw (a `BusError` preferably) to refuse it. An inbound
+ * request refused this way is answered with the error; an outbound message
+ * refused this way fails the call that sent it.
+ *
+ * @example
+ * ```ts
+ * bus.use({
+ *   inbound: async (msg, next) => {
+ *     if (msg.kind === 'request' && msg.headers?.token !== secret)
+ *       throw new BusError('ACCESS_DENIED', 'bad token');
+ *     await next();
+ *   },
+ * });
+ * ```
+ */
+export type Middleware = (message: MessageContext, next: () => Promise<void>) => void | Promise<void>;
+
+/** Middleware for one or both directions, as given to `bus.use()`. */
+export interface MiddlewareSet {
+  inbound?: Middleware;
+  outbound?: Middleware;
+}
+
+/**
+ * Runs `message` through `chain`, then `final` if every middleware called
+ * `next`. Resolves to whether `final` ran.
+ */
+export async function runMiddleware(
+  chain: readonly Middleware[],
+  message: MessageContext,
+  final: () => void | Promise<void>,
+): Promise<boolean> {
+  let reached = false;
+  const step = async (i: number): Promise<void> => {
+    if (i === chain.length) {
+      reached = true;
+      await final();
+      return;
+    }
+    let called = false;
+    await chain[i]!(message, () => {
+      if (called) return Promise.reject(new Error('middleware called next() twice'));
+      called = true;
+      return step(i + 1);
+    });
+  };
+  await step(0);
+  return reached;
+}

@@ -1,0 +1,145 @@
+import type { Clock } from '../clock/index.js';
+import { systemClock } from '../clock/index.js';
+import type { Codec } from '../codec/index.js';
+import { jsonCodec, msgpackCodec, msgpackCompatCodec } from '../codec/index.js';
+import { BusError, invalidArgument } from '../errors/index.js';
+import type { Logger } from './logger.js';
+import { consoleLogger } from './logger.js';
+
+/** Bounds of the reassembly of fragmented messages. */
+export interface ReassemblyOptions {
+  /** Age after which a half-received message is dropped (ms). Default 30 000. */
+  timeoutMs?: number;
+  /** Bytes all half-received messages may hold together. Default 64 MiB. */
+  maxBufferedBytes?: number;
+  /** Half-received messages held at once. Default 1024. */
+  maxPendingMessages?: number;
+}
+
+/** Options of a {@link MessageBus}; every one has a default. */
+export interface MessageBusOptions {
+  /** Codec for outgoing messages. Default {@link msgpackCodec}. */
+  codec?: Codec;
+  /** Extra codecs this bus can decode (the built-ins are always known). */
+  codecs?: readonly Codec[];
+  /** Time source for timeouts. Default the system clock; tests pass a virtual one. */
+  clock?: Clock;
+  /** Timeout of a request without its own (ms; `Infinity` for none). Default 30 000. */
+  defaultTimeout?: number;
+  /**
+   * Largest encoded message, in bytes. A larger message fails with
+   * `FRAME_TOO_LARGE` before anything is sent; larger incoming ones are
+   * dropped. Default 16 MiB.
+   */
+  maxMessageSize?: number;
+  /** Bounds of fragment reassembly. */
+  reassembly?: ReassemblyOptions;
+  /** Where drops and peer errors are reported. Default: warnings to stderr. */
+  logger?: Logger;
+  /** Deliver published events to this bus's own subscribers too. Default true. */
+  localDelivery?: boolean;
+  /**
+   * Forward events received from one peer to every other peer: makes a
+   * server bus the hub of a star of clients. Default false.
+   */
+  relay?: boolean;
+  /** Name of this bus in logs. */
+  name?: string;
+}
+
+/** Options with defaults applied and values checked. */
+export interface ResolvedBusOptions {
+  readonly codec: Codec;
+  readonly codecs: ReadonlyMap<number, Codec>;
+  readonly clock: Clock;
+  readonly defaultTimeout: number;
+  readonly maxMessageSize: number;
+  readonly reassembly: Required<ReassemblyOptions>;
+  readonly logger: Logger;
+  readonly localDelivery: boolean;
+  readonly relay: boolean;
+  readonly name: string;
+}
+
+/** Checks a timeout: a positive number of milliseconds, or `Infinity`. */
+export function checkTimeout(value: unknown, what: string): number {
+  if (value === Infinity) return value;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw invalidArgument(`${what} must be a positive number of milliseconds or Infinity, got ${String(value)}`);
+  }
+  return value;
+}
+
+function checkPositiveInt(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw invalidArgument(`${what} must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+function checkCodec(codec: unknown, what: string): Codec {
+  const c = codec as Partial<Codec> | null;
+  if (
+    c === null ||
+    typeof c !== 'object' ||
+    typeof c.encode !== 'function' ||
+    typeof c.decode !== 'function' ||
+    typeof c.name !== 'string' ||
+    typeof c.id !== 'number' ||
+    !Number.isInteger(c.id) ||
+    c.id < 0 ||
+    c.id > 255
+  ) {
+    throw invalidArgument(`${what} must be a Codec { id: 0-255, name, encode(), decode() }`);
+  }
+  return c as Codec;
+}
+
+/** Applies defaults and validates; throws `INVALID_ARGUMENT` naming the bad option. */
+export function resolveBusOptions(options: MessageBusOptions | undefined): ResolvedBusOptions {
+  if (options !== undefined && (options === null || typeof options !== 'object')) {
+    throw invalidArgument('MessageBus options must be an object');
+  }
+  const o = options ?? {};
+  const codec = checkCodec(o.codec ?? msgpackCodec, 'options.codec');
+  const codecs = new Map<number, Codec>();
+  for (const c of [msgpackCodec, msgpackCompatCodec, jsonCodec, ...(o.codecs ?? []), codec]) {
+    const checked = checkCodec(c, 'options.codecs[]');
+    const existing = codecs.get(checked.id);
+    if (existing !== undefined && existing !== checked && existing.name !== checked.name) {
+      throw new BusError('INVALID_ARGUMENT', `codec id ${checked.id} is used by both '${existing.name}' and '${checked.name}'; give your codec an id from 128 to 255`);
+    }
+    codecs.set(checked.id, checked);
+  }
+  const clock = o.clock ?? systemClock;
+  if (typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function' || typeof clock.clearTimeout !== 'function') {
+    throw invalidArgument('options.clock must implement now(), setTimeout() and clearTimeout()');
+  }
+  const r = o.reassembly ?? {};
+  const maxMessageSize = checkPositiveInt(o.maxMessageSize ?? 16 * 1024 * 1024, 'options.maxMessageSize');
+  if (maxMessageSize > 0xffffffff) {
+    throw invalidArgument(`options.maxMessageSize must be at most 4 GiB - 1 (the fragment header holds a u32 total), got ${maxMessageSize}`);
+  }
+  const maxBufferedBytes = checkPositiveInt(r.maxBufferedBytes ?? Math.max(64 * 1024 * 1024, maxMessageSize), 'options.reassembly.maxBufferedBytes');
+  if (maxBufferedBytes < maxMessageSize) {
+    throw invalidArgument(
+      `options.reassembly.maxBufferedBytes (${maxBufferedBytes}) must be at least options.maxMessageSize (${maxMessageSize}), or no message of the largest size could be reassembled`,
+    );
+  }
+  return {
+    codec,
+    codecs,
+    clock,
+    defaultTimeout: checkTimeout(o.defaultTimeout ?? 30_000, 'options.defaultTimeout'),
+    maxMessageSize,
+    reassembly: {
+      timeoutMs: checkPositiveInt(r.timeoutMs ?? 30_000, 'options.reassembly.timeoutMs'),
+      maxBufferedBytes,
+      maxPendingMessages: checkPositiveInt(r.maxPendingMessages ?? 1024, 'options.reassembly.maxPendingMessages'),
+    },
+    logger: o.logger ?? consoleLogger,
+    localDelivery: o.localDelivery ?? true,
+    relay: o.relay ?? false,
+    name: typeof o.name === 'string' ? o.name : 'bus',
+  };
+}

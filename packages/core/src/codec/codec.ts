@@ -1,0 +1,26 @@
+/**
+ * Turns envelopes into bytes and back. The bus writes the codec's `id` into
+ * every message frame, so a receiver decodes with the codec the sender used:
+ * peers with different defaults still understand each other as long as both
+ * know the codec.
+ */
+export interface Codec {
+  /** Wire id, 0–255. 0–127 are reserved for pipebus; use 128–255 for your own. */
+  readonly id: number;
+  /** Name for logs and errors. */
+  readonly name: string;
+  /** Encodes a value; throws when the value cannot be represented. */
+  encode(value: unknown): Uint8Array;
+  /** Decodes bytes; throws on malformed input (the bus counts and drops it). */
+  decode(bytes: Uint8Array): unknown;
+}
+
+/** Wire ids of the built-in codecs. */
+export const CodecId = {
+  /** msgpackr records mode: Maps, Sets, Dates, BigInt, typed arrays, Errors round-trip. */
+  Msgpack: 0,
+  /** Standard MessagePack (any decoder reads it); Maps arrive as plain objects. */
+  MsgpackCompat: 1,
+  /** UTF-8 JSON with tagged binary and BigInt values. */
+  Json: 2,
+} as const;

@@ -1,0 +1,54 @@
+import type { Codec } from './codec.js';
+import { CodecId } from './codec.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+// Tags for values JSON cannot carry. An object with exactly one key of this
+// form is revived; payloads that happen to use these keys are escaped.
+const BYTES = '$pipebus:bytes';
+const BIGINT = '$pipebus:bigint';
+const DATE = '$pipebus:date';
+
+function replacer(this: unknown, key: string, value: unknown): unknown {
+  // JSON.stringify has already called Date.prototype.toJSON; read the raw value.
+  const raw = key === '' ? value : (this as Record<string, unknown>)[key];
+  if (typeof raw === 'bigint') return { [BIGINT]: raw.toString() };
+  if (raw instanceof Date) return { [DATE]: raw.toISOString() };
+  if (raw instanceof Uint8Array) return { [BYTES]: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64') };
+  return value;
+}
+
+function reviver(_key: string, value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const keys = Object.keys(value);
+  if (keys.length !== 1) return value;
+  const v = (value as Record<string, unknown>)[keys[0]!];
+  if (typeof v !== 'string') return value;
+  switch (keys[0]) {
+    case BYTES:
+      return new Uint8Array(Buffer.from(v, 'base64'));
+    case BIGINT:
+      return BigInt(v);
+    case DATE:
+      return new Date(v);
+    default:
+      return value;
+  }
+}
+
+/**
+ * JSON on the wire, for peers that want readable frames. `Uint8Array`,
+ * `BigInt` and `Date` are tagged and revived; `Map`, `Set` and typed arrays
+ * other than `Uint8Array` are not (they follow `JSON.stringify`).
+ */
+export const jsonCodec: Codec = {
+  id: CodecId.Json,
+  name: 'json',
+  encode(value) {
+    return encoder.encode(JSON.stringify(value, replacer));
+  },
+  decode(bytes) {
+    return JSON.parse(decoder.decode(bytes), reviver) as unknown;
+  },
+};

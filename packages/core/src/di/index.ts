@@ -1,0 +1,1 @@
+export { BUS_OPTIONS, TRANSPORT, provideMessageBus } from './bus-provider.js';

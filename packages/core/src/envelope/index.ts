@@ -1,0 +1,2 @@
+export { Kind, decodeMessageFrame, encodeMessageFrame, isHeaders, kindName, toErrorPayload } from './envelope.js';
+export type { Envelope, ErrorPayload, Headers } from './envelope.js';
