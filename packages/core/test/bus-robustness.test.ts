@@ -49,6 +49,9 @@ describe('argument validation', () => {
     expect(() => new MessageBus(t, { defaultTimeout: -5 })).toThrow(/defaultTimeout/);
     expect(() => new MessageBus(t, { maxMessageSize: 0 })).toThrow(/maxMessageSize/);
     expect(() => new MessageBus(t, { codec: { id: 999 } as never })).toThrow(/Codec/);
+    const careless = { id: 200, name: 'careless', encode: (v: unknown) => jsonCodec.encode(v), decode: (b: Uint8Array) => jsonCodec.decode(b) };
+    expect(() => new MessageBus(t, { codec: careless })).toThrow(/ignores encode\(value, headroom\)/);
+    expect(() => new MessageBus(t, { maxMessageSize: 1000, reassembly: { maxBufferedBytes: 999 } })).toThrow(/maxBufferedBytes/);
   });
 
   it('use() refuses something that is not middleware', async () => {

@@ -95,6 +95,25 @@ function checkCodec(codec: unknown, what: string): Codec {
   return c as Codec;
 }
 
+/**
+ * The bus writes its 2-byte frame header into the headroom a codec leaves;
+ * a codec that ignored `headroom` would have its first bytes overwritten, so
+ * that is checked once here rather than discovered as corrupt frames.
+ */
+function checkHeadroom(codec: Codec): void {
+  let plain: Uint8Array;
+  let roomy: Uint8Array;
+  try {
+    plain = codec.encode([1, 'probe']);
+    roomy = codec.encode([1, 'probe'], 2);
+  } catch (error) {
+    throw invalidArgument(`codec '${codec.name}' failed to encode a probe value: ${(error as Error).message}`);
+  }
+  if (!(roomy instanceof Uint8Array) || roomy.byteLength !== plain.byteLength + 2) {
+    throw invalidArgument(`codec '${codec.name}' ignores encode(value, headroom): it must return the encoding preceded by 'headroom' spare bytes`);
+  }
+}
+
 /** Applies defaults and validates; throws `INVALID_ARGUMENT` naming the bad option. */
 export function resolveBusOptions(options: MessageBusOptions | undefined): ResolvedBusOptions {
   if (options !== undefined && (options === null || typeof options !== 'object')) {
@@ -102,6 +121,7 @@ export function resolveBusOptions(options: MessageBusOptions | undefined): Resol
   }
   const o = options ?? {};
   const codec = checkCodec(o.codec ?? msgpackCodec, 'options.codec');
+  checkHeadroom(codec);
   const codecs = new Map<number, Codec>();
   for (const c of [msgpackCodec, msgpackCompatCodec, jsonCodec, ...(o.codecs ?? []), codec]) {
     const checked = checkCodec(c, 'options.codecs[]');

@@ -9,10 +9,19 @@ export interface Codec {
   readonly id: number;
   /** Name for logs and errors. */
   readonly name: string;
-  /** Encodes a value; throws when the value cannot be represented. */
-  encode(value: unknown): Uint8Array;
-  /** Decodes bytes; throws on malformed input (the bus counts and drops it). */
-  decode(bytes: Uint8Array): unknown;
+  /**
+   * Encodes a value; throws when the value cannot be represented. With
+   * `headroom`, the result starts with that many bytes for the caller's
+   * header (their content is unspecified): the frame header is then written
+   * in place instead of copying the whole body behind it.
+   */
+  encode(value: unknown, headroom?: number): Uint8Array;
+  /**
+   * Decodes `bytes` from `offset` (default 0) to the end; throws on malformed
+   * input (the bus counts and drops it). The offset spares the bus a
+   * `subarray` view per frame, which costs more than it looks.
+   */
+  decode(bytes: Uint8Array, offset?: number): unknown;
 }
 
 /** Wire ids of the built-in codecs. */

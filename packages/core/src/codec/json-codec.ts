@@ -45,10 +45,15 @@ function reviver(_key: string, value: unknown): unknown {
 export const jsonCodec: Codec = {
   id: CodecId.Json,
   name: 'json',
-  encode(value) {
-    return encoder.encode(JSON.stringify(value, replacer));
+  encode(value, headroom = 0) {
+    const text = JSON.stringify(value, replacer);
+    if (headroom === 0) return encoder.encode(text);
+    // Worst case 3 bytes per UTF-16 unit; encodeInto avoids a second copy.
+    const out = new Uint8Array(headroom + text.length * 3);
+    const { written } = encoder.encodeInto(text, out.subarray(headroom));
+    return out.subarray(0, headroom + written);
   },
-  decode(bytes) {
-    return JSON.parse(decoder.decode(bytes), reviver) as unknown;
+  decode(bytes, offset = 0) {
+    return JSON.parse(decoder.decode(offset === 0 ? bytes : bytes.subarray(offset)), reviver) as unknown;
   },
 };

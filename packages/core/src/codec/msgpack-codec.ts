@@ -1,4 +1,4 @@
-import { Packr } from 'msgpackr';
+import { Packr, RESERVE_START_SPACE } from 'msgpackr';
 import type { Codec } from './codec.js';
 import { CodecId } from './codec.js';
 
@@ -19,11 +19,14 @@ class MsgpackCodec implements Codec {
   ) {
     this.#packr = new Packr({ ...COMMON, useRecords: records, mapsAsObjects: !records });
   }
-  encode(value: unknown): Uint8Array {
-    return this.#packr.pack(value);
+  encode(value: unknown, headroom = 0): Uint8Array {
+    if (headroom === 0) return this.#packr.pack(value);
+    if (!Number.isInteger(headroom) || headroom < 0 || headroom > 0xff) throw new RangeError(`headroom must be 0-255, got ${headroom}`);
+    // msgpackr leaves the reserved bytes at the start of the returned view.
+    return this.#packr.pack(value, RESERVE_START_SPACE | headroom);
   }
-  decode(bytes: Uint8Array): unknown {
-    return this.#packr.unpack(bytes);
+  decode(bytes: Uint8Array, offset = 0): unknown {
+    return offset === 0 ? this.#packr.unpack(bytes) : this.#packr.unpack(bytes, { start: offset });
   }
 }
 
