@@ -53,14 +53,16 @@ const KNOWN_CODES: ReadonlySet<string> = new Set(BusErrorCodes);
 export class BusError extends Error {
   /** Stable machine-readable code. */
   readonly code: BusErrorCode;
+  // The optional facts below are `declare`d so that an error without them has
+  // no such keys at all (cleaner logs and test output than `osCode: undefined`).
   /** Numeric OS error, where an OS call failed. */
-  readonly osCode?: number;
+  declare readonly osCode?: number;
   /** Symbolic OS error name, where an OS call failed. */
-  readonly osName?: string;
+  declare readonly osName?: string;
   /** For `REMOTE_ERROR`: the code reported by the remote handler. */
-  readonly remoteCode?: string;
+  declare readonly remoteCode?: string;
   /** Structured facts about the failure. */
-  readonly details?: Readonly<Record<string, unknown>>;
+  declare readonly details?: Readonly<Record<string, unknown>>;
 
   constructor(code: BusErrorCode, message: string, options: BusErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
