@@ -1,0 +1,111 @@
+/** Bytes of the length prefix in front of every framed message (u32, big-endian). */
+export const LENGTH_PREFIX_BYTES = 4;
+
+/** Why a byte stream cannot be framed any further. */
+export interface FrameViolation {
+  readonly kind: 'oversize';
+  /** The length the prefix announced. */
+  readonly length: number;
+  readonly max: number;
+}
+
+/**
+ * Splits a byte stream into length-prefixed frames (u32 big-endian length,
+ * then that many bytes). A pure function of the bytes pushed in: no sockets.
+ *
+ * The announced length is checked against `maxFrameSize` before the frame's
+ * buffer is allocated, so a peer cannot make us reserve 4 GiB with 4 bytes.
+ * After a violation the decoder is poisoned: the stream has lost its frame
+ * boundaries and nothing after it can be trusted.
+ */
+export class FrameDecoder {
+  readonly #max: number;
+  readonly #header = Buffer.alloc(LENGTH_PREFIX_BYTES);
+  #headerFill = 0;
+  #body: Buffer | undefined;
+  #bodyFill = 0;
+  #violation: FrameViolation | undefined;
+
+  constructor(maxFrameSize: number) {
+    this.#max = maxFrameSize;
+  }
+
+  /** The violation that stopped this decoder, if any. */
+  get violation(): FrameViolation | undefined {
+    return this.#violation;
+  }
+
+  /** True while a frame has started but not finished: at end of stream, that frame is truncated. */
+  get midFrame(): boolean {
+    return this.#headerFill > 0 || this.#body !== undefined;
+  }
+
+  /** Bytes a truncated frame was still missing (for the log line). */
+  get missingBytes(): number {
+    if (this.#body !== undefined) return this.#body.byteLength - this.#bodyFill;
+    return this.#headerFill > 0 ? LENGTH_PREFIX_BYTES - this.#headerFill : 0;
+  }
+
+  /**
+   * Consumes `chunk`, calling `onFrame` for each completed frame (the frame's
+   * bytes are its own: no view into `chunk`). Returns the violation, if the
+   * chunk contained one; frames before it were still delivered.
+   */
+  push(chunk: Uint8Array, onFrame: (frame: Uint8Array) => void): FrameViolation | undefined {
+    if (this.#violation !== undefined) return this.#violation;
+    let at = 0;
+    while (at < chunk.byteLength) {
+      if (this.#body === undefined) {
+        // Fast path: a whole header sits in the chunk and none is half-read.
+        if (this.#headerFill === 0 && chunk.byteLength - at >= LENGTH_PREFIX_BYTES) {
+          const length = ((chunk[at]! << 24) >>> 0) + (chunk[at + 1]! << 16) + (chunk[at + 2]! << 8) + chunk[at + 3]!;
+          at += LENGTH_PREFIX_BYTES;
+          if (!this.#begin(length, onFrame)) return this.#violation;
+          continue;
+        }
+        const take = Math.min(LENGTH_PREFIX_BYTES - this.#headerFill, chunk.byteLength - at);
+        this.#header.set(chunk.subarray(at, at + take), this.#headerFill);
+        this.#headerFill += take;
+        at += take;
+        if (this.#headerFill < LENGTH_PREFIX_BYTES) break;
+        this.#headerFill = 0;
+        if (!this.#begin(this.#header.readUInt32BE(0), onFrame)) return this.#violation;
+        continue;
+      }
+      const body = this.#body;
+      const take = Math.min(body.byteLength - this.#bodyFill, chunk.byteLength - at);
+      body.set(chunk.subarray(at, at + take), this.#bodyFill);
+      this.#bodyFill += take;
+      at += take;
+      if (this.#bodyFill === body.byteLength) {
+        this.#body = undefined;
+        this.#bodyFill = 0;
+        onFrame(body);
+      }
+    }
+    return undefined;
+  }
+
+  /** Starts a frame of `length` bytes; false (and poisoned) when it is too long. */
+  #begin(length: number, onFrame: (frame: Uint8Array) => void): boolean {
+    if (length > this.#max) {
+      this.#violation = { kind: 'oversize', length, max: this.#max };
+      return false;
+    }
+    if (length === 0) {
+      onFrame(new Uint8Array(0));
+      return true;
+    }
+    // allocUnsafe: every byte is overwritten before the frame is handed out.
+    this.#body = Buffer.allocUnsafe(length);
+    this.#bodyFill = 0;
+    return true;
+  }
+}
+
+/** The 4-byte big-endian length prefix for a frame of `length` bytes. */
+export function lengthPrefix(length: number): Buffer {
+  const prefix = Buffer.allocUnsafe(LENGTH_PREFIX_BYTES);
+  prefix.writeUInt32BE(length, 0);
+  return prefix;
+}

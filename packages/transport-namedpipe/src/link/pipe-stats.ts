@@ -1,0 +1,38 @@
+/**
+ * Counters of one transport, from `server.stats()` / `client.stats()`.
+ * Everything counts since `start()`; nothing resets.
+ */
+export interface PipeStats {
+  /** Frames received (framed mode) or chunks received (raw mode). */
+  framesIn: number;
+  framesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Peers connected right now (a client: 1 while its link is up). */
+  peersConnected: number;
+  /** Peers ever accepted (server) or links ever made (client). */
+  peersAccepted: number;
+  /** Connections refused before they became peers: another user, or over `maxClients`. */
+  peersRejected: number;
+  /** Peers cut off for misbehaving (oversize or truncated frames, not reading) or by `dropPeer`. */
+  peersDropped: number;
+  /** Length prefixes above `maxFrameSize`. */
+  oversizeFrames: number;
+  /** Streams that ended inside a frame. */
+  truncatedFrames: number;
+  /** Peers dropped because more than `maxPendingSendBytes` waited for them to read. */
+  floodDrops: number;
+  /** Times the server stopped reading a peer until it read its answers (flow control). */
+  readPauses: number;
+  /** Client: links re-established after a drop. */
+  reconnects: number;
+}
+
+/** A fresh set of zeroed counters. */
+export function emptyStats(): PipeStats {
+  return {
+    framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0,
+    peersConnected: 0, peersAccepted: 0, peersRejected: 0, peersDropped: 0,
+    oversizeFrames: 0, truncatedFrames: 0, floodDrops: 0, readPauses: 0, reconnects: 0,
+  };
+}

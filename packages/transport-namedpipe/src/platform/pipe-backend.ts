@@ -1,0 +1,47 @@
+import type net from 'node:net';
+import type { Logger } from '@pipebus/core';
+import type { ResolvedPipeAddress } from '../address/resolve-address.js';
+
+/** Who is on the other end of a connection, as far as the OS tells. */
+export interface PeerIdentity {
+  readonly pid?: number;
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
+/** What a listener needs to know beyond the path. */
+export interface ListenerSettings {
+  readonly allowOtherUsers: boolean;
+  readonly maxClients: number;
+  readonly runtimeDir: string | undefined;
+  readonly logger: Logger;
+}
+
+/** Accepts connections at one path; the platform part of a server. */
+export interface PipeListener {
+  /**
+   * Starts accepting. Resolves once clients can connect; rejects with a
+   * `BusError` (`ADDRESS_IN_USE`, `ACCESS_DENIED`, `OS_ERROR`...).
+   * `onAccept` gets each connected socket with its identity; `onError`
+   * non-fatal problems (a failed accept).
+   */
+  listen(onAccept: (socket: net.Socket, identity: PeerIdentity) => void, onError: (error: Error) => void): Promise<void>;
+  /** Stops accepting and frees the path; sockets already handed out stay open. */
+  close(): Promise<void>;
+}
+
+/** The platform half of the transport, chosen once per address kind. */
+export interface PipeBackend {
+  createListener(address: ResolvedPipeAddress, settings: ListenerSettings): PipeListener;
+  /**
+   * One connection attempt that never waits for the server: rejects at once
+   * with `NOT_FOUND` (no server), `BUSY` (no free instance) or `ACCESS_DENIED`.
+   */
+  connect(address: ResolvedPipeAddress, runtimeDir: string | undefined): Promise<{ socket: net.Socket; identity: PeerIdentity }>;
+}
+
+/** Loads the backend for an address kind; platform modules load only where they run. */
+export async function loadBackend(kind: ResolvedPipeAddress['kind']): Promise<PipeBackend> {
+  if (kind === 'win32-pipe') return (await import('../win32/win32-backend.js')).win32Backend;
+  return (await import('../posix/posix-backend.js')).posixBackend;
+}

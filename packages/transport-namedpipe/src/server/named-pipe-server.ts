@@ -1,0 +1,209 @@
+import type net from 'node:net';
+import { BusError, Transport, type Logger, type PeerId, type PeerInfo, type TransportCapabilities } from '@pipebus/core';
+import { resolvePipeAddress, type ResolvedPipeAddress } from '../address/resolve-address.js';
+import { PipeLink } from '../link/pipe-link.js';
+import { emptyStats, type PipeStats } from '../link/pipe-stats.js';
+import {
+  DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_PENDING_SEND_BYTES, MAX_FRAME_SIZE_LIMIT,
+  optionalBoolean, optionalDir, optionalInteger, optionalLogger, requireObject,
+} from '../options/validate.js';
+import { loadBackend, type PeerIdentity, type PipeListener } from '../platform/pipe-backend.js';
+
+/** Options of a {@link NamedPipeServer}. */
+export interface PipeServerOptions {
+  /** `pipe://name`, `\\.\pipe\name` (Windows name; POSIX maps it to the runtime dir) or `/path/to.sock` (POSIX). */
+  address: string;
+  /** No framing: each chunk read is one frame and `send` writes bytes as they are (for native programs). Default false. */
+  raw?: boolean;
+  /** Largest frame, bytes; a peer announcing more is dropped before anything is allocated. Default 16 MiB. */
+  maxFrameSize?: number;
+  /** Let other local users connect. Default false: same user only (Windows DACL; POSIX private dir + peer uid check). */
+  allowOtherUsers?: boolean;
+  /** POSIX: the private directory for `pipe://` sockets instead of {@link defaultRuntimeDir}. */
+  runtimeDir?: string;
+  /** Simultaneous clients; more are refused. Default 256 (Windows caps pipe instances at 255 per name). */
+  maxClients?: number;
+  /** Where drops and refusals are logged. Default `consoleLogger`. */
+  logger?: Logger;
+  /** Bytes that may wait for one peer to read before it is dropped as not reading. Default 8 MiB. */
+  maxPendingSendBytes?: number;
+  /**
+   * ms a peer's link may stay full (it sends but does not read our answers) before it is
+   * dropped as a flood. Reading from it pauses meanwhile, so memory stays bounded. Default 30000.
+   */
+  stallTimeout?: number;
+}
+
+interface ServerPeer {
+  readonly info: PeerInfo;
+  readonly link: PipeLink;
+  /** Set by dropPeer: why we cut this peer. */
+  dropReason?: string;
+}
+
+const WHAT = 'NamedPipeServer';
+
+/**
+ * The listening side of a named pipe (Windows) or unix socket (POSIX): any
+ * number of clients, each a peer with its OS identity (pid; uid/gid on POSIX).
+ *
+ * @example
+ * ```ts
+ * const server = new NamedPipeServer({ address: 'pipe://orders' });
+ * const bus = new MessageBus(server);
+ * bus.handle('orders.get', ({ id }, ctx) => lookup(id, ctx.peer.pid));
+ * await bus.start();
+ * ```
+ */
+export class NamedPipeServer extends Transport {
+  readonly capabilities: TransportCapabilities;
+  /** The OS path served: `\\.\pipe\pipebus-orders` or the socket file. */
+  readonly path: string;
+  readonly #address: ResolvedPipeAddress;
+  readonly #raw: boolean;
+  readonly #maxFrameSize: number;
+  readonly #allowOtherUsers: boolean;
+  readonly #runtimeDir: string | undefined;
+  readonly #maxClients: number;
+  readonly #maxPendingSendBytes: number;
+  readonly #stallTimeout: number;
+  readonly #logger: Logger;
+  readonly #peers = new Map<PeerId, ServerPeer>();
+  readonly #closedLinks = new Set<Promise<void>>();
+  #stats = emptyStats();
+  #listener: PipeListener | undefined;
+  #sequence = 0;
+  #closing = false;
+
+  constructor(options: PipeServerOptions) {
+    super();
+    requireObject(`new ${WHAT}()`, options);
+    this.#raw = optionalBoolean(WHAT, 'raw', options.raw, false);
+    this.#maxFrameSize = optionalInteger(WHAT, 'maxFrameSize', options.maxFrameSize, DEFAULT_MAX_FRAME_SIZE, 1, MAX_FRAME_SIZE_LIMIT);
+    this.#allowOtherUsers = optionalBoolean(WHAT, 'allowOtherUsers', options.allowOtherUsers, false);
+    this.#runtimeDir = optionalDir(WHAT, 'runtimeDir', options.runtimeDir);
+    this.#maxClients = optionalInteger(WHAT, 'maxClients', options.maxClients, 256, 1, 1_000_000);
+    this.#maxPendingSendBytes = optionalInteger(WHAT, 'maxPendingSendBytes', options.maxPendingSendBytes, DEFAULT_MAX_PENDING_SEND_BYTES, 1, Number.MAX_SAFE_INTEGER);
+    this.#stallTimeout = optionalInteger(WHAT, 'stallTimeout', options.stallTimeout, 30_000, 1, 2_147_483_647);
+    this.#logger = optionalLogger(WHAT, options.logger);
+    this.#address = resolvePipeAddress(options.address, this.#runtimeDir === undefined ? {} : { runtimeDir: this.#runtimeDir });
+    this.path = this.#address.path;
+    this.capabilities = Object.freeze({ duplex: true, broadcast: false, reliable: true, ordered: true, maxFrameSize: this.#maxFrameSize });
+  }
+
+  /** A snapshot of this server's counters. */
+  stats(): PipeStats {
+    return { ...this.#stats };
+  }
+
+  /** The peers connected right now. */
+  get peers(): readonly PeerInfo[] {
+    return [...this.#peers.values()].map((p) => p.info);
+  }
+
+  /** Disconnects one client (the bus calls this for a peer that sent garbage); counted in `peersDropped`. */
+  override dropPeer(peer: PeerId, reason: string): void {
+    const entry = this.#peers.get(peer);
+    if (entry === undefined || entry.link.closed) return;
+    entry.dropReason = reason;
+    entry.link.destroy(`dropped: ${reason}`);
+  }
+
+  protected async doStart(): Promise<void> {
+    const backend = await loadBackend(this.#address.kind);
+    const listener = backend.createListener(this.#address, {
+      allowOtherUsers: this.#allowOtherUsers,
+      maxClients: this.#maxClients,
+      runtimeDir: this.#runtimeDir,
+      logger: this.#logger,
+    });
+    this.#listener = listener;
+    await listener.listen(
+      (socket, identity) => this.#accept(socket, identity),
+      (error) => {
+        const busError = BusError.is(error) ? error : new BusError('OS_ERROR', `accepting a client on '${this.path}' failed: ${error.message}`, { cause: error });
+        this.#logger.warn(busError.message, { path: this.path });
+        this.emitError(busError);
+      },
+    );
+    if (this.#closing) return;
+    // Open before the first client can be accepted, so its 'connected' follows 'open'.
+    this.setState('open');
+  }
+
+  protected doSend(frame: Uint8Array, to?: PeerId): Promise<void> {
+    if (to === undefined) return Promise.all([...this.#peers.values()].map((p) => p.link.send(frame))).then(() => undefined);
+    const peer = this.#peers.get(to);
+    if (peer === undefined) {
+      return Promise.reject(new BusError('NOT_FOUND', `no peer '${to}' is connected to '${this.path}' (it left, or never was); answer peers by frame.peer.id`, { details: { peer: to } }));
+    }
+    return peer.link.send(frame);
+  }
+
+  protected async doClose(): Promise<void> {
+    this.#closing = true;
+    const listening = this.#listener?.close() ?? Promise.resolve();
+    for (const peer of this.#peers.values()) peer.link.destroy('the server closed');
+    await Promise.all([listening, ...this.#closedLinks]);
+  }
+
+  #accept(socket: net.Socket, identity: PeerIdentity): void {
+    if (this.#closing) {
+      socket.destroy();
+      return;
+    }
+    const myUid = process.getuid?.();
+    if (!this.#allowOtherUsers && identity.uid !== undefined && myUid !== undefined && identity.uid !== myUid) {
+      this.#refuse(socket, identity, `uid ${identity.uid} is another user (this server runs as uid ${myUid} and was not started with allowOtherUsers)`);
+      return;
+    }
+    if (this.#peers.size >= this.#maxClients) {
+      this.#refuse(socket, identity, `maxClients (${this.#maxClients}) are already connected`);
+      return;
+    }
+    const id = `client-${++this.#sequence}`;
+    const info: PeerInfo = { id, address: this.path, ...identity };
+    const label = `peer ${id}${identity.pid !== undefined ? ` (pid ${identity.pid})` : ''}`;
+    let closed!: () => void;
+    const closedLink = new Promise<void>((resolve) => (closed = resolve));
+    this.#closedLinks.add(closedLink);
+    const link = new PipeLink(
+      socket,
+      { raw: this.#raw, maxFrameSize: this.#maxFrameSize, maxPendingSendBytes: this.#maxPendingSendBytes, pauseReadsWhenBlocked: true, stallTimeoutMs: this.#stallTimeout, label },
+      this.#stats,
+      {
+        onFrame: (data) => this.emitFrame({ data, peer: info }),
+        onClose: (reason, fault) => {
+          this.#peers.delete(id);
+          this.#stats.peersConnected--;
+          this.#closedLinks.delete(closedLink);
+          closed();
+          if (fault !== undefined || entry.dropReason !== undefined) this.#countDrop(info, reason, fault);
+          this.emitPeer({ type: 'disconnected', peer: info, reason });
+        },
+      },
+    );
+    const entry: ServerPeer = { info, link };
+    this.#peers.set(id, entry);
+    this.#stats.peersAccepted++;
+    this.#stats.peersConnected++;
+    this.emitPeer({ type: 'connected', peer: info });
+  }
+
+  #refuse(socket: net.Socket, identity: PeerIdentity, why: string): void {
+    this.#stats.peersRejected++;
+    this.#logger.warn(`refused a client on '${this.path}': ${why}`, { path: this.path, ...identity });
+    this.emitError(new BusError('ACCESS_DENIED', `refused a client on '${this.path}': ${why}`, { details: { ...identity } }));
+    socket.destroy();
+  }
+
+  #countDrop(peer: PeerInfo, reason: string, fault: string | undefined): void {
+    this.#stats.peersDropped++;
+    if (fault === 'flood') this.#stats.floodDrops++;
+    this.#logger.warn(`dropped ${peer.id} from '${this.path}': ${reason}`, { peer: peer.id, pid: peer.pid, fault: fault ?? 'dropPeer' });
+    if (fault !== undefined) {
+      const code = fault === 'oversize' ? 'FRAME_TOO_LARGE' : fault === 'truncated' ? 'DECODE_FAILED' : 'BUSY';
+      this.emitError(new BusError(code, `dropped ${peer.id} from '${this.path}': ${reason}`, { details: { peer: peer.id, fault } }));
+    }
+  }
+}

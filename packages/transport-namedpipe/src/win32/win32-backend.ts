@@ -1,0 +1,23 @@
+import { win32Error } from '../errors/os-error.js';
+import type { PipeBackend } from '../platform/pipe-backend.js';
+import { socketOver } from './pipe-handle.js';
+import { NamedPipeListener } from './pipe-listener.js';
+import { FILE_FLAG_OVERLAPPED, GENERIC_READ, GENERIC_WRITE, OPEN_EXISTING, isInvalidHandle, win32 } from './win32-api.js';
+
+/**
+ * Windows named pipes: instances made and accepted through koffi (DACL, pid),
+ * bytes through libuv's overlapped I/O (`net.Socket` over the HANDLE).
+ */
+export const win32Backend: PipeBackend = {
+  createListener: (address, settings) => new NamedPipeListener(address.path, settings),
+  async connect(address) {
+    // CreateFileW, not net.connect: on ERROR_PIPE_BUSY libuv would park a pool
+    // thread in WaitNamedPipe for 30 s; here BUSY comes back at once and the
+    // client's own bounded poll decides how long to wait.
+    const handle = win32.CreateFileW(address.path, GENERIC_READ | GENERIC_WRITE, 0, null, OPEN_EXISTING, FILE_FLAG_OVERLAPPED, null);
+    if (isInvalidHandle(handle)) throw win32Error(`connect to '${address.path}'`, win32.GetLastError());
+    const pid = [0];
+    const known = win32.GetNamedPipeServerProcessId(handle, pid) !== 0;
+    return { socket: socketOver(handle), identity: known ? { pid: pid[0]! } : {} };
+  },
+};
