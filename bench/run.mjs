@@ -6,6 +6,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCoreBench } from './core/roundtrip.mjs';
+import { runNamedPipeBench } from './namedpipe/index.mjs';
 
 const quick = process.argv.includes('--quick');
 const here = dirname(fileURLToPath(import.meta.url));
@@ -13,6 +14,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 console.log(`pipebus bench${quick ? ' (quick)' : ''} on ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, Node ${process.version}`);
 console.log('\ncore: the bus\'s own cost per request/response over an in-memory loop');
 const core = await runCoreBench({ quick });
+console.log('\nnamedpipe: the bus over the named-pipe transport vs raw node:net, separate processes');
+const namedpipe = process.platform === 'win32' ? [] : await runNamedPipeBench({ quick });
 
 const date = new Date().toISOString().slice(0, 10);
 const out = join(here, 'results', `${date}-${process.platform}${quick ? '-quick' : ''}.json`);
@@ -27,7 +30,7 @@ writeFileSync(
       cpu: os.cpus()[0]?.model,
       cores: os.cpus().length,
       quick,
-      suites: { core },
+      suites: { core, namedpipe },
     },
     null,
     2,
