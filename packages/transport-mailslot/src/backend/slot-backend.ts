@@ -1,0 +1,75 @@
+/**
+ * What the platform-free transport needs from an operating system. Two
+ * implementations: `src/posix/` (AF_UNIX datagram sockets) and `src/win32/`
+ * (kernel32 mailslots). Every failure is thrown as a BusError with osCode/osName.
+ */
+
+/** Who sent a datagram, where the OS tells (POSIX abstract sender names; never on Windows). */
+export interface SenderInfo {
+  readonly id: string;
+  readonly pid?: number;
+}
+
+/** One received message. */
+export interface Datagram {
+  readonly data: Uint8Array;
+  readonly sender: SenderInfo | undefined;
+}
+
+/** The reading end of one slot. Its calls never block. */
+export interface SlotReader {
+  readonly path: string;
+  /**
+   * Reads up to `max` waiting messages without blocking and hands each to
+   * `emit`; returns how many it read. Messages above the frame size are
+   * dropped and reported to `oversize`.
+   */
+  drain(max: number, emit: (datagram: Datagram) => void, oversize: (size: number) => void): number;
+  /** Releases the OS object (the socket file is unlinked). Only once no wait is in flight on it. */
+  close(): void;
+}
+
+/** Outcome of one non-blocking write. */
+export type WriteOutcome = 'sent' | 'full';
+
+/** The writing side of one transport: writes to any slot by path. */
+export interface SlotWriter {
+  /**
+   * Writes one message without blocking. `'full'` means the reader's queue
+   * is full (EAGAIN): retry later. Throws BusError `NOT_FOUND` when nobody
+   * reads `path`.
+   */
+  write(path: string, data: Uint8Array): WriteOutcome;
+  /**
+   * Present where a write can block (Windows: Wine 8 blocks WriteFile while
+   * the reader's buffer is full): writes on the libuv pool instead, so the
+   * event loop — and a reader in this same process — keeps running.
+   * Throws (rejects) like {@link SlotWriter.write}.
+   */
+  writeBlocking?(path: string, data: Uint8Array): Promise<void>;
+  /** Forgets a cached handle to `path` (its reader went away). */
+  forget(path: string): void;
+  close(): void;
+}
+
+/** What a wait consumed: a message, or the size of one above frameSize that was dropped. */
+export type WaitResult = { reader: SlotReader; datagram: Datagram } | { reader: SlotReader; oversize: number };
+
+/** The operating-system side of the mailslot transport. */
+export interface SlotBackend {
+  readonly platform: 'posix' | 'win32';
+  /** Creates and owns slot `path`. Throws `ADDRESS_IN_USE` when another reader holds it. */
+  createReader(path: string, frameSize: number, readTimeoutMs: number): SlotReader;
+  /** A writer for messages of at most `frameSize` bytes. */
+  createWriter(frameSize: number): SlotWriter;
+  /**
+   * Waits, on one libuv pool thread, until any of `readers` may have a
+   * message, `wake()` is called, or `timeoutMs` passes. Messages the wait
+   * itself consumed (Windows reads while it waits) are returned.
+   */
+  wait(readers: readonly SlotReader[], timeoutMs: number): Promise<WaitResult[]>;
+  /** Cuts a pending wait short, where the platform can (POSIX); a no-op elsewhere. */
+  wake(): void;
+  /** True when a listener process is gone: POSIX `kill(pid, 0)` gives ESRCH. */
+  isProcessAlive(pid: number): boolean;
+}

@@ -1,0 +1,97 @@
+import koffi from 'koffi';
+import { BusError } from '@pipebus/core';
+
+/**
+ * libc through koffi: every declaration the POSIX backend uses, in one place.
+ * Pointer arguments are `void *` and take Node Buffers, which koffi passes by
+ * address without copying, so the kernel writes straight into them.
+ */
+
+/** Constants that differ between Linux and macOS (the latter is untested). */
+export interface SocketConstants {
+  readonly AF_UNIX: number;
+  readonly SOCK_DGRAM: number;
+  readonly SOL_SOCKET: number;
+  readonly SO_SNDBUF: number;
+  readonly SO_RCVBUF: number;
+  readonly MSG_DONTWAIT: number;
+  /** recv flag: return the real datagram length even when the buffer was smaller. */
+  readonly MSG_TRUNC: number;
+  readonly POLLIN: number;
+  /** macOS's sockaddr_un starts with a length byte. */
+  readonly sunLen: boolean;
+  /** Linux has an abstract socket namespace (sun_path starting with NUL). */
+  readonly abstractNames: boolean;
+}
+
+const LINUX: SocketConstants = {
+  AF_UNIX: 1, SOCK_DGRAM: 2, SOL_SOCKET: 1, SO_SNDBUF: 7, SO_RCVBUF: 8,
+  MSG_DONTWAIT: 0x40, MSG_TRUNC: 0x20, POLLIN: 1, sunLen: false, abstractNames: true,
+};
+const DARWIN: SocketConstants = {
+  AF_UNIX: 1, SOCK_DGRAM: 2, SOL_SOCKET: 0xffff, SO_SNDBUF: 0x1001, SO_RCVBUF: 0x1002,
+  MSG_DONTWAIT: 0x80, MSG_TRUNC: 0x10, POLLIN: 1, sunLen: true, abstractNames: false,
+};
+
+/** The libc functions, with `.async` variants for the one blocking call (poll). */
+export interface Libc {
+  readonly c: SocketConstants;
+  socket(domain: number, type: number, protocol: number): number;
+  bind(fd: number, addr: Buffer, len: number): number;
+  connect(fd: number, addr: Buffer, len: number): number;
+  sendto(fd: number, buf: Uint8Array, len: number, flags: number, addr: Buffer | null, addrLen: number): number;
+  recvfrom(fd: number, buf: Buffer, len: number, flags: number, addr: Buffer | null, addrLen: Buffer | null): number;
+  setsockopt(fd: number, level: number, name: number, value: Buffer, len: number): number;
+  socketpair(domain: number, type: number, protocol: number, sv: Buffer): number;
+  close(fd: number): number;
+  poll: ((fds: Buffer, nfds: number, timeoutMs: number) => number) & {
+    async(fds: Buffer, nfds: number, timeoutMs: number, cb: (err: unknown, result: number) => void): void;
+  };
+  /** errno of the last call (koffi saves it right after each call, async ones too). */
+  errno(): number;
+}
+
+let loaded: Libc | undefined;
+
+/** Loads libc once per process. Throws `NOT_SUPPORTED` on a platform without a known libc. */
+export function libc(): Libc {
+  if (loaded !== undefined) return loaded;
+  const c = process.platform === 'linux' ? LINUX : process.platform === 'darwin' ? DARWIN : undefined;
+  if (c === undefined) throw new BusError('NOT_SUPPORTED', `the POSIX mailslot backend knows Linux and macOS socket constants, not ${process.platform}`);
+  const lib = koffi.load(process.platform === 'darwin' ? 'libSystem.B.dylib' : 'libc.so.6');
+  const poll = lib.func('int poll(void *fds, unsigned long nfds, int timeout)');
+  loaded = {
+    c,
+    socket: lib.func('int socket(int domain, int type, int protocol)'),
+    bind: lib.func('int bind(int fd, void *addr, uint32_t len)'),
+    connect: lib.func('int connect(int fd, void *addr, uint32_t len)'),
+    sendto: lib.func('intptr_t sendto(int fd, void *buf, size_t len, int flags, void *addr, uint32_t addrlen)'),
+    recvfrom: lib.func('intptr_t recvfrom(int fd, void *buf, size_t len, int flags, void *addr, void *addrlen)'),
+    setsockopt: lib.func('int setsockopt(int fd, int level, int name, void *value, uint32_t len)'),
+    socketpair: lib.func('int socketpair(int domain, int type, int protocol, void *sv)'),
+    close: lib.func('int close(int fd)'),
+    poll: poll as Libc['poll'],
+    errno: () => koffi.errno(),
+  };
+  return loaded;
+}
+
+const ERRNO_NAMES = new Map<number, string>(Object.entries(koffi.os.errno).map(([name, code]) => [code, name]));
+
+/** `EAGAIN` for 11 on Linux, and so on; `errno <n>` when unknown. */
+export function errnoName(code: number): string {
+  return ERRNO_NAMES.get(code) ?? `errno ${code}`;
+}
+
+/** Named errno values this backend branches on, for the running platform. */
+export const E = {
+  EAGAIN: koffi.os.errno['EAGAIN'] ?? 11,
+  EWOULDBLOCK: koffi.os.errno['EWOULDBLOCK'] ?? 11,
+  EINTR: koffi.os.errno['EINTR'] ?? 4,
+  ENOENT: koffi.os.errno['ENOENT'] ?? 2,
+  ECONNREFUSED: koffi.os.errno['ECONNREFUSED'] ?? 111,
+  EADDRINUSE: koffi.os.errno['EADDRINUSE'] ?? 98,
+  EACCES: koffi.os.errno['EACCES'] ?? 13,
+  EMSGSIZE: koffi.os.errno['EMSGSIZE'] ?? 90,
+  ENOBUFS: koffi.os.errno['ENOBUFS'] ?? 105,
+} as const;

@@ -1,0 +1,114 @@
+import { BusError } from '@pipebus/core';
+import type { SlotWriter } from '../backend/slot-backend.js';
+import type { GroupRegistry } from '../registry/group-registry.js';
+import { SEND_BOUND_MS, retryUntilSent } from './send-retry.js';
+
+/** Counters a {@link FanOut} keeps for `MailslotTransport.stats()`. */
+export interface FanOutCounters {
+  deliveries: number;
+  sendRetries: number;
+}
+
+/** One slot to write to: a group listener (with its registry entry) or a single named slot. */
+export interface Target {
+  readonly path: string;
+  readonly entry?: string;
+  readonly pid?: number;
+}
+
+/**
+ * Writes each frame to every target, in order: sends are serialised so a
+ * frame waiting for a full queue is never overtaken by the next one (FIFO per
+ * writer). A group listener that turns out to be gone (NOT_FOUND) is swept
+ * from the registry and never written to again; a single slot's NOT_FOUND
+ * goes to the caller.
+ */
+export class FanOut {
+  #tail: Promise<void> | undefined;
+
+  constructor(
+    private readonly writer: SlotWriter,
+    private readonly targets: () => readonly Target[],
+    private readonly registry: GroupRegistry | undefined,
+    private readonly counters: FanOutCounters,
+    private readonly stopped: () => BusError | undefined,
+  ) {}
+
+  send(frame: Uint8Array): Promise<void> {
+    if (this.writer.writeBlocking !== undefined) {
+      const blocking = this.writer.writeBlocking.bind(this.writer);
+      const run = (): Promise<void> => this.#writeEach(frame, blocking);
+      return this.#track(this.#tail === undefined ? run() : this.#tail.then(run, run));
+    }
+    if (this.#tail === undefined) {
+      // Fast path: nothing queued before us, try every write now.
+      let left: Target[];
+      try {
+        left = this.#tryAll(frame, this.targets());
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (left.length === 0) return Promise.resolve();
+      return this.#track(this.#waitFor(frame, left));
+    }
+    return this.#track(this.#tail.then(() => this.#waitFor(frame, this.#tryAll(frame, this.targets())), () => this.#waitFor(frame, this.#tryAll(frame, this.targets()))));
+  }
+
+  #track(p: Promise<void>): Promise<void> {
+    const tail = p.finally(() => {
+      if (this.#tail === tail) this.#tail = undefined;
+    });
+    this.#tail = tail;
+    return tail;
+  }
+
+  async #waitFor(frame: Uint8Array, left: Target[]): Promise<void> {
+    if (left.length === 0) return;
+    let pending = left;
+    await retryUntilSent(
+      () => (pending = this.#tryAll(frame, pending)).length,
+      this.stopped,
+      () => this.counters.sendRetries++,
+      () =>
+        new BusError('BUSY', `${pending.length} mailslot reader(s) did not take a frame within ${SEND_BOUND_MS} ms (queue full, EAGAIN): ${pending.map((t) => t.path).join(', ')}; is the reading process stopped?`, {
+          osName: 'EAGAIN',
+          details: { paths: pending.map((t) => t.path) },
+        }),
+    );
+  }
+
+  /** One target after the other, each write on the libuv pool (one pool thread per sending transport). */
+  async #writeEach(frame: Uint8Array, write: (path: string, data: Uint8Array) => Promise<void>): Promise<void> {
+    for (const target of this.targets()) {
+      const stop = this.stopped();
+      if (stop !== undefined) throw stop;
+      try {
+        await write(target.path, frame);
+        this.counters.deliveries++;
+      } catch (error) {
+        this.#gone(target, error);
+      }
+    }
+  }
+
+  /** A listener's slot with nobody reading it: its process died (or is closing right now). Anything else is the caller's. */
+  #gone(target: Target, error: unknown): void {
+    if (!BusError.is(error, 'NOT_FOUND') || target.entry === undefined || this.registry === undefined) throw error;
+    this.writer.forget(target.path);
+    this.registry.sweep(target.entry);
+  }
+
+  /** Writes to each target once; returns those whose queue was full. */
+  #tryAll(frame: Uint8Array, targets: readonly Target[]): Target[] {
+    const full: Target[] = [];
+    for (const target of targets) {
+      try {
+        if (this.writer.write(target.path, frame) === 'sent') this.counters.deliveries++;
+        else full.push(target);
+      } catch (error) {
+        this.#gone(target, error);
+      }
+    }
+    return full;
+  }
+}

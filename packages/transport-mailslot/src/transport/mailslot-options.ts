@@ -1,0 +1,79 @@
+import { describeValue, invalidArgument, type Logger } from '@pipebus/core';
+import { resolveMailslotAddress, type ResolvedMailslotAddress } from '../address/resolve-address.js';
+
+/** Options of a {@link MailslotTransport}. */
+export interface MailslotOptions {
+  /**
+   * `mailslot://group` (local pub/sub group: own slot + registry fan-out),
+   * `\\.\mailslot\name` or `/path/x.sock` (one raw OS slot),
+   * `\\*\mailslot\name` / `\\domain\mailslot\name` (Windows domain broadcast, write only).
+   */
+  address: string;
+  /**
+   * Default `'both'` for a group. For a single OS slot, `'read'` creates it
+   * (the server) and `'write'` opens it (a client); one of them is required.
+   * Domain broadcast is `'write'` only.
+   */
+  mode?: 'read' | 'write' | 'both';
+  /** Plain bytes, no pipebus framing, for native programs: the transport never adds bytes of its own. */
+  raw?: boolean;
+  /** Local frame size in bytes, default 65536 (POSIX at most 200000). A domain broadcast is always 424. */
+  frameSize?: number;
+  /** POSIX override of the private runtime directory (also holds group registries on Windows). */
+  runtimeDir?: string;
+  /** Upper bound of one blocking read wait, default 200 ms: how long close() may take at worst. */
+  readTimeoutMs?: number;
+  /** Where dropped frames and reader failures are reported. */
+  logger?: Logger;
+}
+
+/** Frame size of a Windows domain broadcast datagram. */
+export const DOMAIN_FRAME_SIZE = 424;
+const MIN_FRAME = 32;
+/** A unix datagram must fit the sender's socket buffer (net.core.wmem_default is 212992). */
+const MAX_FRAME_POSIX = 200_000;
+const MAX_FRAME_WIN32 = 4 * 1024 * 1024;
+
+/** Options after validation and defaults. */
+export interface ResolvedMailslotOptions {
+  readonly resolved: ResolvedMailslotAddress;
+  readonly mode: 'read' | 'write' | 'both';
+  readonly raw: boolean;
+  readonly frameSize: number;
+  readonly readTimeoutMs: number;
+  readonly runtimeDir: string | undefined;
+  readonly logger: Logger | undefined;
+}
+
+/** Validates every option, throwing INVALID_ARGUMENT with what to change. */
+export function resolveMailslotOptions(o: MailslotOptions): ResolvedMailslotOptions {
+  if (o === null || typeof o !== 'object') throw invalidArgument(`MailslotTransport needs options such as { address: 'mailslot://orders' }, got ${describeValue(o)}`);
+  const resolved = resolveMailslotAddress(o.address, { ...(o.runtimeDir !== undefined && { runtimeDir: o.runtimeDir }) });
+  if (o.mode !== undefined && o.mode !== 'read' && o.mode !== 'write' && o.mode !== 'both') {
+    throw invalidArgument(`options.mode must be 'read', 'write' or 'both', got ${describeValue(o.mode)}`);
+  }
+  let mode = o.mode;
+  if (resolved.kind === 'group') mode ??= 'both';
+  else if (resolved.kind === 'domain') {
+    if (mode !== undefined && mode !== 'write') throw invalidArgument(`'${o.address}' is a domain broadcast, which can only be written: use mode 'write'`);
+    mode = 'write';
+  } else if (mode === undefined || mode === 'both') {
+    throw invalidArgument(`'${o.address}' is one OS slot: say mode 'read' to create it (the one reader) or 'write' to write to it`);
+  }
+  if (o.raw !== undefined && typeof o.raw !== 'boolean') throw invalidArgument(`options.raw must be a boolean, got ${describeValue(o.raw)}`);
+  const max = resolved.platform === 'win32' ? MAX_FRAME_WIN32 : MAX_FRAME_POSIX;
+  let frameSize = o.frameSize ?? 65536;
+  if (!Number.isInteger(frameSize) || frameSize < MIN_FRAME || frameSize > max) {
+    throw invalidArgument(`options.frameSize must be an integer from ${MIN_FRAME} to ${max} on ${resolved.platform}, got ${describeValue(o.frameSize)}`);
+  }
+  if (resolved.kind === 'domain') frameSize = DOMAIN_FRAME_SIZE;
+  const readTimeoutMs = o.readTimeoutMs ?? 200;
+  if (!Number.isInteger(readTimeoutMs) || readTimeoutMs < 1 || readTimeoutMs > 60_000) {
+    throw invalidArgument(`options.readTimeoutMs must be an integer from 1 to 60000, got ${describeValue(o.readTimeoutMs)}`);
+  }
+  const logger = o.logger;
+  if (logger !== undefined && (logger === null || typeof logger.warn !== 'function' || typeof logger.debug !== 'function')) {
+    throw invalidArgument('options.logger must be a Logger { debug, info, warn, error } from @pipebus/core');
+  }
+  return { resolved, mode, raw: o.raw ?? false, frameSize, readTimeoutMs, runtimeDir: o.runtimeDir, logger };
+}

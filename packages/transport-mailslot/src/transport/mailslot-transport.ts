@@ -1,0 +1,189 @@
+import { randomBytes } from 'node:crypto';
+import { BusError, Transport, type Logger, type PeerInfo, type TransportCapabilities } from '@pipebus/core';
+import { defaultRuntimeDir, ensurePrivateDir } from '../address/runtime-dir.js';
+import { platformBackend } from '../backend/choose-backend.js';
+import type { Datagram, SlotBackend, SlotReader, SlotWriter } from '../backend/slot-backend.js';
+import { ReaderLoop } from '../reader/reader-loop.js';
+import { GroupRegistry } from '../registry/group-registry.js';
+import { FanOut, type FanOutCounters, type Target } from './fan-out.js';
+import { resolveMailslotOptions, type MailslotOptions, type ResolvedMailslotOptions } from './mailslot-options.js';
+
+/** Counters of one {@link MailslotTransport}. */
+export interface MailslotStats {
+  /** Frames accepted by send(). */
+  framesSent: number;
+  /** Datagrams the OS took (a group send makes one per listener). */
+  deliveries: number;
+  /** Times a send waited for a full reader queue (POSIX EAGAIN) and tried again. */
+  sendRetries: number;
+  /** Frames received. */
+  framesReceived: number;
+  /** Received messages dropped for exceeding frameSize. */
+  oversizeDropped: number;
+  /** Listeners other than this transport found in the group registry at the last send. */
+  listeners: number;
+  /** Registry entries of dead listeners this transport removed. */
+  swept: number;
+  /** Slots the process's one reader loop serves, and its completed waits. */
+  readerLoop: { slots: number; waits: number };
+}
+
+/** The peer reported for frames whose sender the OS does not name (always on Windows). */
+const UNKNOWN_PEER = 'mailslot:unknown';
+
+/**
+ * A one-way broadcast transport over Windows mailslots (kernel32 via koffi)
+ * or, on POSIX, AF_UNIX datagram sockets (libc via koffi) with the same
+ * semantics.
+ *
+ * - `mailslot://group`: each member owns a slot and registers it; `send`
+ *   writes to every live listener of the group except this transport's own
+ *   slot (the bus delivers locally itself). Dead listeners are swept.
+ * - `\\.\mailslot\name` / `/path/x.sock`: one raw slot; `mode: 'read'`
+ *   creates it, `mode: 'write'` writes to it (`NOT_FOUND` when nobody reads).
+ * - `\\*\mailslot\name`: Windows domain broadcast, write only, 424-byte frames,
+ *   unreliable and unordered (the bus then fragments every message and drops duplicates).
+ *
+ * @example
+ * ```ts
+ * const bus = new MessageBus(new MailslotTransport({ address: 'mailslot://orders' }));
+ * bus.subscribe('orders.>').subscribe((e) => console.log(e.topic, e.payload));
+ * await bus.publish('orders.eu.created', { id: 7 });
+ * ```
+ */
+export class MailslotTransport extends Transport {
+  readonly capabilities: TransportCapabilities;
+  readonly #o: ResolvedMailslotOptions;
+  readonly #counters: FanOutCounters & { framesSent: number; framesReceived: number; oversizeDropped: number; listeners: number } = {
+    framesSent: 0, deliveries: 0, sendRetries: 0, framesReceived: 0, oversizeDropped: 0, listeners: 0,
+  };
+  #backend: SlotBackend | undefined;
+  #registry: GroupRegistry | undefined;
+  #entry: string | undefined;
+  #reader: SlotReader | undefined;
+  #writer: SlotWriter | undefined;
+  #fanOut: FanOut | undefined;
+  #closing = false;
+
+  /** @throws BusError `INVALID_ARGUMENT` (or `NOT_SUPPORTED`) for bad options; nothing is opened before start(). */
+  constructor(options: MailslotOptions) {
+    super();
+    this.#o = resolveMailslotOptions(options);
+    const domain = this.#o.resolved.kind === 'domain';
+    this.capabilities = Object.freeze({
+      duplex: false,
+      broadcast: true,
+      maxFrameSize: this.#o.frameSize,
+      // A domain broadcast is a datagram per network protocol across the LAN: it may be lost, reordered, duplicated.
+      reliable: !domain,
+      ordered: !domain,
+    });
+  }
+
+  /**
+   * The OS path of this transport: its own slot when it reads, the slot or
+   * domain name it writes to, or for a write-only group member the registry
+   * directory. Group slot names are known only after start().
+   */
+  get path(): string {
+    const r = this.#o.resolved;
+    if (this.#reader !== undefined) return this.#reader.path;
+    return r.kind === 'group' ? r.registryDir : r.path;
+  }
+
+  /** A snapshot of this transport's counters. */
+  stats(): MailslotStats {
+    const loop = this.#backend === undefined ? { slots: 0, waits: 0 } : ReaderLoop.of(this.#backend).stats();
+    return { ...this.#counters, swept: this.#registry?.swept ?? 0, readerLoop: { slots: loop.slots, waits: loop.waits } };
+  }
+
+  protected async doStart(): Promise<void> {
+    const o = this.#o;
+    const r = o.resolved;
+    const backend = (this.#backend = platformBackend());
+    const reads = o.mode !== 'write';
+    const writes = o.mode !== 'read';
+    try {
+      if (r.kind === 'group') {
+        ensurePrivateDir(o.runtimeDir ?? defaultRuntimeDir());
+        const registry = (this.#registry = new GroupRegistry(r, (pid) => backend.isProcessAlive(pid)));
+        registry.ensureDir();
+        if (reads) {
+          const entry = `${process.pid}-${randomBytes(4).toString('hex')}`;
+          this.#openReader(backend, r.slotPath(entry));
+          // The slot exists before anyone can find it in the registry.
+          registry.register(entry);
+          this.#entry = entry;
+        }
+      } else if (reads) {
+        this.#openReader(backend, r.path);
+      }
+      if (writes) {
+        const writer = (this.#writer = backend.createWriter(o.frameSize));
+        this.#fanOut = new FanOut(writer, () => this.#targets(), this.#registry, this.#counters, () =>
+          this.#closing ? this.closedError('send') : undefined,
+        );
+      }
+    } catch (error) {
+      await this.#release();
+      throw error;
+    }
+  }
+
+  protected doSend(frame: Uint8Array): Promise<void> {
+    if (this.#fanOut === undefined) {
+      return Promise.reject(new BusError('NOT_SUPPORTED', `this mailslot transport was opened with mode 'read' on '${this.#o.resolved.address}'; open another with mode 'write' (or 'both' for a group) to send`));
+    }
+    this.#counters.framesSent++;
+    return this.#fanOut.send(frame);
+  }
+
+  protected async doClose(): Promise<void> {
+    this.#closing = true;
+    await this.#release();
+  }
+
+  #openReader(backend: SlotBackend, path: string): void {
+    const reader = (this.#reader = backend.createReader(path, this.#o.frameSize, this.#o.readTimeoutMs));
+    ReaderLoop.of(backend).add(reader, {
+      deliver: (d) => this.#onDatagram(d),
+      oversize: (size) => {
+        this.#counters.oversizeDropped++;
+        this.#log('warn', `dropped a ${size}-byte message above frameSize ${this.#o.frameSize} on ${path}`);
+      },
+      fail: (error) => {
+        this.#log('warn', `reading ${path} failed: ${error.message}`);
+        this.emitError(error);
+      },
+    }, this.#o.readTimeoutMs);
+  }
+
+  #onDatagram({ data, sender }: Datagram): void {
+    this.#counters.framesReceived++;
+    const peer: PeerInfo = sender === undefined
+      ? { id: UNKNOWN_PEER, address: this.#o.resolved.address }
+      : { id: sender.id, ...(sender.pid !== undefined && { pid: sender.pid }), address: this.#o.resolved.address };
+    this.emitFrame({ data, peer });
+  }
+
+  #targets(): readonly Target[] {
+    const r = this.#o.resolved;
+    if (r.kind !== 'group') return [{ path: r.path }];
+    const others = this.#registry!.listeners().filter((l) => l.entry !== this.#entry);
+    this.#counters.listeners = others.length;
+    return others;
+  }
+
+  async #release(): Promise<void> {
+    if (this.#entry !== undefined) this.#registry?.unregister(this.#entry);
+    this.#entry = undefined;
+    this.#writer?.close();
+    this.#writer = undefined;
+    const reader = this.#reader;
+    if (reader !== undefined && this.#backend !== undefined) await ReaderLoop.of(this.#backend).remove(reader);
+  }
+
+  #log(level: keyof Logger, message: string): void {
+    this.#o.logger?.[level](message, { address: this.#o.resolved.address });
+  }
+}

@@ -1,0 +1,151 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { BusError, MessageBus, silentLogger } from '@pipebus/core';
+import { MailslotTransport, resolveMailslotAddress } from '@pipebus/transport-mailslot';
+import { onWindows, privateRuntimeDir, uniqueGroup, uniqueSlot } from './helpers.js';
+
+const runtime = privateRuntimeDir();
+afterAll(() => runtime.dispose());
+const runtimeDir = runtime.dir;
+
+async function busError(p: Promise<unknown>): Promise<BusError> {
+  try {
+    await p;
+  } catch (error) {
+    if (error instanceof BusError) return error;
+    throw error;
+  }
+  throw new Error('expected a BusError, but it resolved');
+}
+
+function thrown(fn: () => unknown): BusError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof BusError) return error;
+    throw error;
+  }
+  throw new Error('expected a BusError, nothing was thrown');
+}
+
+describe('mailslot errors', () => {
+  it('refuses a second reader of one slot with ADDRESS_IN_USE and the OS code', async () => {
+    const address = uniqueSlot(runtimeDir, 'twice');
+    const first = new MailslotTransport({ address, mode: 'read' });
+    const second = new MailslotTransport({ address, mode: 'read' });
+    await first.start();
+    try {
+      const e = await busError(second.start());
+      expect(e.code).toBe('ADDRESS_IN_USE');
+      expect(e.osName).toBe(onWindows ? 'ERROR_ALREADY_EXISTS' : 'EADDRINUSE');
+      if (onWindows) expect(e.osCode).toBe(183);
+      expect(second.state).toBe('idle');
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
+  });
+
+  it('takes over the slot a dead reader left behind once the reader is gone', async () => {
+    const address = uniqueSlot(runtimeDir, 'again');
+    const first = new MailslotTransport({ address, mode: 'read' });
+    await first.start();
+    await first.close();
+    const second = new MailslotTransport({ address, mode: 'read' });
+    await second.start();
+    await second.close();
+  });
+
+  it('gives NOT_FOUND, not silence, when writing to a slot nobody reads', async () => {
+    const writer = new MailslotTransport({ address: uniqueSlot(runtimeDir, 'nobody'), mode: 'write' });
+    await writer.start();
+    try {
+      const e = await busError(writer.send(Uint8Array.of(1, 2, 3)));
+      expect(e.code).toBe('NOT_FOUND');
+      expect(e.osName).toBe(onWindows ? 'ERROR_FILE_NOT_FOUND' : 'ENOENT');
+      if (onWindows) expect(e.osCode).toBe(2);
+    } finally {
+      await writer.close();
+    }
+  });
+
+  it('rejects sending on a read-only transport with NOT_SUPPORTED', async () => {
+    const reader = new MailslotTransport({ address: uniqueGroup('ro'), runtimeDir, mode: 'read' });
+    await reader.start();
+    try {
+      expect((await busError(reader.send(Uint8Array.of(1)))).code).toBe('NOT_SUPPORTED');
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('closes promptly while its reader waits, well inside the read timeout', async () => {
+    const t = new MailslotTransport({ address: uniqueGroup('prompt'), runtimeDir, readTimeoutMs: 5000 });
+    await t.start();
+    const started = Date.now();
+    await t.close();
+    // The wake-up cuts the blocking wait short; without it this would take ~5 s.
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('fails FRAME_TOO_LARGE above the bus maxMessageSize before any fragment is sent', async () => {
+    const address = uniqueGroup('toolarge');
+    const reader = new MailslotTransport({ address, runtimeDir, mode: 'read', frameSize: 424 });
+    const bus = new MessageBus(new MailslotTransport({ address, runtimeDir, mode: 'write', frameSize: 424 }), { logger: silentLogger, maxMessageSize: 4096 });
+    await reader.start();
+    await bus.start();
+    try {
+      const e = await busError(bus.publish('big.thing', new Uint8Array(8192)));
+      expect(e.code).toBe('FRAME_TOO_LARGE');
+      const sent = (bus.transport as MailslotTransport).stats();
+      expect({ framesSent: sent.framesSent, deliveries: sent.deliveries }).toEqual({ framesSent: 0, deliveries: 0 });
+      expect(bus.stats().fragmentsOut).toBe(0);
+    } finally {
+      await Promise.all([bus.close(), reader.close()]);
+    }
+  });
+});
+
+describe('mailslot options and addresses', () => {
+  it.each([
+    [{ address: '' }, /non-empty/],
+    [{ address: 'pipe://x' }, /unrecognised mailslot address/],
+    [{ address: 'mailslot://bad name' }, /letters, digits/],
+    [{ address: 'mailslot://g', mode: 'sideways' }, /mode/],
+    [{ address: 'mailslot://g', frameSize: 10 }, /frameSize/],
+    [{ address: 'mailslot://g', frameSize: 1.5 }, /frameSize/],
+    [{ address: 'mailslot://g', readTimeoutMs: 0 }, /readTimeoutMs/],
+    [{ address: 'mailslot://g', raw: 'yes' }, /raw/],
+    [{ address: 'mailslot://g', logger: {} }, /logger/],
+  ])('rejects %j with INVALID_ARGUMENT', (options, message) => {
+    const e = thrown(() => new MailslotTransport(options as never));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.message).toMatch(message);
+  });
+
+  it('asks for a mode on a single slot', () => {
+    const e = thrown(() => new MailslotTransport({ address: onWindows ? '\\\\.\\mailslot\\x' : '/tmp/x.sock' }));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.message).toMatch(/mode 'read'/);
+  });
+
+  it('resolves group, slot and domain addresses per platform', () => {
+    const group = resolveMailslotAddress('mailslot://orders', { platform: 'linux', runtimeDir: '/run/user/1/pipebus' });
+    expect(group.kind === 'group' && [group.registryDir, group.slotPath('12-ab')]).toEqual(['/run/user/1/pipebus/mailslot/orders', '/run/user/1/pipebus/mailslot/orders/12-ab.sock']);
+    const win = resolveMailslotAddress('mailslot://orders', { platform: 'win32' });
+    expect(win.kind === 'group' && win.slotPath('12-ab')).toBe('\\\\.\\mailslot\\pipebus\\orders\\12-ab');
+    expect(resolveMailslotAddress('\\\\.\\mailslot\\Mymailslot', { platform: 'win32' })).toMatchObject({ kind: 'slot', path: '\\\\.\\mailslot\\Mymailslot' });
+    expect(resolveMailslotAddress('\\\\*\\mailslot\\news', { platform: 'win32' })).toMatchObject({ kind: 'domain', target: '*' });
+    expect(resolveMailslotAddress('\\\\CORP\\mailslot\\news', { platform: 'win32' })).toMatchObject({ kind: 'domain', target: 'CORP' });
+    expect(thrown(() => resolveMailslotAddress('\\\\*\\mailslot\\news', { platform: 'linux' })).code).toBe('NOT_SUPPORTED');
+    expect(thrown(() => resolveMailslotAddress('/tmp/x.sock', { platform: 'win32' })).code).toBe('NOT_SUPPORTED');
+    expect(thrown(() => resolveMailslotAddress(`mailslot://${'a'.repeat(90)}`, { platform: 'linux', runtimeDir: '/run/user/1/pipebus' })).message).toMatch(/socket path/);
+  });
+
+  it('reports 424-byte, unreliable, unordered capabilities for a domain broadcast', () => {
+    if (!onWindows) {
+      expect(thrown(() => new MailslotTransport({ address: '\\\\*\\mailslot\\news' })).code).toBe('NOT_SUPPORTED');
+      return;
+    }
+    const t = new MailslotTransport({ address: '\\\\*\\mailslot\\news', frameSize: 65536 });
+    expect(t.capabilities).toEqual({ duplex: false, broadcast: true, maxFrameSize: 424, reliable: false, ordered: false });
+  });
+});
