@@ -1,1 +1,3 @@
-export {};
+export { main, mainHelp } from './cli.js';
+export type { CliIo } from './io.js';
+export { processIo } from './io.js';

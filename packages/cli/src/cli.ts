@@ -1,0 +1,84 @@
+import { BusError } from '@pipebus/core';
+import { doctor, doctorHelp } from './commands/doctor.js';
+import { pub, pubHelp, sub, subHelp } from './commands/pubsub.js';
+import { request, requestHelp } from './commands/request.js';
+import { serve, serveHelp } from './commands/serve.js';
+import type { CliIo } from './io.js';
+import { UsageError } from './usage-error.js';
+
+type Command = (args: string[], io: CliIo) => Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; help: string; summary: string }> = {
+  serve: { run: serve, help: serveHelp, summary: 'serve requests on a named pipe (echo, fixed reply, raw bytes)' },
+  request: { run: request, help: requestHelp, summary: 'send one request and print the reply' },
+  pub: { run: pub, help: pubHelp, summary: 'publish an event (mailslot group, OS mailslot, or pipe)' },
+  sub: { run: sub, help: subHelp, summary: 'print the events that match a pattern' },
+  doctor: { run: doctor, help: doctorHelp, summary: 'say what is wrong with this machine or a server' },
+};
+
+/** The top-level help text. */
+export const mainHelp = `pipebus: a message bus for local IPC over named pipes and mailslots
+
+Usage: pipebus COMMAND [ARGS] [--help]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(9)} ${c.summary}`)
+  .join('\n')}
+
+Addresses: pipe://name and mailslot://name are private to you on this machine
+(\\\\.\\pipe\\pipebus-name on Windows, a socket in a 0700 runtime directory on POSIX);
+raw OS names (\\\\.\\pipe\\mypipe, \\\\.\\mailslot\\Mymailslot, /path/x.sock) are accepted too.
+
+Exit codes: 0 success, 1 the operation failed (the error code is printed), 2 usage error.`;
+
+/**
+ * Runs one command line; resolves to the exit code. Never throws: errors
+ * become one line on stderr (no stack trace for a user's mistake).
+ */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    (name === undefined ? io.err : io.out)(mainHelp);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    io.out('pipebus 0.1.0');
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    io.err(`pipebus: unknown command '${name}'. Commands: ${Object.keys(COMMANDS).join(', ')}. Try 'pipebus --help'.`);
+    return 2;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    io.out(command.help);
+    return 0;
+  }
+  try {
+    return await command.run(args, io);
+  } catch (error) {
+    return reportError(name, command.help, error, io);
+  }
+}
+
+function reportError(name: string, help: string, error: unknown, io: CliIo): number {
+  if (error instanceof UsageError || isParseArgsError(error)) {
+    io.err(`pipebus ${name}: ${(error as Error).message}\n\n${help}`);
+    return 2;
+  }
+  if (BusError.is(error)) {
+    const os = error.osName !== undefined ? ` [${error.osName}${error.osCode !== undefined ? ` ${error.osCode}` : ''}]` : '';
+    const remote = error.remoteCode !== undefined ? ` (remote code ${error.remoteCode})` : '';
+    io.err(`pipebus ${name}: ${error.code}${remote}: ${error.message}${os}`);
+    return 1;
+  }
+  // Not a user mistake: this is a bug, and the stack is what a maintainer needs.
+  io.err(`pipebus ${name}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  return 1;
+}
+
+function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+}

@@ -1,0 +1,107 @@
+import { parseArgs } from 'node:util';
+import { MessageBus } from '@pipebus/core';
+import type { Transport } from '@pipebus/core';
+import { MailslotTransport } from '@pipebus/transport-mailslot';
+import { NamedPipeClient } from '@pipebus/transport-namedpipe';
+import { formatValue, parsePayload, showBytes, withNul } from '../format/payload.js';
+import type { CliIo } from '../io.js';
+import { UsageError, intOption } from '../usage-error.js';
+import { cliLogger, deferred, isMailslotAddress, timestamp, untilStopped } from './shared.js';
+
+/** Help of `pipebus pub`. */
+export const pubHelp = `Usage: pipebus pub ADDRESS TOPIC PAYLOAD [--raw]
+       pipebus pub ADDRESS PAYLOAD --raw
+
+Publish one event.
+  ADDRESS   mailslot://group (every listener of the group), \\\\.\\mailslot\\name,
+            \\\\*\\mailslot\\name (Windows domain broadcast), or a pipe address
+            (pipe://name: published to that server, which relays with --relay)
+  TOPIC     dot-separated tokens, no wildcards (orders.eu.created)
+  PAYLOAD   JSON or text
+  --raw     no pipebus framing: write PAYLOAD plus a NUL as plain bytes to one
+            OS mailslot (for native readers); there is no topic`;
+
+/** Help of `pipebus sub`. */
+export const subHelp = `Usage: pipebus sub ADDRESS [PATTERN] [--raw] [--count N]
+
+Print each event received, one line each.
+  ADDRESS      mailslot://group, \\\\.\\mailslot\\name, /path/to.sock, or pipe://name
+  PATTERN      topics to receive: * matches one token, > the rest (default: >)
+  --raw        no pipebus framing: read one OS mailslot and print the bytes as
+               text, the trailing NUL shown as \\0
+  --count N    exit after N events`;
+
+function openTransport(address: string, raw: boolean, mode: 'read' | 'write', io: CliIo): Transport {
+  const logger = cliLogger(io);
+  // A plain POSIX path means a datagram socket here: pub/sub is the mailslot's job.
+  if (raw || isMailslotAddress(address) || address.startsWith('/')) {
+    return new MailslotTransport({ address, raw, mode, logger });
+  }
+  return new NamedPipeClient({ address, logger });
+}
+
+/** `pipebus pub`. */
+export async function pub(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { raw: { type: 'boolean' } } });
+  const raw = values.raw ?? false;
+  if (raw) {
+    if (positionals.length !== 2 && positionals.length !== 3) throw new UsageError('pub --raw takes ADDRESS and PAYLOAD');
+    const transport = openTransport(positionals[0]!, true, 'write', io);
+    try {
+      await transport.start();
+      await transport.send(withNul(positionals[positionals.length - 1]!));
+      io.out(`wrote ${Buffer.byteLength(positionals[positionals.length - 1]!) + 1} bytes to ${positionals[0]}`);
+      return 0;
+    } finally {
+      await transport.close();
+    }
+  }
+  if (positionals.length !== 3) throw new UsageError('pub takes ADDRESS, TOPIC and PAYLOAD');
+  const [address, topic, text] = positionals as [string, string, string];
+  const bus = new MessageBus(openTransport(address, false, 'write', io), { logger: cliLogger(io), localDelivery: false, name: 'pipebus pub' });
+  try {
+    await bus.publish(topic, parsePayload(text));
+    io.out(`published ${topic}`);
+    return 0;
+  } finally {
+    await bus.close();
+  }
+}
+
+/** `pipebus sub`: runs until Ctrl-C or --count events. */
+export async function sub(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { raw: { type: 'boolean' }, count: { type: 'string' } } });
+  if (positionals.length < 1 || positionals.length > 2) throw new UsageError('sub takes ADDRESS and an optional PATTERN');
+  const raw = values.raw ?? false;
+  if (raw && positionals.length === 2) throw new UsageError('raw messages have no topic: drop the PATTERN with --raw');
+  const count = intOption(values.count, 'count', 0, 1);
+  const done = deferred();
+  let received = 0;
+  const countOne = (): void => {
+    received++;
+    if (count > 0 && received >= count) done.resolve();
+  };
+  const transport = openTransport(positionals[0]!, raw, 'read', io);
+  if (raw) {
+    transport.frames$.subscribe(({ data }) => {
+      io.out(showBytes(data));
+      countOne();
+    });
+    await transport.start();
+    io.err(`reading ${positionals[0]}; Ctrl-C to stop`);
+    await untilStopped(io.signal, done.promise);
+    await transport.close();
+    return 0;
+  }
+  const bus = new MessageBus(transport, { logger: cliLogger(io), name: 'pipebus sub' });
+  const pattern = positionals[1] ?? '>';
+  bus.subscribe(pattern).subscribe((event) => {
+    io.out(`${timestamp()} ${event.topic} ${formatValue(event.payload)}`);
+    countOne();
+  });
+  await bus.start();
+  io.err(`subscribed to '${pattern}' on ${positionals[0]}; Ctrl-C to stop`);
+  await untilStopped(io.signal, done.promise);
+  await bus.close();
+  return 0;
+}

@@ -1,0 +1,83 @@
+import { parseArgs } from 'node:util';
+import { MessageBus } from '@pipebus/core';
+import { NamedPipeServer } from '@pipebus/transport-namedpipe';
+import { formatValue, parsePayload, showBytes, withNul } from '../format/payload.js';
+import type { CliIo } from '../io.js';
+import { UsageError, intOption } from '../usage-error.js';
+import { cliLogger, deferred, timestamp, untilStopped } from './shared.js';
+
+/** Help of `pipebus serve`. */
+export const serveHelp = `Usage: pipebus serve ADDRESS [--echo | --reply TEXT] [--raw] [--method NAME] [--count N] [--relay]
+
+Serve requests on a named pipe and print each one served.
+  ADDRESS          pipe://name, \\\\.\\pipe\\name (Windows) or /path/to.sock (POSIX)
+  --echo           answer with the request's own payload (the default)
+  --reply TEXT     answer with TEXT (JSON if it parses, else the text)
+  --raw            no pipebus framing: plain bytes for native programs; each
+                   message is answered with TEXT plus a NUL, as the seed's
+                   MFC server does (--echo sends the bytes back)
+  --method NAME    the method served (default: echo)
+  --count N        exit after serving N requests
+  --relay          forward events from each client to the others (pub/sub hub)`;
+
+/** `pipebus serve`: runs until Ctrl-C or --count requests. */
+export async function serve(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      echo: { type: 'boolean' },
+      reply: { type: 'string' },
+      raw: { type: 'boolean' },
+      method: { type: 'string' },
+      count: { type: 'string' },
+      relay: { type: 'boolean' },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError('serve takes exactly one ADDRESS');
+  if (values.echo && values.reply !== undefined) throw new UsageError('--echo and --reply exclude each other');
+  if (values.raw && values.method !== undefined) throw new UsageError('--method has no meaning with --raw (raw messages have no method)');
+  const address = positionals[0]!;
+  const count = intOption(values.count, 'count', 0, 1);
+  const logger = cliLogger(io);
+  const done = deferred();
+  let served = 0;
+  const countOne = (): void => {
+    served++;
+    if (count > 0 && served >= count) done.resolve();
+  };
+
+  if (values.raw) {
+    const server = new NamedPipeServer({ address, raw: true, logger });
+    server.frames$.subscribe(({ data, peer }) => {
+      const reply = values.echo || values.reply === undefined ? data : withNul(values.reply);
+      io.out(`${timestamp()} ${describePeer(peer)} <- "${showBytes(data)}" -> "${showBytes(reply)}"`);
+      server.send(reply, peer.id).then(countOne, (error: unknown) => io.err(`warning: could not answer ${peer.id}: ${String(error)}`));
+    });
+    await server.start();
+    io.out(`serving raw bytes on ${server.path}; Ctrl-C to stop`);
+    await untilStopped(io.signal, done.promise);
+    await server.close();
+    return 0;
+  }
+
+  const method = values.method ?? 'echo';
+  const server = new NamedPipeServer({ address, logger });
+  const bus = new MessageBus(server, { logger, relay: values.relay ?? false, name: 'pipebus serve' });
+  const fixed = values.reply === undefined ? undefined : { value: parsePayload(values.reply) };
+  bus.handle(method, (payload, ctx) => {
+    const reply = fixed === undefined ? payload : fixed.value;
+    io.out(`${timestamp()} ${describePeer(ctx.peer)} ${method} ${formatValue(payload)} -> ${formatValue(reply)}`);
+    queueMicrotask(countOne);
+    return reply;
+  });
+  await bus.start();
+  io.out(`serving '${method}' on ${server.path}; Ctrl-C to stop`);
+  await untilStopped(io.signal, done.promise);
+  await bus.close();
+  return 0;
+}
+
+function describePeer(peer: { id: string; pid?: number; uid?: number }): string {
+  return peer.pid === undefined ? peer.id : `pid ${peer.pid}${peer.uid === undefined ? '' : ` uid ${peer.uid}`}`;
+}
