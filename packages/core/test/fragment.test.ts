@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { mulberry32 } from '@pipebus/transport-mock';
 import { BusError } from '../src/errors/index.js';
 import { FRAGMENT_FRAME_BYTE } from '../src/wire/index.js';
 import { FRAGMENT_HEADER_SIZE, Fragmenter, FrameReassembler } from '../src/fragment/index.js';
@@ -14,17 +15,6 @@ function message(size: number, seed = 1): Uint8Array {
   return bytes;
 }
 
-/** mulberry32: a tiny seeded PRNG so shuffles are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffle<T>(items: readonly T[], random: () => number): T[] {
   const out = [...items];
@@ -208,7 +198,7 @@ describe('FrameReassembler round trip', () => {
   });
 
   it('reassembles fragments that arrive out of order', () => {
-    const random = prng(1234);
+    const random = mulberry32(1234);
     for (let round = 0; round < 20; round++) {
       const size = 1 + Math.floor(random() * 20_000);
       const original = message(size, round);
@@ -218,7 +208,7 @@ describe('FrameReassembler round trip', () => {
   });
 
   it('drops duplicated fragments and still completes once', () => {
-    const random = prng(99);
+    const random = mulberry32(99);
     const frames = new Fragmenter().split(message(5000), MAILSLOT_FRAME);
     const doubled = shuffle([...frames, ...frames], random);
     withReassembler((r, drops) => {
@@ -261,7 +251,7 @@ describe('FrameReassembler round trip', () => {
   });
 
   it('keeps interleaved messages of two senders and two sources with the same sequence apart', () => {
-    const random = prng(7);
+    const random = mulberry32(7);
     const a = new Fragmenter({ senderId: 1 });
     const b = new Fragmenter({ senderId: 2 });
     const payloads = {

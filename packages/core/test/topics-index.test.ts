@@ -1,17 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { mulberry32 } from '@pipebus/transport-mock';
 import { TopicIndex, matchTopic } from '../src/topics/index.js';
 
-/** mulberry32: seeded, so a failing case reproduces. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** An obviously-correct (slow) reading of the NATS rules, to check matchTopic against. */
 function referenceMatch(pattern: string, topic: string): boolean {
@@ -102,7 +92,7 @@ describe('TopicIndex', () => {
   });
 
   it('agrees with matchTopic and the reference rules over thousands of random patterns and topics', () => {
-    const random = prng(20240601);
+    const random = mulberry32(20240601);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
     const words = ['a', 'b', 'c', 'ab'];
     const randomTopic = (): string =>

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isProcessAlive } from '../registry/process-alive.js';
 import { unlinkSync } from 'node:fs';
 import type { Datagram, SlotBackend, SlotReader, SlotWriter, WaitResult, WriteOutcome } from '../backend/slot-backend.js';
 import { E, libc, type Libc } from './libc.js';
@@ -166,12 +167,7 @@ export class PosixBackend implements SlotBackend {
   }
 
   isProcessAlive(pid: number): boolean {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code !== 'ESRCH';
-    }
+    return isProcessAlive(pid);
   }
 
   #wake(): [number, number] {

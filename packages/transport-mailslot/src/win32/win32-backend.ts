@@ -1,4 +1,5 @@
 import type { Datagram, SlotBackend, SlotReader, SlotWriter, WaitResult, WriteOutcome } from '../backend/slot-backend.js';
+import { isProcessAlive } from '../registry/process-alive.js';
 import {
   FILE_ATTRIBUTE_NORMAL, FILE_SHARE_READ, FILE_SHARE_WRITE, GENERIC_WRITE, INVALID_HANDLE_VALUE, MAILSLOT_NO_MESSAGE, OPEN_EXISTING, WinError, kernel32, type Kernel32,
 } from './kernel32.js';
@@ -171,11 +172,6 @@ export class Win32Backend implements SlotBackend {
   }
 
   isProcessAlive(pid: number): boolean {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code !== 'ESRCH';
-    }
+    return isProcessAlive(pid);
   }
 }
