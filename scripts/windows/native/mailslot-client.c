@@ -42,10 +42,7 @@ int wmain(int argc, wchar_t **argv)
     if (hMailSlot == INVALID_HANDLE_VALUE)
         native_fail_last("CreateFile");
     for (n = 0; n < count; n++) {
-        DWORD dwWrite = 0;
-        if (!WriteFile(hMailSlot, message.data, message.length, &dwWrite, NULL))
-            native_fail_last("WriteFile");
-        native_line("WROTE %lu", (unsigned long)dwWrite);
+        native_write(hMailSlot, &message);
     }
     CloseHandle(hMailSlot);
     native_line("DONE");

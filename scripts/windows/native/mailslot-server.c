@@ -25,7 +25,6 @@ int wmain(int argc, wchar_t **argv)
     LPCTSTR szSlotName = TEXT("\\\\.\\mailslot\\Mymailslot");
     DWORD count = 1, timeout = MAILSLOT_WAIT_FOREVER, bufferSize = 100, n;
     BOOL haveTimeout = FALSE;
-    static char szBuf[NATIVE_MAX_MESSAGE];
     int i;
 
     for (i = 1; i < argc; i++) {
@@ -53,11 +52,7 @@ int wmain(int argc, wchar_t **argv)
 
     // 2 read: blocks until a message is in the slot (or the time-out)
     for (n = 0; n < count; n++) {
-        DWORD dwRead = 0;
-        memset(szBuf, 0, bufferSize);
-        if (!ReadFile(hSlot, szBuf, bufferSize, &dwRead, NULL))
-            native_fail_last("ReadFile");
-        native_print_read(szBuf, dwRead);
+        native_read(hSlot, bufferSize);
     }
     CloseHandle(hSlot);
     native_line("DONE");

@@ -163,4 +163,25 @@ static NATIVE_FN void native_message_hex(native_message *m, const wchar_t *hex, 
     m->length = (DWORD)(len / 2);
 }
 
+/* The seeds' ReadFile and WriteFile calls (NULL overlapped, as in the MFC
+ * samples), shared by the four programs: read up to `size` bytes and print
+ * READ, or write one message and print WROTE; any failure exits. */
+static NATIVE_FN void native_read(HANDLE h, DWORD size)
+{
+    static char szBuf[NATIVE_MAX_MESSAGE];
+    DWORD dwRead = 0;
+    memset(szBuf, 0, size);
+    if (!ReadFile(h, szBuf, size, &dwRead, NULL))
+        native_fail_last("ReadFile");
+    native_print_read(szBuf, dwRead);
+}
+
+static NATIVE_FN void native_write(HANDLE h, const native_message *m)
+{
+    DWORD dwWrite = 0;
+    if (!WriteFile(h, m->data, m->length, &dwWrite, NULL))
+        native_fail_last("WriteFile");
+    native_line("WROTE %lu", (unsigned long)dwWrite);
+}
+
 #endif /* PIPEBUS_NATIVE_H */

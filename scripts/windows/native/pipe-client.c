@@ -25,24 +25,6 @@
 
 static HANDLE hNamedPipe;
 
-static void client_read(DWORD size)
-{
-    static char szBuf[NATIVE_MAX_MESSAGE];
-    DWORD dwRead = 0;
-    memset(szBuf, 0, size);
-    if (!ReadFile(hNamedPipe, szBuf, size, &dwRead, NULL))
-        native_fail_last("ReadFile");
-    native_print_read(szBuf, dwRead);
-}
-
-static void client_write(const native_message *m)
-{
-    DWORD dwWrite = 0;
-    if (!WriteFile(hNamedPipe, m->data, m->length, &dwWrite, NULL))
-        native_fail_last("WriteFile");
-    native_line("WROTE %lu", (unsigned long)dwWrite);
-}
-
 int wmain(int argc, wchar_t **argv)
 {
     LPCTSTR szNamedPipeName = TEXT("\\\\.\\pipe\\mypipe");
@@ -74,14 +56,14 @@ int wmain(int argc, wchar_t **argv)
     native_line("CONNECTED");
 
     if (readFirst) {
-        client_read(bufferSize);
-        client_write(&message);
+        native_read(hNamedPipe, bufferSize);
+        native_write(hNamedPipe, &message);
         // No FlushFileBuffers: data a client wrote stays readable by the server
         // after the client closes (the server, having read it, may already
         // have disconnected: a flush then fails with 233 under Wine).
     } else {
-        client_write(&message);
-        client_read(bufferSize);
+        native_write(hNamedPipe, &message);
+        native_read(hNamedPipe, bufferSize);
     }
     CloseHandle(hNamedPipe);
     native_line("DONE");

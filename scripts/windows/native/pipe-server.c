@@ -39,24 +39,6 @@
 
 static HANDLE hNamedPipe;
 
-static void server_read(DWORD size)
-{
-    static char szBuf[NATIVE_MAX_MESSAGE];
-    DWORD dwRead = 0;
-    memset(szBuf, 0, size);
-    if (!ReadFile(hNamedPipe, szBuf, size, &dwRead, NULL))
-        native_fail_last("ReadFile");
-    native_print_read(szBuf, dwRead);
-}
-
-static void server_write(const native_message *m)
-{
-    DWORD dwWrite = 0;
-    if (!WriteFile(hNamedPipe, m->data, m->length, &dwWrite, NULL))
-        native_fail_last("WriteFile");
-    native_line("WROTE %lu", (unsigned long)dwWrite);
-}
-
 int wmain(int argc, wchar_t **argv)
 {
     LPCTSTR szPipeName = TEXT("\\\\.\\pipe\\mypipe");
@@ -109,11 +91,11 @@ int wmain(int argc, wchar_t **argv)
     native_line("CONNECTED");
 
     if (writeFirst) {
-        server_write(&reply);
-        server_read(bufferSize);
+        native_write(hNamedPipe, &reply);
+        native_read(hNamedPipe, bufferSize);
     } else {
-        server_read(bufferSize);
-        server_write(&reply);
+        native_read(hNamedPipe, bufferSize);
+        native_write(hNamedPipe, &reply);
         // Our reply must reach the client before DisconnectNamedPipe discards
         // unread data. A client that already read it and closed makes the
         // flush fail with ERROR_BROKEN_PIPE (109) or ERROR_PIPE_NOT_CONNECTED
