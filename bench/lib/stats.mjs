@@ -1,0 +1,28 @@
+// Percentiles and medians shared by every suite, so all systems are summarised
+// the same way.
+
+/** Nearest-rank percentile of an ascending-sorted array. */
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Median of a list of numbers (the middle run of an odd number of runs). */
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Summary of latency samples in microseconds. */
+export function summarize(samples) {
+  const sorted = Float64Array.from(samples).sort();
+  let sum = 0;
+  for (const s of sorted) sum += s;
+  return {
+    count: sorted.length,
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    perSecond: sorted.length === 0 ? 0 : 1e6 / (sum / sorted.length),
+  };
+}
