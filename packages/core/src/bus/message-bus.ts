@@ -807,15 +807,20 @@ export class MessageBus {
     return this.#sendFrame(frame, to);
   }
 
-  async #sendFrame(frame: Uint8Array, to: PeerId | undefined): Promise<void> {
+  #sendFrame(frame: Uint8Array, to: PeerId | undefined): Promise<void> {
     const { maxFrameSize: max, reliable } = this.transport.capabilities;
     // On an unreliable transport even a small message travels as a one-fragment
     // frame (18 bytes more): the reassembler then drops the duplicates that a
     // domain broadcast delivers once per network protocol installed.
     if (reliable && frame.byteLength <= max) {
       this.#counters.framesOut++;
+      // The transport's own promise, not an async wrapper's: this is every message's path.
       return this.transport.send(frame, to);
     }
+    return this.#sendFragments(frame, to, max);
+  }
+
+  async #sendFragments(frame: Uint8Array, to: PeerId | undefined, max: number): Promise<void> {
     for (const fragment of this.#fragmenter.split(frame, max)) {
       this.#counters.fragmentsOut++;
       await this.transport.send(fragment, to);

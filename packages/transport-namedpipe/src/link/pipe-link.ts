@@ -25,10 +25,25 @@ export interface LinkHandlers {
   onClose(reason: string, fault?: 'oversize' | 'truncated' | 'flood'): void;
 }
 
+/** A send that had to wait (the link was full): it settles on its own. */
 interface SendJob {
   readonly frame: Uint8Array;
   resolve(): void;
   reject(error: BusError): void;
+}
+
+/**
+ * The small frames of one tick, written as one buffer with one callback.
+ * Every send that joined it gets the same promise: under load that saves a
+ * Promise, a job object and two closures per frame. Jobs that waited in the
+ * queue keep their own promises and ride along in `waiting`.
+ */
+interface Batch {
+  readonly frames: Uint8Array[];
+  bytes: number;
+  readonly waiting: SendJob[];
+  shared: Promise<void> | undefined;
+  settle: ((error: BusError | undefined) => void) | undefined;
 }
 
 /** Frames up to this size are copied behind their prefix into the tick's batch buffer. */
@@ -42,9 +57,10 @@ const BATCH_LIMIT = 64 * 1024;
  * Small frames sent in one tick are copied, each behind its length prefix,
  * into one buffer written once with one callback: under load this is what
  * keeps the per-message cost near raw `net` (a `writev` of many tiny buffers
- * and a callback per frame cost about as much as the bus itself). A send resolves when its bytes reached the OS; once the
- * socket's buffer is full, later sends queue (up to `maxPendingSendBytes`)
- * and are written on 'drain', so memory stays bounded whatever the callers do.
+ * and a callback per frame cost about as much as the bus itself). A send
+ * resolves when its bytes reached the OS; once the socket's buffer is full,
+ * later sends queue (up to `maxPendingSendBytes`) and are written on 'drain',
+ * so memory stays bounded whatever the callers do.
  */
 export class PipeLink {
   readonly #socket: net.Socket;
@@ -53,11 +69,10 @@ export class PipeLink {
   readonly #stats: PipeStats;
   readonly #decoder: FrameDecoder | undefined;
   readonly #queue: SendJob[] = [];
-  /** Writes handed to the socket whose callback has not come yet; each is a batch of jobs. */
-  readonly #inFlight = new Set<SendJob[]>();
+  /** Writes handed to the socket whose callback has not come yet. */
+  readonly #inFlight = new Set<Batch>();
   /** Small frames of this tick, waiting for the flush at its end. */
-  #batch: SendJob[] = [];
-  #batchBytes = 0;
+  #batch: Batch | undefined;
   #queuedBytes = 0;
   #blocked = false;
   #stallTimer: ReturnType<typeof setTimeout> | undefined;
@@ -66,6 +81,7 @@ export class PipeLink {
   #cutByUs = false;
   #closeReason = 'the link closed';
   #fault: 'oversize' | 'truncated' | 'flood' | undefined;
+  readonly #flushAtTickEnd = (): void => this.#flush();
 
   constructor(socket: net.Socket, options: LinkOptions, stats: PipeStats, handlers: LinkHandlers) {
     this.#socket = socket;
@@ -92,15 +108,25 @@ export class PipeLink {
     return this.#closed;
   }
 
-  /** Sends one frame; resolves when the OS took its bytes (see class notes). */
+  /**
+   * Sends one frame; resolves when the OS took its bytes (see class notes).
+   * Small frames of one tick share one promise.
+   */
   send(frame: Uint8Array): Promise<void> {
-    if (this.#closed) return Promise.reject(this.#closedError());
+    if (this.#closed || this.#socket.destroyed) return Promise.reject(this.#closedError());
+    if (!this.#blocked && this.#queue.length === 0) {
+      if (!this.#o.raw && frame.byteLength <= COALESCE_LIMIT) {
+        const batch = this.#currentBatch();
+        const shared = (batch.shared ??= new Promise<void>((resolve, reject) => {
+          batch.settle = (error) => (error === undefined ? resolve() : reject(error));
+        }));
+        this.#add(batch, frame);
+        return shared;
+      }
+      return new Promise<void>((resolve, reject) => this.#writeAlone({ frame, resolve, reject }));
+    }
     return new Promise<void>((resolve, reject) => {
       const job: SendJob = { frame, resolve, reject };
-      if (!this.#blocked && this.#queue.length === 0) {
-        this.#write(job);
-        return;
-      }
       const size = frame.byteLength + 4;
       if (this.#queuedBytes > 0 && this.#queuedBytes + size > this.#o.maxPendingSendBytes) {
         this.#overflow(job);
@@ -120,27 +146,46 @@ export class PipeLink {
     this.#socket.destroy();
   }
 
+  /** This tick's batch, started (and its flush scheduled) on first use. */
+  #currentBatch(): Batch {
+    let batch = this.#batch;
+    if (batch === undefined) {
+      batch = this.#batch = { frames: [], bytes: 0, waiting: [], shared: undefined, settle: undefined };
+      process.nextTick(this.#flushAtTickEnd);
+    }
+    return batch;
+  }
+
+  /** Adds a small frame (and the queued job it belongs to) to the batch; writes the batch early once it is large. */
+  #add(batch: Batch, frame: Uint8Array, job?: SendJob): void {
+    this.#stats.framesOut++;
+    this.#stats.bytesOut += frame.byteLength;
+    batch.frames.push(frame);
+    batch.bytes += 4 + frame.byteLength;
+    if (job !== undefined) batch.waiting.push(job);
+    if (batch.bytes >= BATCH_LIMIT) this.#flush();
+  }
+
+  /** Writes a queued job: a small frame joins the batch, others go alone. */
   #write(job: SendJob): void {
+    if (!this.#o.raw && job.frame.byteLength <= COALESCE_LIMIT) this.#add(this.#currentBatch(), job.frame, job);
+    else this.#writeAlone(job);
+  }
+
+  /** Raw bytes, or a frame large enough that copying it costs more than a second iovec. */
+  #writeAlone(job: SendJob): void {
     const { frame } = job;
     this.#stats.framesOut++;
     this.#stats.bytesOut += frame.byteLength;
-    if (!this.#o.raw && frame.byteLength <= COALESCE_LIMIT) {
-      if (this.#batch.length === 0) process.nextTick(() => this.#flush());
-      this.#batch.push(job);
-      this.#batchBytes += 4 + frame.byteLength;
-      if (this.#batchBytes >= BATCH_LIMIT) this.#flush();
-      return;
-    }
-    // Raw bytes, or a frame large enough that copying it costs more than a second iovec.
     this.#flush();
-    const jobs = [job];
+    const batch: Batch = { frames: [], bytes: 0, waiting: [job], shared: undefined, settle: undefined };
     let ok: boolean;
     if (this.#o.raw) {
-      ok = this.#socket.write(frame, this.#completion(jobs));
+      ok = this.#socket.write(frame, this.#completion(batch));
     } else {
       this.#socket.cork();
       this.#socket.write(lengthPrefix(frame.byteLength));
-      ok = this.#socket.write(frame, this.#completion(jobs));
+      ok = this.#socket.write(frame, this.#completion(batch));
       this.#socket.uncork();
     }
     if (!ok) this.#block();
@@ -148,32 +193,39 @@ export class PipeLink {
 
   /** Writes this tick's small frames as one buffer. */
   #flush(): void {
-    const jobs = this.#batch;
-    if (jobs.length === 0 || this.#closed) return;
-    const buffer = Buffer.allocUnsafe(this.#batchBytes);
-    this.#batch = [];
-    this.#batchBytes = 0;
+    const batch = this.#batch;
+    if (batch === undefined) return;
+    this.#batch = undefined;
+    // destroy() was called but 'close' has not come yet: nothing more can be written.
+    if (this.#closed || this.#socket.destroyed) {
+      this.#settle(batch, this.#closedError());
+      return;
+    }
+    const buffer = Buffer.allocUnsafe(batch.bytes);
     let at = 0;
-    for (const { frame } of jobs) {
+    for (const frame of batch.frames) {
       buffer.writeUInt32BE(frame.byteLength, at);
       buffer.set(frame, at + 4);
       at += 4 + frame.byteLength;
     }
-    if (!this.#socket.write(buffer, this.#completion(jobs))) this.#block();
+    if (!this.#socket.write(buffer, this.#completion(batch))) this.#block();
   }
 
   /** The write callback of a batch: settles every send in it, once. */
-  #completion(jobs: SendJob[]): (error?: Error | null) => void {
-    this.#inFlight.add(jobs);
+  #completion(batch: Batch): (error?: Error | null) => void {
+    this.#inFlight.add(batch);
     return (error) => {
-      if (!this.#inFlight.delete(jobs)) return;
-      if (error) {
-        const failure = this.#closed ? this.#closedError() : errnoError(`send to ${this.#o.label}`, error);
-        for (const job of jobs) job.reject(failure);
-      } else {
-        for (const job of jobs) job.resolve();
-      }
+      if (!this.#inFlight.delete(batch)) return;
+      this.#settle(batch, error ? (this.#closed || this.#socket.destroyed ? this.#closedError() : errnoError(`send to ${this.#o.label}`, error)) : undefined);
     };
+  }
+
+  #settle(batch: Batch, error: BusError | undefined): void {
+    batch.settle?.(error);
+    for (const job of batch.waiting) {
+      if (error === undefined) job.resolve();
+      else job.reject(error);
+    }
   }
 
   #block(): void {
@@ -252,13 +304,13 @@ export class PipeLink {
     this.#closed = true;
     clearTimeout(this.#stallTimer);
     const error = this.#closedError();
-    for (const jobs of this.#inFlight) for (const job of jobs) job.reject(error);
-    for (const job of this.#queue) job.reject(error);
-    for (const job of this.#batch) job.reject(error);
+    const unsettled = [...this.#inFlight];
+    if (this.#batch !== undefined) unsettled.push(this.#batch);
     this.#inFlight.clear();
+    this.#batch = undefined;
+    for (const batch of unsettled) this.#settle(batch, error);
+    for (const job of this.#queue) job.reject(error);
     this.#queue.length = 0;
-    this.#batch = [];
-    this.#batchBytes = 0;
     this.#queuedBytes = 0;
     this.#h.onClose(this.#closeReason, this.#fault);
   }
