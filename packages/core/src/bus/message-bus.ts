@@ -1,4 +1,4 @@
-import { Observable, Subscription, isObservable } from 'rxjs';
+import { Observable, Subscription, isObservable } from '../rx.js';
 import type { Subscriber } from 'rxjs';
 import type { TimerHandle } from '../clock/index.js';
 import type { Envelope, Headers } from '../envelope/index.js';

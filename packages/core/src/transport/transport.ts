@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
-import { BehaviorSubject, Observable, Subject, distinctUntilChanged } from 'rxjs';
+import { BehaviorSubject, Observable, Subject, distinctUntilChanged } from '../rx.js';
 import { BusError } from '../errors/index.js';
 
 /** Identifies one peer of a transport (a pipe client, the server, a slot writer). */
