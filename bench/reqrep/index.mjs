@@ -1,0 +1,223 @@
+// bench/reqrep: request/response side by side with what users would pick
+// instead of pipebus, client and server always in separate processes, the same
+// payload bytes for every system, each request echoed back.
+//
+// Per system and payload: serial latency (p50/p90/p99, req/s) and throughput
+// with 64 requests in flight; each system is run three times, interleaved, and
+// the median of each figure is reported (one round in quick mode). Before its
+// first round, a fresh pair gives the memory of an idle connected client and
+// its server after a few hundred requests and a GC. A system that cannot run reports {available:false, reason}
+// and the suite carries on.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildC } from '../lib/cbuild.mjs';
+import { startNatsServer } from '../lib/nats.mjs';
+import { median } from '../lib/stats.mjs';
+import { closePair, createSession, memoryOf, pipelined, serial } from './pair.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+const SIZES = [64, 1024, 64 * 1024];
+const WINDOW = 64;
+
+const SYSTEMS = [
+  { id: 'c-unix', name: 'C ping-pong, unix socket (floor)', kind: 'c' },
+  { id: 'raw-net', name: 'raw node:net + msgpackr', mode: 'raw' },
+  { id: 'pipebus', name: 'pipebus, named pipe (default codec)', mode: 'bus', codec: 'default' },
+  { id: 'pipebus-compat', name: 'pipebus, named pipe (compat codec)', mode: 'bus', codec: 'compat' },
+  { id: 'node-ipc', name: 'node-ipc, unix socket (JSON messages)', mode: 'node-ipc' },
+  { id: 'zeromq', name: 'zeromq DEALER/ROUTER, ipc://', mode: 'zeromq' },
+  { id: 'nats', name: 'NATS request/reply, local nats-server', mode: 'nats' },
+];
+
+// Counts are upper bounds; maxMs caps each measurement's wall time (warm-up: a quarter of it).
+function countsFor(size, quick) {
+  const big = size >= 16 * 1024;
+  if (quick) {
+    return {
+      serial: { count: big ? 1000 : 3000, warmup: 200, maxMs: 120 },
+      pipelined: { count: big ? 5000 : 50_000, warmup: 2000, window: WINDOW, maxMs: 120 },
+    };
+  }
+  return {
+    serial: { count: big ? 10_000 : 40_000, warmup: 1000, maxMs: 2000 },
+    pipelined: { count: big ? 50_000 : 500_000, warmup: 5000, window: WINDOW, maxMs: 2000 },
+  };
+}
+
+const sizeLabel = (size) => (size >= 1024 ? `${size / 1024} KiB` : `${size} B`);
+
+/** The version in the package.json of an installed dependency. */
+function packageVersion(name) {
+  let dir;
+  try {
+    dir = dirname(require.resolve(name));
+  } catch {
+    return undefined;
+  }
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      if (pkg.name === name) return pkg.version;
+    } catch {
+      // No package.json at this level: keep climbing.
+    }
+    if (dirname(dir) === dir) return undefined;
+    dir = dirname(dir);
+  }
+}
+
+/** Which systems can run here, with versions; starts nats-server for the NATS one. */
+async function prepare() {
+  const info = new Map();
+  const set = (id, fields) => info.set(id, { available: true, ...fields });
+  const c = buildC(join(here, 'c', 'pingpong.c'));
+  set('c-unix', c.error ? { available: false, reason: c.error } : { version: 'cc -O2', cPath: c.path });
+  set('raw-net', { version: `node ${process.version}, msgpackr ${packageVersion('msgpackr')}` });
+  const pipebus = `@pipebus/core ${packageVersion('@pipebus/core')}, @pipebus/transport-namedpipe ${packageVersion('@pipebus/transport-namedpipe')}`;
+  set('pipebus', { version: pipebus });
+  set('pipebus-compat', { version: pipebus });
+  try {
+    await import('node-ipc');
+    set('node-ipc', { version: packageVersion('node-ipc') });
+  } catch (error) {
+    set('node-ipc', { available: false, reason: `node-ipc does not load: ${error.message}` });
+  }
+  try {
+    const zmq = await import('zeromq');
+    set('zeromq', { version: `zeromq.js ${packageVersion('zeromq')} (libzmq ${zmq.version})` });
+  } catch (error) {
+    set('zeromq', { available: false, reason: `zeromq does not load: ${error.message}` });
+  }
+  let nats;
+  try {
+    await import('nats');
+    nats = await startNatsServer();
+    set('nats', nats.available ? { version: `nats.js ${packageVersion('nats')}, nats-server ${nats.version}` } : { available: false, reason: nats.reason });
+  } catch (error) {
+    set('nats', { available: false, reason: `nats: ${error.message}` });
+  }
+  return { info, nats: nats?.available ? nats : undefined };
+}
+
+/**
+ * One round of one system over one connection: first (when asked) the idle
+ * memory of the fresh pair after a few hundred requests, then every payload
+ * size, serial then pipelined.
+ */
+async function runRound(session, system, natsUrl, quick, progress, withMemory, out) {
+  const pair = await session.open(system, session.address(system, natsUrl));
+  try {
+    if (withMemory) {
+      progress(`reqrep ${system.id} idle memory`);
+      await serial(pair.client, 64, { count: 300, warmup: 0, maxMs: 10_000 });
+      await new Promise((resolve) => setTimeout(resolve, 50)); // let both sides go idle
+      const isC = system.kind === 'c';
+      out.memory = { system: system.id, client: await memoryOf(pair.client, isC), server: await memoryOf(pair.server, isC) };
+    }
+    for (const size of SIZES) {
+      const counts = countsFor(size, quick);
+      progress(`reqrep ${system.id} ${sizeLabel(size)} serial`);
+      const s = await serial(pair.client, size, counts.serial);
+      progress(`reqrep ${system.id} ${sizeLabel(size)} pipelined`);
+      const p = await pipelined(pair.client, size, counts.pipelined);
+      out.bySize.set(size, { serial: s, pipelined: p });
+    }
+  } finally {
+    await closePair(pair);
+  }
+}
+
+export async function runReqRepBench({ quick = false, progress = () => {} } = {}) {
+  const session = createSession();
+  let nats;
+  try {
+    const prepared = await prepare();
+    nats = prepared.nats;
+    const systems = SYSTEMS.map((s) => ({ ...s, ...prepared.info.get(s.id) }));
+    const runnable = systems.filter((s) => s.available);
+    const rounds = quick ? 1 : 3;
+    const runs = new Map(runnable.map((s) => [s.id, []]));
+    const failures = new Map();
+    const idle = new Map(); // system id → idle memory, taken in its first round that gets that far
+    for (let round = 0; round < rounds; round++) {
+      for (const system of runnable) {
+        // What a failing round measured before it failed still counts.
+        const run = { bySize: new Map(), memory: undefined };
+        try {
+          await runRound(session, system, nats?.url, quick, progress, !idle.has(system.id), run);
+        } catch (error) {
+          failures.set(system.id, [...(failures.get(system.id) ?? []), `round ${round + 1}: ${error.message}`]);
+        }
+        if (run.memory) idle.set(system.id, run.memory);
+        runs.get(system.id).push(run.bySize);
+      }
+    }
+
+    const results = [];
+    for (const size of SIZES) {
+      for (const system of runnable) {
+        const r = runs.get(system.id).map((run) => run.get(size)).filter(Boolean);
+        if (r.length === 0) continue;
+        const mid = (pick) => median(r.map(pick));
+        results.push({
+          system: system.id,
+          payloadBytes: size,
+          serial: { p50: mid((x) => x.serial.p50), p90: mid((x) => x.serial.p90), p99: mid((x) => x.serial.p99), perSecond: mid((x) => x.serial.perSecond) },
+          pipelined: { window: WINDOW, messagesPerSecond: mid((x) => x.pipelined.messagesPerSecond) },
+          rounds: r.length,
+        });
+      }
+      const raw = results.find((x) => x.system === 'raw-net' && x.payloadBytes === size);
+      for (const x of results.filter((y) => y.payloadBytes === size)) {
+        x.ratioToRawNet = raw
+          ? { serialP50: x.serial.p50 / raw.serial.p50, pipelined: x.pipelined && x.pipelined.messagesPerSecond / raw.pipelined.messagesPerSecond }
+          : null;
+      }
+    }
+
+    const memory = runnable.map((system) => idle.get(system.id)).filter(Boolean);
+
+    printTable(results, memory, systems);
+    return {
+      systems: systems.map(({ id, name, available, reason, version }) => {
+        const failed = failures.get(id);
+        const ran = results.some((x) => x.system === id);
+        if (available && !ran) return { id, name, available: false, reason: failed?.join('; ') ?? 'no result', version };
+        return { id, name, available, ...(reason && { reason }), ...(failed && { failures: failed }), ...(version && { version }) };
+      }),
+      results,
+      memory,
+    };
+  } finally {
+    await session.close();
+    await nats?.stop();
+  }
+}
+
+function printTable(results, memory, systems) {
+  const fmt = (n, digits = 1) => (n == null ? '-' : n.toFixed(digits));
+  const int = (n) => (n == null ? '-' : Math.round(n).toLocaleString('en'));
+  for (const s of systems.filter((x) => !x.available)) process.stdout.write(`  ${s.id}: not available (${s.reason})\n`);
+  for (const size of SIZES) {
+    for (const x of results.filter((y) => y.payloadBytes === size)) {
+      process.stdout.write(
+        `  ${sizeLabel(size).padStart(6)}  ${x.system.padEnd(15)} serial p50/p90/p99 ${fmt(x.serial.p50).padStart(7)} ${fmt(x.serial.p90).padStart(7)} ${fmt(x.serial.p99).padStart(7)} µs` +
+          ` ${int(x.serial.perSecond).padStart(7)} req/s   pipelined ${int(x.pipelined?.messagesPerSecond).padStart(9)} msg/s` +
+          (x.ratioToRawNet ? `   (x${fmt(x.ratioToRawNet.serialP50, 2)} p50, x${fmt(x.ratioToRawNet.pipelined, 2)} msg/s vs raw-net)` : '') +
+          '\n',
+      );
+    }
+  }
+  const mb = (bytes) => (bytes == null ? '-' : (bytes / 1048576).toFixed(1));
+  for (const m of memory) {
+    process.stdout.write(
+      `  idle ${m.system.padEnd(15)} client rss ${mb(m.client.rssBytes).padStart(6)} MiB heap ${mb(m.client.heapUsedBytes).padStart(5)} MiB` +
+        `   server rss ${mb(m.server.rssBytes).padStart(6)} MiB heap ${mb(m.server.heapUsedBytes).padStart(5)} MiB` +
+        (m.client.bareHeapUsedBytes != null ? `   (library adds ${mb(m.client.heapUsedBytes - m.client.bareHeapUsedBytes)} MiB heap to the client)` : '') +
+        '\n',
+    );
+  }
+}
