@@ -12,6 +12,7 @@ import { Transport as TransportClass, describeValue } from '../transport/index.j
 import { FrameType, WIRE_VERSION, frameType, frameVersion } from '../wire/index.js';
 import type { Handler } from './handler-context.js';
 import { RequestContext } from './handler-context.js';
+import { IdTable } from './id-table.js';
 import type { MessageContext, MessageKindName, Middleware, MiddlewareSet } from './middleware.js';
 import { runMiddleware } from './middleware.js';
 import type { MessageBusOptions, ResolvedBusOptions } from './options.js';
@@ -126,8 +127,8 @@ export class MessageBus {
   readonly transport: Transport;
   readonly #o: ResolvedBusOptions;
   readonly #handlers = new Map<string, Handler<unknown, unknown>>();
-  readonly #pending = new Map<number, PendingCall>();
-  readonly #active = new Map<PeerId, Map<number, ActiveCall>>();
+  readonly #pending = new IdTable<PendingCall>();
+  readonly #active = new Map<PeerId, IdTable<ActiveCall>>();
   readonly #subscriptions = new TopicIndex<Subscriber<BusEvent<unknown>>>();
   /** Every live subscriber, to complete them on close. */
   readonly #subscribers = new Set<Subscriber<BusEvent<unknown>>>();
@@ -504,7 +505,7 @@ export class MessageBus {
 
   /** Fails every pending call sent to `peer` (or to the default peer). */
   #failCallsTo(peer: PeerId | undefined, reason: string): void {
-    for (const call of [...this.#pending.values()]) {
+    for (const call of this.#pending.values()) {
       if (peer !== undefined && call.to !== undefined && call.to !== peer) continue;
       if (peer !== undefined && call.to === undefined && this.#peers.size > 0) continue;
       this.#settle(call.id);
@@ -567,7 +568,7 @@ export class MessageBus {
 
   #track(peer: PeerId, id: number, context: RequestContext): ActiveCall {
     let calls = this.#active.get(peer);
-    if (calls === undefined) this.#active.set(peer, (calls = new Map()));
+    if (calls === undefined) this.#active.set(peer, (calls = new IdTable()));
     const active: ActiveCall = { context, subscription: undefined };
     calls.set(id, active);
     return active;
