@@ -1,0 +1,213 @@
+// What `pnpm bench` shows and keeps: a progress line while it runs, the
+// targets of the side-by-side comparison checked against one run's ratios,
+// and an SVG chart of the headline figures for the README.
+
+const sizeLabel = (size) => (size >= 1024 ? `${size / 1024} KiB` : `${size} B`);
+
+/**
+ * A one-line progress indicator: on a terminal it rewrites itself in place
+ * (elapsed time, step count, label), elsewhere (CI logs) it prints one line
+ * per step. Anything else written to stdout first clears the line, so suite
+ * tables are never garbled by it.
+ */
+export function createProgress({ stream = process.stdout } = {}) {
+  const tty = stream.isTTY === true;
+  const started = Date.now();
+  const write = stream.write.bind(stream);
+  let shown = false;
+  let steps = 0;
+  if (tty) {
+    stream.write = (chunk, ...rest) => {
+      if (shown) {
+        write('\r\x1b[K');
+        shown = false;
+      }
+      return write(chunk, ...rest);
+    };
+  }
+  const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s`;
+  return {
+    step(label) {
+      steps++;
+      if (tty) {
+        write(`\r\x1b[K  [${elapsed()}] #${steps} ${label}`);
+        shown = true;
+      } else {
+        write(`  [${elapsed()}] ${label}\n`);
+      }
+    },
+    done() {
+      if (tty) {
+        if (shown) write('\r\x1b[K');
+        stream.write = write;
+      }
+      shown = false;
+      return (Date.now() - started) / 1000;
+    },
+  };
+}
+
+/**
+ * The targets of the side-by-side issue, checked on ratios from this run only
+ * (absolute figures from different runs are not comparable on a shared VM).
+ * Each check is {target, value, met} with value a readable figure; a check
+ * whose systems did not run is reported with met: null.
+ */
+export function checkTargets({ reqrep, pubsub }) {
+  const checks = [];
+  const at = (system, size = 64) => reqrep?.results?.find((r) => r.system === system && r.payloadBytes === size);
+  const add = (target, value, met) => checks.push({ target, value, met });
+  const bus = at('pipebus');
+  const raw = at('raw-net');
+  if (bus && raw) {
+    const serial = bus.serial.p50 / raw.serial.p50;
+    add('serial p50 ≤ 1.3× raw node:net (64 B)', `${serial.toFixed(2)}×`, serial <= 1.3);
+    const piped = bus.pipelined.messagesPerSecond / raw.pipelined.messagesPerSecond;
+    add('pipelined msg/s ≥ 0.8× raw node:net (64 B)', `${piped.toFixed(2)}×`, piped >= 0.8);
+  } else {
+    add('pipebus vs raw node:net', 'not measured', null);
+  }
+  for (const peer of ['node-ipc', 'zeromq', 'nats']) {
+    const other = at(peer);
+    if (!bus || !other) {
+      add(`serial p50 below ${peer}`, 'not measured', null);
+      continue;
+    }
+    add(`serial p50 below ${peer} (64 B)`, `${bus.serial.p50.toFixed(1)} vs ${other.serial.p50.toFixed(1)} µs`, bus.serial.p50 < other.serial.p50);
+    if (peer !== 'nats') {
+      const ratio = bus.pipelined.messagesPerSecond / other.pipelined.messagesPerSecond;
+      add(`pipelined msg/s ≥ 3× ${peer} (64 B)`, `${ratio.toFixed(2)}×`, ratio >= 3);
+    }
+  }
+  const fan = (system) => pubsub?.results?.find((r) => r.system === system && r.payloadBytes === 64 && r.subscribers === 8);
+  const ours = fan('pipebus-namedpipe');
+  for (const peer of ['zeromq', 'nats']) {
+    const other = fan(peer);
+    if (!ours || !other) {
+      add(`pub/sub fan-out to 8 ahead of ${peer}`, 'not measured', null);
+      continue;
+    }
+    add(
+      `pub/sub delivered msg/s to 8 subscribers ahead of ${peer} (64 B)`,
+      `${Math.round(ours.deliveredPerSecond).toLocaleString('en')} vs ${Math.round(other.deliveredPerSecond).toLocaleString('en')}`,
+      ours.deliveredPerSecond > other.deliveredPerSecond,
+    );
+  }
+  const idle = reqrep?.memory?.find((m) => m.system === 'pipebus');
+  if (idle?.client?.bareHeapUsedBytes != null) {
+    const added = idle.client.heapUsedBytes - idle.client.bareHeapUsedBytes;
+    add('idle connected client adds < 1 MB of heap', `${(added / 1e6).toFixed(2)} MB (code and state, over a bare Node process)`, added < 1e6);
+  } else {
+    add('idle connected client < 1 MB of heap', 'not measured', null);
+  }
+  return checks;
+}
+
+/** Prints the target checks as a short list. */
+export function printTargets(checks) {
+  console.log('\ntargets (ratios from this run)');
+  for (const c of checks) {
+    const mark = c.met === null ? '  -  ' : c.met ? ' met ' : 'MISSED';
+    console.log(`  ${mark}  ${c.target}: ${c.value}`);
+  }
+}
+
+// ------------------------------------------------------------------ chart
+
+const escape = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const compact = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e4 ? `${(n / 1e3).toFixed(0)} k` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(n < 10 ? 1 : 0));
+
+/** Systems in a fixed order with fixed colours, so every panel reads the same way. */
+const PALETTE = {
+  'c-unix': '#9e9e9e',
+  'raw-net': '#616161',
+  pipebus: '#1565c0',
+  'pipebus-compat': '#42a5f5',
+  'pipebus-namedpipe': '#1565c0',
+  'pipebus-mailslot': '#42a5f5',
+  'node-ipc': '#ef6c00',
+  zeromq: '#2e7d32',
+  'zeromq-nodrop': '#66bb6a',
+  nats: '#6a1b9a',
+};
+const colour = (system) => PALETTE[system] ?? '#8d6e63';
+
+/** One horizontal bar panel: rows of {label, system, value, note?}. */
+function panel(title, unit, rows, { x, y, width }) {
+  const rowHeight = 20;
+  const labelWidth = 190;
+  const valueWidth = 80;
+  const barMax = width - labelWidth - valueWidth;
+  const max = Math.max(...rows.map((r) => r.value), 1e-9);
+  const parts = [`<text x="${x}" y="${y + 14}" class="title">${escape(title)}</text>`, `<text x="${x + width}" y="${y + 14}" class="unit" text-anchor="end">${escape(unit)}</text>`];
+  rows.forEach((row, i) => {
+    const top = y + 24 + i * rowHeight;
+    const length = Math.max(1, (row.value / max) * barMax);
+    parts.push(
+      `<text x="${x + labelWidth - 6}" y="${top + 13}" class="label" text-anchor="end">${escape(row.label)}</text>`,
+      `<rect x="${x + labelWidth}" y="${top + 3}" width="${length.toFixed(1)}" height="${rowHeight - 6}" rx="2" fill="${colour(row.system)}"/>`,
+      `<text x="${x + labelWidth + length + 4}" y="${top + 13}" class="value">${escape(compact(row.value))}${row.note ? ` ${escape(row.note)}` : ''}</text>`,
+    );
+  });
+  return { svg: parts.join('\n'), height: 24 + rows.length * rowHeight + 16 };
+}
+
+/**
+ * The README chart: serial latency and pipelined throughput at 64 B, pub/sub
+ * fan-out to 8 subscribers at 64 B, and the mailslot transport with and
+ * without fragmentation. Built from one run's JSON.
+ */
+export function renderChart(result) {
+  const width = 760;
+  const panels = [];
+  const reqrep = result.suites.reqrep?.results ?? [];
+  const name = (id) => result.suites.reqrep?.systems?.find((s) => s.id === id)?.id ?? id;
+  const at64 = reqrep.filter((r) => r.payloadBytes === 64);
+  if (at64.length > 0) {
+    panels.push(['Request/response, serial: p50 latency at 64 B (lower is better)', 'µs', at64.map((r) => ({ label: name(r.system), system: r.system, value: r.serial.p50 }))]);
+    panels.push([
+      'Request/response, 64 in flight: messages/s at 64 B (higher is better)',
+      'msg/s',
+      at64.filter((r) => r.pipelined).map((r) => ({ label: name(r.system), system: r.system, value: r.pipelined.messagesPerSecond })),
+    ]);
+  }
+  const fan = (result.suites.pubsub?.results ?? []).filter((r) => r.payloadBytes === 64 && r.subscribers === 8);
+  if (fan.length > 0) {
+    panels.push([
+      'Pub/sub to 8 subscriber processes: delivered messages/s at 64 B',
+      'msg/s',
+      fan.map((r) => ({ label: r.system, system: r.system, value: r.deliveredPerSecond, note: r.lost > 0 ? `(${((r.lost / (r.published * r.subscribers)) * 100).toFixed(0)}% lost)` : '' })),
+    ]);
+  }
+  const slots = (result.suites.mailslot?.results ?? []).filter((r) => r.listeners === 1);
+  if (slots.length > 0) {
+    panels.push([
+      'Mailslot transport, 1 listener: delivered messages/s',
+      'msg/s',
+      slots.map((r) => ({
+        label: `${sizeLabel(r.payloadBytes)}, ${r.fragmentsPerMessage > 1 ? `${r.fragmentsPerMessage} fragments` : 'unfragmented'}`,
+        system: r.fragmentsPerMessage > 1 ? 'pipebus-mailslot' : 'pipebus',
+        value: r.deliveredPerSecond,
+      })),
+    ]);
+  }
+  let y = 46;
+  const body = [];
+  for (const [title, unit, rows] of panels) {
+    if (rows.length === 0) continue;
+    const p = panel(title, unit, rows, { x: 16, y, width: width - 32 });
+    body.push(p.svg);
+    y += p.height;
+  }
+  const heading = `pipebus bench, ${result.date.slice(0, 10)}: ${result.cpu ?? 'unknown CPU'}, ${result.cores} cores, Node ${result.node}${result.quick ? ' (quick run: rough figures)' : ''}`;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y + 8}" viewBox="0 0 ${width} ${y + 8}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif">`,
+    '<style>.title{font-size:13px;font-weight:600;fill:#212121}.unit{font-size:11px;fill:#757575}.label{font-size:12px;fill:#424242}.value{font-size:11px;fill:#424242}.head{font-size:14px;font-weight:700;fill:#212121}.sub{font-size:11px;fill:#757575}</style>',
+    `<rect width="100%" height="100%" fill="#ffffff"/>`,
+    `<text x="16" y="20" class="head">${escape(heading)}</text>`,
+    `<text x="16" y="36" class="sub">Client and server in separate processes; medians of ${result.quick ? 1 : 3} runs; compare bars within one chart only.</text>`,
+    ...body,
+    '</svg>',
+    '',
+  ].join('\n');
+}
