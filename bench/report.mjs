@@ -211,3 +211,41 @@ export function renderChart(result) {
     '',
   ].join('\n');
 }
+
+// ------------------------------------------------------------------ tables
+
+const count = (n) => (n == null ? '-' : Math.round(n).toLocaleString('en'));
+
+/** Pub/sub: one row per system and payload, delivered msg/s to 1/4/8 subscribers, losses shown. */
+export function printPubSub(result) {
+  for (const s of result.systems ?? []) if (!s.available) console.log(`  ${s.id}: not available (${s.reason})`);
+  const rows = result.results ?? [];
+  const fanouts = [...new Set(rows.map((r) => r.subscribers))].sort((a, b) => a - b);
+  console.log(`  ${'payload'.padStart(7)}  ${'system'.padEnd(18)}${fanouts.map((n) => `${n} sub${n > 1 ? 's' : ''}`.padStart(22)).join('')}   (delivered msg/s, all subscribers)`);
+  const keys = [...new Set(rows.map((r) => `${r.payloadBytes}|${r.system}`))];
+  for (const key of keys) {
+    const [size, system] = key.split('|');
+    const cells = fanouts.map((n) => {
+      const r = rows.find((x) => x.system === system && String(x.payloadBytes) === size && x.subscribers === n);
+      if (!r) return '-'.padStart(22);
+      if (r.error) return 'failed'.padStart(22);
+      const lost = r.lost > 0 ? ` (${Math.round((r.lost / (r.lost + r.delivered)) * 100)}% lost)` : '';
+      return `${count(r.deliveredPerSecond)}${lost}`.padStart(22);
+    });
+    console.log(`  ${sizeLabel(Number(size)).padStart(7)}  ${system.padEnd(18)}${cells.join('')}`);
+  }
+}
+
+/** Mailslot: one row per payload and frame size, messages/s published and delivered per listener count. */
+export function printMailslot(result) {
+  for (const r of result.results ?? []) {
+    if (r.error) {
+      console.log(`  ${sizeLabel(r.payloadBytes).padStart(6)} frame ${r.frameSize}: failed (${r.error})`);
+      continue;
+    }
+    console.log(
+      `  ${sizeLabel(r.payloadBytes).padStart(6)}  frame ${String(r.frameSize).padStart(5)} (${String(r.fragmentsPerMessage).padStart(2)} datagram${r.fragmentsPerMessage > 1 ? 's' : ' '}/msg)` +
+        `  ${r.listeners} listener${r.listeners > 1 ? 's' : ' '}  published ${count(r.publishedPerSecond).padStart(8)} msg/s  delivered ${count(r.deliveredPerSecond).padStart(8)} msg/s  lost ${count(r.lost)}`,
+    );
+  }
+}

@@ -9,14 +9,16 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCoreBench } from './core/roundtrip.mjs';
+import { runMailslotBench } from './mailslot/index.mjs';
 import { runNamedPipeBench } from './namedpipe/index.mjs';
-import { checkTargets, createProgress, printTargets, renderChart } from './report.mjs';
+import { runPubSubBench } from './pubsub/index.mjs';
+import { checkTargets, createProgress, printMailslot, printPubSub, printTargets, renderChart } from './report.mjs';
 import { runReqRepBench } from './reqrep/index.mjs';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const onlyAt = args.indexOf('--only');
-const SUITES = ['core', 'namedpipe', 'reqrep'];
+const SUITES = ['core', 'namedpipe', 'reqrep', 'pubsub', 'mailslot'];
 // Quick runs leave out bench/namedpipe: bench/reqrep measures the same pair (and more).
 const only = onlyAt >= 0 ? (args[onlyAt + 1] ?? '').split(',').filter(Boolean) : SUITES.filter((s) => !quick || s !== 'namedpipe');
 const unknown = only.filter((s) => !SUITES.includes(s));
@@ -31,12 +33,19 @@ const progress = createProgress();
 const step = (label) => progress.step(label);
 const suites = {};
 const skipped = (why) => ({ skipped: why });
+/** Prints a suite's table (for suites that return figures without printing them) and passes them on. */
+const tap = (print) => (result) => {
+  print(result);
+  return result;
+};
 const posixOnly = process.platform === 'win32' ? 'the process benches use unix sockets and POSIX tools; run them on Linux or macOS' : undefined;
 
 const plan = [
   ['core', "the bus's own cost per request/response over an in-memory loop", () => runCoreBench({ quick })],
   ['namedpipe', 'the bus over the named-pipe transport vs raw node:net, separate processes', () => (posixOnly ? skipped(posixOnly) : runNamedPipeBench({ quick, progress: step }))],
   ['reqrep', 'request/response side by side: C floor, raw node:net, pipebus, node-ipc, zeromq, NATS', () => (posixOnly ? skipped(posixOnly) : runReqRepBench({ quick, progress: step }))],
+  ['pubsub', 'pub/sub fan-out from one publisher to 1, 4 and 8 subscriber processes', () => (posixOnly ? skipped(posixOnly) : runPubSubBench({ quick, progress: step }).then(tap(printPubSub)))],
+  ['mailslot', 'the mailslot transport: one publisher, 1/4/8 listener processes, with and without fragmentation', () => (posixOnly ? skipped(posixOnly) : runMailslotBench({ quick, progress: step }).then(tap(printMailslot)))],
 ];
 for (const [name, what, run] of plan) {
   if (!only.includes(name)) continue;

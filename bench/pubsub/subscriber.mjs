@@ -1,0 +1,71 @@
+// Subscriber of bench/pubsub: subscribes the way a user of SYSTEM would and only counts.
+//   node subscriber.mjs SYSTEM ADDRESS
+// Prints "ready" once a message published now would reach it, "warm" at the
+// end of the warm-up, then one JSON line {received, firstAt, lastAt} (see tally()).
+import { createRequire } from 'node:module';
+import { onStop, tally } from './child.mjs';
+
+const [system, address] = process.argv.slice(2);
+
+if (system === 'pipebus-namedpipe') {
+  const { MessageBus, silentLogger } = await import('@pipebus/core');
+  const { NamedPipeClient } = await import('@pipebus/transport-namedpipe');
+  const client = new NamedPipeClient({ address, connectTimeout: 10_000, reconnect: false, logger: silentLogger });
+  const bus = new MessageBus(client, { logger: silentLogger });
+  const t = tally();
+  bus.subscribe('bench.>').subscribe((event) => t.topic(event.topic));
+  onStop(() => bus.close());
+  await bus.start();
+  console.log('ready');
+} else if (system === 'zeromq' || system === 'zeromq-nodrop') {
+  const zmq = await import('zeromq');
+  const sub = new zmq.Subscriber({ linger: 0 });
+  sub.connect(address);
+  sub.subscribe('bench.', 'hello');
+  const t = tally();
+  onStop(() => sub.close());
+  let ready = false;
+  for await (const [topic] of sub) {
+    // Topics are told apart by one byte, as a user matching on a prefix would: bench.[d]ata, [s]ync, [e]nd.
+    const kind = topic[6];
+    if (kind === 0x64) t.data();
+    else if (kind === 0x73) t.sync();
+    else if (kind === 0x65) t.end();
+    else if (topic.length === 5 && !ready) {
+      // The first hello proves the subscription reached the publisher (slow joiner).
+      ready = true;
+      sub.unsubscribe('hello');
+      console.log('ready');
+    }
+  }
+} else if (system === 'nats') {
+  const { connect } = await import('nats');
+  const nc = await connect({ servers: address, name: 'bench-subscriber' });
+  // The server cuts a slow consumer off; the client says so in its status stream.
+  let slow;
+  const t = tally({ extra: () => (slow === undefined ? {} : { status: slow }) });
+  (async () => {
+    for await (const s of nc.status()) if (s.type === 'disconnect' || s.type === 'error') slow ??= `${s.type}: ${s.data}`;
+  })();
+  nc.subscribe('bench.>', { callback: (_error, msg) => t.topic(msg.subject) });
+  onStop(() => nc.close());
+  // The flush's PONG comes after the server processed the SUB: from now on it routes to us.
+  await nc.flush();
+  console.log('ready');
+} else if (system === 'node-ipc') {
+  const { IPC } = createRequire(import.meta.url)('node-ipc');
+  const ipc = new IPC();
+  Object.assign(ipc.config, { id: `sub-${process.pid}`, silent: true, maxRetries: 0 });
+  const t = tally();
+  ipc.connectTo('bench', address, () => {
+    const server = ipc.of.bench;
+    server.on('connect', () => console.log('ready'));
+    // node-ipc dispatches by event name itself.
+    server.on('bench.data', t.data);
+    server.on('bench.sync', t.sync);
+    server.on('bench.end', t.end);
+  });
+  onStop(() => ipc.disconnect('bench'));
+} else {
+  throw new Error(`unknown system '${system}'`);
+}
