@@ -1,8 +1,7 @@
 // What `pnpm bench` shows and keeps: a progress line while it runs, the
 // targets of the side-by-side comparison checked against one run's ratios,
 // and an SVG chart of the headline figures for the README.
-
-const sizeLabel = (size) => (size >= 1024 ? `${size / 1024} KiB` : `${size} B`);
+import { sizeLabel } from './lib/stats.mjs';
 
 /**
  * A one-line progress indicator: on a terminal it rewrites itself in place

@@ -26,3 +26,8 @@ export function summarize(samples) {
     perSecond: sorted.length === 0 ? 0 : 1e6 / (sum / sorted.length),
   };
 }
+
+/** A payload size as people say it: `64 B`, `1 KiB`, `64 KiB`. */
+export function sizeLabel(bytes) {
+  return bytes >= 1024 ? `${bytes / 1024} KiB` : `${bytes} B`;
+}

@@ -14,12 +14,13 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startNatsServer } from '../lib/nats.mjs';
+import { sizeLabel } from '../lib/stats.mjs';
+import { packageVersion } from '../lib/versions.mjs';
 import { PUBLISH_WINDOW, measureMailslot, medianRun } from '../mailslot/index.mjs';
 import { runRound } from './round.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
-const version = (name) => require(`${name}/package.json`).version;
 
 const SYSTEMS = [
   {
@@ -50,24 +51,24 @@ const SYSTEMS = [
 
 /** Whether a system can run here, and its version; a missing piece is reported, never thrown. */
 async function probe(system, nats) {
-  const pipebus = `@pipebus/core ${version('@pipebus/core')}`;
+  const pipebus = `@pipebus/core ${packageVersion('@pipebus/core')}`;
   try {
     switch (system.id) {
       case 'pipebus-namedpipe':
-        return { available: true, version: `${pipebus}, transport-namedpipe ${version('@pipebus/transport-namedpipe')}` };
+        return { available: true, version: `${pipebus}, transport-namedpipe ${packageVersion('@pipebus/transport-namedpipe')}` };
       case 'pipebus-mailslot':
-        return { available: true, version: `${pipebus}, transport-mailslot ${version('@pipebus/transport-mailslot')}` };
+        return { available: true, version: `${pipebus}, transport-mailslot ${packageVersion('@pipebus/transport-mailslot')}` };
       case 'zeromq':
       case 'zeromq-nodrop': {
         const zmq = await import('zeromq');
-        return { available: true, version: `zeromq ${version('zeromq')} (libzmq ${zmq.version})` };
+        return { available: true, version: `zeromq ${packageVersion('zeromq')} (libzmq ${zmq.version})` };
       }
       case 'nats':
         if (!nats.available) return { available: false, reason: nats.reason };
-        return { available: true, version: `nats ${version('nats')}, nats-server ${nats.version}` };
+        return { available: true, version: `nats ${packageVersion('nats')}, nats-server ${nats.version}` };
       case 'node-ipc':
         require('node-ipc');
-        return { available: true, version: `node-ipc ${version('node-ipc')}` };
+        return { available: true, version: `node-ipc ${packageVersion('node-ipc')}` };
     }
   } catch (error) {
     return { available: false, reason: `cannot load: ${error.message.split('\n')[0]}` };
@@ -100,7 +101,6 @@ async function measure(system, { nats, payloadBytes, subscribers, warmMs, durati
   }
 }
 
-const sizeLabel = (bytes) => (bytes >= 1024 ? `${bytes / 1024} KiB` : `${bytes} B`);
 
 /**
  * @param quick - 64 B only, 1 and 8 subscribers, one short run each (a sanity check: ~13 s, rough figures)

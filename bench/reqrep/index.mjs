@@ -8,17 +8,15 @@
 // first round, a fresh pair gives the memory of an idle connected client and
 // its server after a few hundred requests and a GC. A system that cannot run reports {available:false, reason}
 // and the suite carries on.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildC } from '../lib/cbuild.mjs';
 import { startNatsServer } from '../lib/nats.mjs';
-import { median } from '../lib/stats.mjs';
+import { median, sizeLabel } from '../lib/stats.mjs';
+import { packageVersion } from '../lib/versions.mjs';
 import { closePair, createSession, memoryOf, pipelined, serial } from './pair.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const require = createRequire(import.meta.url);
 const SIZES = [64, 1024, 64 * 1024];
 const WINDOW = 64;
 
@@ -47,27 +45,6 @@ function countsFor(size, quick) {
   };
 }
 
-const sizeLabel = (size) => (size >= 1024 ? `${size / 1024} KiB` : `${size} B`);
-
-/** The version in the package.json of an installed dependency. */
-function packageVersion(name) {
-  let dir;
-  try {
-    dir = dirname(require.resolve(name));
-  } catch {
-    return undefined;
-  }
-  for (;;) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-      if (pkg.name === name) return pkg.version;
-    } catch {
-      // No package.json at this level: keep climbing.
-    }
-    if (dirname(dir) === dir) return undefined;
-    dir = dirname(dir);
-  }
-}
 
 /** Which systems can run here, with versions; starts nats-server for the NATS one. */
 async function prepare() {
