@@ -46,6 +46,10 @@ interface Batch {
   settle: ((error: BusError | undefined) => void) | undefined;
 }
 
+function newBatch(waiting: SendJob[]): Batch {
+  return { frames: [], bytes: 0, waiting, shared: undefined, settle: undefined };
+}
+
 /** Frames up to this size are copied behind their prefix into the tick's batch buffer. */
 const COALESCE_LIMIT = 16 * 1024;
 /** A batch is written early once it holds this much, so one buffer never grows large. */
@@ -115,7 +119,7 @@ export class PipeLink {
   send(frame: Uint8Array): Promise<void> {
     if (this.#closed || this.#socket.destroyed) return Promise.reject(this.#closedError());
     if (!this.#blocked && this.#queue.length === 0) {
-      if (!this.#o.raw && frame.byteLength <= COALESCE_LIMIT) {
+      if (this.#coalesces(frame)) {
         const batch = this.#currentBatch();
         const shared = (batch.shared ??= new Promise<void>((resolve, reject) => {
           batch.settle = (error) => (error === undefined ? resolve() : reject(error));
@@ -146,11 +150,16 @@ export class PipeLink {
     this.#socket.destroy();
   }
 
+  /** Whether a frame is copied into the tick's batch (framed and small) rather than written alone. */
+  #coalesces(frame: Uint8Array): boolean {
+    return !this.#o.raw && frame.byteLength <= COALESCE_LIMIT;
+  }
+
   /** This tick's batch, started (and its flush scheduled) on first use. */
   #currentBatch(): Batch {
     let batch = this.#batch;
     if (batch === undefined) {
-      batch = this.#batch = { frames: [], bytes: 0, waiting: [], shared: undefined, settle: undefined };
+      batch = this.#batch = newBatch([]);
       process.nextTick(this.#flushAtTickEnd);
     }
     return batch;
@@ -168,7 +177,7 @@ export class PipeLink {
 
   /** Writes a queued job: a small frame joins the batch, others go alone. */
   #write(job: SendJob): void {
-    if (!this.#o.raw && job.frame.byteLength <= COALESCE_LIMIT) this.#add(this.#currentBatch(), job.frame, job);
+    if (this.#coalesces(job.frame)) this.#add(this.#currentBatch(), job.frame, job);
     else this.#writeAlone(job);
   }
 
@@ -178,7 +187,7 @@ export class PipeLink {
     this.#stats.framesOut++;
     this.#stats.bytesOut += frame.byteLength;
     this.#flush();
-    const batch: Batch = { frames: [], bytes: 0, waiting: [job], shared: undefined, settle: undefined };
+    const batch = newBatch([job]);
     let ok: boolean;
     if (this.#o.raw) {
       ok = this.#socket.write(frame, this.#completion(batch));
