@@ -80,9 +80,16 @@ describe('peer identity', () => {
     const refused = errorEvents(server);
     await server.start();
     fs.chmodSync(file, 0o666); // the file would let anyone in: the uid check is what refuses
-    const child = fork(path.join(__dirname, 'fixtures', 'raw-peer.cjs'), ['connect', file], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], execArgv: [], uid: 65534, gid: 65534 });
+    // The other user runs a copy of the fixture from the shared dir: the checkout
+    // itself may sit in a directory only we can read (a clone under mktemp -d).
+    const peer = path.join(shared, 'raw-peer.cjs');
+    fs.copyFileSync(path.join(__dirname, 'fixtures', 'raw-peer.cjs'), peer);
+    fs.chmodSync(peer, 0o644);
+    const child = fork(peer, ['connect', file], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], execArgv: [], cwd: shared, uid: 65534, gid: 65534 });
     children.push(child);
-    const error = await within('the refusal', refused);
+    // A child that dies before connecting would otherwise look like a missing refusal.
+    const died = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`the uid 65534 child exited (${code}) before the server refused it`))));
+    const error = await within('the refusal', Promise.race([refused, died]));
     expect(error.code).toBe('ACCESS_DENIED');
     expect(server.stats()).toMatchObject({ peersRejected: 1, peersConnected: 0 });
   });
