@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { Packr } from 'msgpackr';
 import { msgpackCodec, msgpackCompatCodec } from '../src/index.js';
 
 // The msgpack codecs read typed arrays with a reader of their own (see
@@ -54,5 +55,66 @@ describe.each([
   it('refuses an unknown typed-array code as a decode error, not a crash', () => {
     // ext 8 (0xc7), 2 bytes, type 0x74, element code 99.
     expect(() => codec.decode(new Uint8Array([0xc7, 2, 0x74, 99, 0]))).toThrow(/typed array code 99/);
+  });
+});
+
+// The codecs write Uint8Array and Buffer with a writer of their own (see
+// writeBytes). msgpackr keeps one extension table per process, so the writer
+// also serves every other Packr: its bytes must be exactly msgpackr's own —
+// ext 0x74 code 1 with `moreTypes`, `bin` without it, `bin` for a Buffer.
+describe('Uint8Array writer', () => {
+  const ext = (length: number): number[] => {
+    const size = length + 1;
+    if (size < 0x100) return [0xc7, size, 0x74, 1];
+    if (size < 0x10000) return [0xc8, size >> 8, size & 0xff, 0x74, 1];
+    return [0xc9, size >>> 24, (size >> 16) & 0xff, (size >> 8) & 0xff, size & 0xff, 0x74, 1];
+  };
+  const bin = (length: number): number[] => {
+    if (length < 0x100) return [0xc4, length];
+    if (length < 0x10000) return [0xc5, length >> 8, length & 0xff];
+    return [0xc6, length >>> 24, (length >> 16) & 0xff, (length >> 8) & 0xff, length & 0xff];
+  };
+  const data = (length: number): Uint8Array => new Uint8Array(length).map((_, i) => (i * 7) & 0xff);
+  // Lengths at each boundary of the 8/16/32-bit length forms, for ext (length + 1) and bin.
+  const lengths = [0, 1, 64, 65, 254, 255, 256, 0xfffe, 0xffff, 0x10000];
+
+  it.each(lengths)('a %i-byte Uint8Array is ext 0x74 code 1 in both codecs, and reads back', (length) => {
+    for (const codec of [msgpackCodec, msgpackCompatCodec]) {
+      const value = data(length);
+      const bytes = codec.encode(value);
+      expect(Array.from(bytes.subarray(0, bytes.length - length))).toEqual(ext(length));
+      expect(Uint8Array.from(bytes.subarray(bytes.length - length))).toEqual(value);
+      expect(codec.decode(bytes)).toEqual(value);
+    }
+  });
+
+  it.each(lengths)('a %i-byte Buffer is bin, and reads back as its bytes', (length) => {
+    const value = Buffer.from(data(length));
+    const bytes = msgpackCodec.encode(value);
+    expect(Array.from(bytes.subarray(0, bytes.length - length))).toEqual(bin(length));
+    expect(Buffer.from(msgpackCodec.decode(bytes) as Uint8Array)).toEqual(value);
+  });
+
+  it.each([0, 64, 300, 0x10000])('a Packr without moreTypes still gets bin for a %i-byte Uint8Array, as msgpackr writes it', (length) => {
+    const value = data(length);
+    const bytes = new Packr({ useRecords: false }).pack(value);
+    expect(Array.from(bytes.subarray(0, bytes.length - length))).toEqual(bin(length));
+    expect(Uint8Array.from(bytes.subarray(bytes.length - length))).toEqual(value);
+  });
+
+  it('writes a view at an offset, and a subclass, as their own bytes', () => {
+    const backing = data(100);
+    const view = backing.subarray(10, 30);
+    expect(msgpackCodec.decode(msgpackCodec.encode(view))).toEqual(Uint8Array.from(view));
+    class Tagged extends Uint8Array {}
+    const tagged = new Tagged([1, 2, 3]);
+    const back = msgpackCodec.decode(msgpackCodec.encode(tagged)) as Uint8Array;
+    expect(back.constructor).toBe(Uint8Array);
+    expect(Array.from(back)).toEqual([1, 2, 3]);
+  });
+
+  it('inside a larger message, keeps everything after it in place', () => {
+    const value = ['before', data(300), { after: new Uint8Array([5]) }, 'end'];
+    expect(msgpackCompatCodec.decode(msgpackCompatCodec.encode(value))).toEqual(value);
   });
 });

@@ -46,7 +46,46 @@ function readTypedArray(data: Uint8Array): unknown {
   if (Type === undefined) throw new Error(`unknown typed array code ${String(code)}`);
   return new Type(buffer);
 }
-addExtension({ type: TYPED_ARRAY_EXTENSION, unpack: readTypedArray });
+/** Where msgpackr lets an extension write in place (what its own built-in extensions use). */
+type AllocateForWrite = (size: number) => { target: Uint8Array; position: number };
+
+/**
+ * Writes a `Uint8Array` (or `Buffer`) with exactly the bytes msgpackr's own
+ * writer produces — ext 0x74 code 1 when `moreTypes` is on, otherwise `bin`;
+ * a `Buffer` always as `bin` — but copies from the array itself. msgpackr's
+ * writer copies from `new Uint8Array(value.buffer, …)`, and reading `.buffer`
+ * of a small on-heap array (every payload our reader hands out is one) moves
+ * it to a fresh off-heap store: on an echo server that was one malloc and a
+ * GC-tracked external allocation per reply. Any other subclass of Uint8Array
+ * goes as code 1 too, where msgpackr would write code 255 and fail to read it.
+ */
+function writeBytes(this: { moreTypes?: boolean }, value: Uint8Array, allocateForWrite: AllocateForWrite): undefined {
+  const length = value.byteLength;
+  const asExtension = this.moreTypes === true && !Buffer.isBuffer(value);
+  // ext: marker, length (of code byte + data), 0x74, code 1; bin: marker, length.
+  const size = length + (asExtension ? 1 : 0);
+  const lengthBytes = size < 0x100 ? 1 : size < 0x10000 ? 2 : 4;
+  const { target, position } = allocateForWrite(1 + lengthBytes + (asExtension ? 2 : 0) + length);
+  let at = position;
+  target[at++] = (asExtension ? 0xc7 : 0xc4) + (lengthBytes === 1 ? 0 : lengthBytes === 2 ? 1 : 2);
+  for (let shift = (lengthBytes - 1) * 8; shift >= 0; shift -= 8) target[at++] = (size >>> shift) & 0xff;
+  if (asExtension) {
+    target[at++] = TYPED_ARRAY_EXTENSION;
+    target[at++] = UINT8_CODE;
+  }
+  target.set(value, at);
+  return undefined;
+}
+// One registration for both directions: msgpackr keys readers by type, so a
+// second registration of 0x74 would replace the reader. Its typings leave out
+// the in-place writer its built-ins use: the pack hook is typed here as what
+// it is, and codec.test pins the bytes it writes.
+addExtension({
+  Class: Uint8Array,
+  type: TYPED_ARRAY_EXTENSION,
+  pack: writeBytes as unknown as (value: unknown) => Buffer,
+  unpack: readTypedArray,
+});
 
 class MsgpackCodec implements Codec {
   readonly #packr: Packr;
