@@ -113,6 +113,17 @@ describe('FrameDecoder', () => {
     expect(out).toHaveLength(1);
   });
 
+  it('hands out frames that lie whole in a chunk as views of it, and copies the rest', () => {
+    const decoder = new FrameDecoder(16);
+    const chunk = Uint8Array.of(0, 0, 0, 2, 1, 2, 0, 0, 0, 1, 3, 0, 0, 0, 3, 4);
+    const out: Uint8Array[] = [];
+    decoder.push(chunk, (f) => out.push(f));
+    decoder.push(Uint8Array.of(5, 6), (f) => out.push(f));
+    expect(out.map((f) => Array.from(f))).toEqual([[1, 2], [3], [4, 5, 6]]);
+    expect(out.map((f) => f.buffer === chunk.buffer)).toEqual([true, true, false]);
+    expect([out[0]!.byteOffset, out[1]!.byteOffset]).toEqual([4, 10]);
+  });
+
   it('knows when the stream stops inside a frame', () => {
     const decoder = new FrameDecoder(16);
     frames(decoder, [0, 0, 0, 4, 1]);

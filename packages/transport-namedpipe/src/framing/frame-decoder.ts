@@ -47,9 +47,11 @@ export class FrameDecoder {
   }
 
   /**
-   * Consumes `chunk`, calling `onFrame` for each completed frame (the frame's
-   * bytes are its own: no view into `chunk`). Returns the violation, if the
-   * chunk contained one; frames before it were still delivered.
+   * Consumes `chunk`, calling `onFrame` for each completed frame. A frame
+   * that lies whole in `chunk` is a view into it, others are copies: the
+   * caller must not reuse a chunk's memory after pushing it (Node's sockets
+   * hand out a fresh buffer per read). Returns the violation, if the chunk
+   * contained one; frames before it were still delivered.
    */
   push(chunk: Uint8Array, onFrame: (frame: Uint8Array) => void): FrameViolation | undefined {
     if (this.#violation !== undefined) return this.#violation;
@@ -60,6 +62,12 @@ export class FrameDecoder {
         if (this.#headerFill === 0 && chunk.byteLength - at >= LENGTH_PREFIX_BYTES) {
           const length = ((chunk[at]! << 24) >>> 0) + (chunk[at + 1]! << 16) + (chunk[at + 2]! << 8) + chunk[at + 3]!;
           at += LENGTH_PREFIX_BYTES;
+          if (length <= this.#max && chunk.byteLength - at >= length) {
+            // The whole frame is in the chunk: hand out a view, no copy.
+            onFrame(new Uint8Array(chunk.buffer, chunk.byteOffset + at, length));
+            at += length;
+            continue;
+          }
           if (!this.#begin(length, onFrame)) return this.#violation;
           continue;
         }
