@@ -47,9 +47,19 @@ export interface SlotWriter {
    * Throws (rejects) like {@link SlotWriter.write}.
    */
   writeBlocking?(path: string, data: Uint8Array): Promise<void>;
-  /** Forgets a cached handle to `path` (its reader went away). */
+  /**
+   * Present where the OS can tell when a full reader's queue has room again
+   * (Linux: POLLOUT on a socket connected to the reader). Resolves, without
+   * blocking the event loop, once one of `paths` last refused by
+   * {@link SlotWriter.write} may take a message, or after `timeoutMs`, or when
+   * the writer closes; the caller then writes again. Without it, callers
+   * retry on timers.
+   */
+  waitWritable?(paths: readonly string[], timeoutMs: number): Promise<void>;
+  /** Forgets a cached handle to `path` (its reader went away, or left the group). */
   forget(path: string): void;
-  close(): void;
+  /** Releases every handle; a returned promise settles once all are closed. */
+  close(): void | Promise<void>;
 }
 
 /** What a wait consumed: a message, or the size of one above frameSize that was dropped. */

@@ -18,6 +18,15 @@ export interface SocketConstants {
   /** recv flag: return the real datagram length even when the buffer was smaller. */
   readonly MSG_TRUNC: number;
   readonly POLLIN: number;
+  readonly POLLOUT: number;
+  /**
+   * Whether POLLOUT on a *connected* datagram socket means "the peer's receive
+   * queue has room". Linux's unix_dgram_poll checks the peer (and the kernel
+   * wakes the poller when the peer reads), so a sender can wait for a full
+   * listener instead of polling it. macOS reports POLLOUT from the sender's
+   * own buffer only, so a full peer looks writable and a wait would spin.
+   */
+  readonly pollOutTracksPeer: boolean;
   /** macOS's sockaddr_un starts with a length byte. */
   readonly sunLen: boolean;
   /** Linux has an abstract socket namespace (sun_path starting with NUL). */
@@ -26,11 +35,11 @@ export interface SocketConstants {
 
 const LINUX: SocketConstants = {
   AF_UNIX: 1, SOCK_DGRAM: 2, SOL_SOCKET: 1, SO_SNDBUF: 7, SO_RCVBUF: 8,
-  MSG_DONTWAIT: 0x40, MSG_TRUNC: 0x20, POLLIN: 1, sunLen: false, abstractNames: true,
+  MSG_DONTWAIT: 0x40, MSG_TRUNC: 0x20, POLLIN: 1, POLLOUT: 4, pollOutTracksPeer: true, sunLen: false, abstractNames: true,
 };
 const DARWIN: SocketConstants = {
   AF_UNIX: 1, SOCK_DGRAM: 2, SOL_SOCKET: 0xffff, SO_SNDBUF: 0x1001, SO_RCVBUF: 0x1002,
-  MSG_DONTWAIT: 0x80, MSG_TRUNC: 0x10, POLLIN: 1, sunLen: true, abstractNames: false,
+  MSG_DONTWAIT: 0x80, MSG_TRUNC: 0x10, POLLIN: 1, POLLOUT: 4, pollOutTracksPeer: false, sunLen: true, abstractNames: false,
 };
 
 /** The libc functions, with `.async` variants for the one blocking call (poll). */
@@ -39,6 +48,7 @@ export interface Libc {
   socket(domain: number, type: number, protocol: number): number;
   bind(fd: number, addr: Buffer, len: number): number;
   connect(fd: number, addr: Buffer, len: number): number;
+  send(fd: number, buf: Uint8Array, len: number, flags: number): number;
   sendto(fd: number, buf: Uint8Array, len: number, flags: number, addr: Buffer | null, addrLen: number): number;
   recvfrom(fd: number, buf: Buffer, len: number, flags: number, addr: Buffer | null, addrLen: Buffer | null): number;
   setsockopt(fd: number, level: number, name: number, value: Buffer, len: number): number;
@@ -65,6 +75,7 @@ export function libc(): Libc {
     socket: lib.func('int socket(int domain, int type, int protocol)'),
     bind: lib.func('int bind(int fd, void *addr, uint32_t len)'),
     connect: lib.func('int connect(int fd, void *addr, uint32_t len)'),
+    send: lib.func('intptr_t send(int fd, void *buf, size_t len, int flags)'),
     sendto: lib.func('intptr_t sendto(int fd, void *buf, size_t len, int flags, void *addr, uint32_t addrlen)'),
     recvfrom: lib.func('intptr_t recvfrom(int fd, void *buf, size_t len, int flags, void *addr, void *addrlen)'),
     setsockopt: lib.func('int setsockopt(int fd, int level, int name, void *value, uint32_t len)'),
@@ -90,6 +101,7 @@ export const E = {
   EINTR: koffi.os.errno['EINTR'] ?? 4,
   ENOENT: koffi.os.errno['ENOENT'] ?? 2,
   ECONNREFUSED: koffi.os.errno['ECONNREFUSED'] ?? 111,
+  ENOTCONN: koffi.os.errno['ENOTCONN'] ?? 107,
   EADDRINUSE: koffi.os.errno['EADDRINUSE'] ?? 98,
   EACCES: koffi.os.errno['EACCES'] ?? 13,
   EMSGSIZE: koffi.os.errno['EMSGSIZE'] ?? 90,

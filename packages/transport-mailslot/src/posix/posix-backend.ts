@@ -1,13 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import { isProcessAlive } from '../registry/process-alive.js';
 import { unlinkSync } from 'node:fs';
-import type { Datagram, SlotBackend, SlotReader, SlotWriter, WaitResult, WriteOutcome } from '../backend/slot-backend.js';
+import type { Datagram, SlotBackend, SlotReader, SlotWriter, WaitResult } from '../backend/slot-backend.js';
 import { E, libc, type Libc } from './libc.js';
 import { posixError } from './posix-errors.js';
-import { SOCKADDR_UN_SIZE, senderFromAddress, sockaddrUn, writerName } from './socket-address.js';
-
-/** Asked of the kernel for a writer; it doubles the value and caps it at net.core.wmem_max. */
-const MIN_SNDBUF = 1024 * 1024;
+import { PosixWriter } from './posix-writer.js';
+import { SOCKADDR_UN_SIZE, senderFromAddress, sockaddrUn } from './socket-address.js';
+import { WakePair } from './wake-pair.js';
+import { WritableWaiter } from './writable-waiter.js';
 
 class PosixReader implements SlotReader {
   readonly #buf: Buffer;
@@ -60,49 +59,19 @@ class PosixReader implements SlotReader {
   }
 }
 
-class PosixWriter implements SlotWriter {
-  readonly #addresses = new Map<string, { addr: Buffer; len: number }>();
-  constructor(
-    private readonly lib: Libc,
-    private readonly fd: number,
-  ) {}
-
-  write(path: string, data: Uint8Array): WriteOutcome {
-    let to = this.#addresses.get(path);
-    if (to === undefined) {
-      to = sockaddrUn(path, this.lib.c);
-      this.#addresses.set(path, to);
-    }
-    for (;;) {
-      const n = this.lib.sendto(this.fd, data, data.byteLength, this.lib.c.MSG_DONTWAIT, to.addr, to.len);
-      if (n >= 0) return 'sent';
-      const errno = this.lib.errno();
-      if (errno === E.EINTR) continue;
-      // EAGAIN: the reader's queue (net.unix.max_dgram_qlen) or our send buffer is full.
-      if (errno === E.EAGAIN || errno === E.EWOULDBLOCK || errno === E.ENOBUFS) return 'full';
-      throw posixError('sendto', errno, path);
-    }
-  }
-
-  forget(path: string): void {
-    this.#addresses.delete(path);
-  }
-
-  close(): void {
-    this.lib.close(this.fd);
-  }
-}
-
 /**
  * AF_UNIX datagram sockets through libc. The reader loop's one blocking call
  * is `poll()` over every reading socket of the process plus a wake-up socket
- * pair, on a single libuv pool thread; reads and writes never block.
+ * pair, on a single libuv pool thread; reads and writes never block. Writers
+ * that meet a full reader wait in a second such poll(), for POLLOUT
+ * ({@link WritableWaiter}), also one per process.
  */
 export class PosixBackend implements SlotBackend {
   readonly platform = 'posix';
   readonly #lib = libc();
-  #wakeFds: [number, number] | undefined;
-  readonly #scratch = Buffer.alloc(64);
+  #wakePair: WakePair | undefined;
+  /** The process's one wait for full readers, shared by every writer (made on first use). */
+  #writable: WritableWaiter | undefined;
 
   createReader(path: string, frameSize: number): SlotReader {
     const lib = this.#lib;
@@ -131,22 +100,16 @@ export class PosixBackend implements SlotBackend {
 
   createWriter(frameSize: number): SlotWriter {
     const lib = this.#lib;
-    const fd = this.#socket('a writer socket');
-    const size = Buffer.alloc(4);
-    size.writeInt32LE(Math.max(MIN_SNDBUF, frameSize * 4), 0);
-    lib.setsockopt(fd, lib.c.SOL_SOCKET, lib.c.SO_SNDBUF, size, 4);
-    if (lib.c.abstractNames) {
-      // A name in the abstract namespace tells readers who wrote (pid included); it vanishes with the socket.
-      const { addr, len } = sockaddrUn(writerName(process.pid, randomBytes(4).toString('hex')), lib.c);
-      lib.bind(fd, addr, len);
-    }
-    return new PosixWriter(lib, fd);
+    // Where POLLOUT does not track the reader's queue (macOS), writers get no waiter and a
+    // send that meets a full queue retries on timers instead (see SocketConstants.pollOutTracksPeer).
+    const waiter = lib.c.pollOutTracksPeer ? (this.#writable ??= new WritableWaiter(lib)) : undefined;
+    return new PosixWriter(lib, frameSize, waiter);
   }
 
   wait(readers: readonly SlotReader[], timeoutMs: number): Promise<WaitResult[]> {
     const lib = this.#lib;
-    const wake = this.#wake();
-    const fds = [wake[0], ...readers.map((r) => (r as PosixReader).fd)];
+    const wake = (this.#wakePair ??= new WakePair(lib, 'the reader wake-up pair'));
+    const fds = [wake.fd, ...readers.map((r) => (r as PosixReader).fd)];
     const pollfds = Buffer.alloc(8 * fds.length);
     fds.forEach((fd, i) => {
       pollfds.writeInt32LE(fd, i * 8);
@@ -155,29 +118,18 @@ export class PosixBackend implements SlotBackend {
     return new Promise((resolve) => {
       lib.poll.async(pollfds, fds.length, timeoutMs, () => {
         // Empty the wake-up socket; readers find out themselves what is waiting.
-        while (lib.recvfrom(wake[0], this.#scratch, this.#scratch.length, lib.c.MSG_DONTWAIT, null, null) > 0);
+        wake.drain();
         resolve([]);
       });
     });
   }
 
   wake(): void {
-    if (this.#wakeFds === undefined) return;
-    this.#lib.sendto(this.#wakeFds[1], Uint8Array.of(1), 1, this.#lib.c.MSG_DONTWAIT, null, 0);
+    this.#wakePair?.wake();
   }
 
   isProcessAlive(pid: number): boolean {
     return isProcessAlive(pid);
-  }
-
-  #wake(): [number, number] {
-    if (this.#wakeFds !== undefined) return this.#wakeFds;
-    const sv = Buffer.alloc(8);
-    if (this.#lib.socketpair(this.#lib.c.AF_UNIX, this.#lib.c.SOCK_DGRAM, 0, sv) !== 0) {
-      throw posixError('socketpair', this.#lib.errno(), 'the reader wake-up pair');
-    }
-    this.#wakeFds = [sv.readInt32LE(0), sv.readInt32LE(4)];
-    return this.#wakeFds;
   }
 
   #socket(target: string): number {

@@ -22,9 +22,13 @@ export function sockaddrUn(path: string, c: SocketConstants): { addr: Buffer; le
   return { addr, len: 2 + bytes.length + (abstract ? 0 : 1) };
 }
 
-/** Name of this backend's writer sockets in the abstract namespace: `\0pipebus-w/<pid>/<random>`. */
-export function writerName(pid: number, random: string): string {
-  return `\0pipebus-w/${pid}/${random}`;
+/**
+ * Name of a writer socket in the abstract namespace:
+ * `\0pipebus-w/<pid>/<random>/<serial>`. A writer has one socket per reader;
+ * they share `<random>`, and `<serial>` only keeps the names apart.
+ */
+export function writerName(pid: number, random: string, serial: number): string {
+  return `\0pipebus-w/${pid}/${random}/${serial.toString(16)}`;
 }
 
 /**
@@ -37,7 +41,8 @@ export function senderFromAddress(addr: Buffer, len: number): { id: string; pid?
   const name = addr.subarray(2, len);
   if (name[0] === 0) {
     const text = name.subarray(1).toString('utf8');
-    const m = /^pipebus-w\/(\d+)\/([0-9a-f]+)$/.exec(text);
+    // The serial is left out of the id: every socket of one writer is one peer. Older writers had none.
+    const m = /^pipebus-w\/(\d+)\/([0-9a-f]+)(?:\/[0-9a-f]+)?$/.exec(text);
     if (m !== null) return { id: `mailslot:${m[1]}-${m[2]}`, pid: Number(m[1]) };
     return { id: `mailslot:@${text}` };
   }

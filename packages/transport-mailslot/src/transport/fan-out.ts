@@ -1,7 +1,7 @@
 import { BusError } from '@pipebus/core';
 import type { SlotWriter } from '../backend/slot-backend.js';
 import type { GroupRegistry } from '../registry/group-registry.js';
-import { SEND_BOUND_MS, retryUntilSent } from './send-retry.js';
+import { SEND_BOUND_MS, pollingWait, retryUntilSent, type SendWait } from './send-retry.js';
 
 /** Counters a {@link FanOut} keeps for `MailslotTransport.stats()`. */
 export interface FanOutCounters {
@@ -21,10 +21,13 @@ export interface Target {
  * frame waiting for a full queue is never overtaken by the next one (FIFO per
  * writer). A group listener that turns out to be gone (NOT_FOUND) is swept
  * from the registry and never written to again; a single slot's NOT_FOUND
- * goes to the caller.
+ * goes to the caller. A frame refused by a full reader waits for the writer's
+ * `waitWritable` where it has one, else retries on timers.
  */
 export class FanOut {
   #tail: Promise<void> | undefined;
+  /** Paths of the last send's targets: the writer forgets those that left, closing what it holds for them. */
+  #known: ReadonlySet<string> = new Set();
 
   constructor(
     private readonly writer: SlotWriter,
@@ -44,14 +47,31 @@ export class FanOut {
       // Fast path: nothing queued before us, try every write now.
       let left: Target[];
       try {
-        left = this.#tryAll(frame, this.targets());
+        left = this.#tryAll(frame, this.#targets());
       } catch (error) {
         return Promise.reject(error);
       }
       if (left.length === 0) return Promise.resolve();
       return this.#track(this.#waitFor(frame, left));
     }
-    return this.#track(this.#tail.then(() => this.#waitFor(frame, this.#tryAll(frame, this.targets())), () => this.#waitFor(frame, this.#tryAll(frame, this.targets()))));
+    const run = (): Promise<void> => {
+      // Queued behind a send that was waiting when the transport closed: do not write (or connect) after close.
+      const stop = this.stopped();
+      if (stop !== undefined) throw stop;
+      return this.#waitFor(frame, this.#tryAll(frame, this.#targets()));
+    };
+    return this.#track(this.#tail.then(run, run));
+  }
+
+  /** The current targets; a listener gone from them since the last send is forgotten by the writer. */
+  #targets(): readonly Target[] {
+    const targets = this.targets();
+    const known = this.#known;
+    if (targets.length === known.size && targets.every((t) => known.has(t.path))) return targets;
+    const now = new Set(targets.map((t) => t.path));
+    for (const path of known) if (!now.has(path)) this.writer.forget(path);
+    this.#known = now;
+    return targets;
   }
 
   #track(p: Promise<void>): Promise<void> {
@@ -65,8 +85,11 @@ export class FanOut {
   async #waitFor(frame: Uint8Array, left: Target[]): Promise<void> {
     if (left.length === 0) return;
     let pending = left;
+    const waitWritable = this.writer.waitWritable?.bind(this.writer);
+    const wait: SendWait = waitWritable !== undefined ? (remainingMs) => waitWritable(pending.map((t) => t.path), remainingMs) : pollingWait();
     await retryUntilSent(
       () => (pending = this.#tryAll(frame, pending)).length,
+      wait,
       this.stopped,
       () => this.counters.sendRetries++,
       () =>
@@ -79,7 +102,7 @@ export class FanOut {
 
   /** One target after the other, each write on the libuv pool (one pool thread per sending transport). */
   async #writeEach(frame: Uint8Array, write: (path: string, data: Uint8Array) => Promise<void>): Promise<void> {
-    for (const target of this.targets()) {
+    for (const target of this.#targets()) {
       const stop = this.stopped();
       if (stop !== undefined) throw stop;
       try {

@@ -177,8 +177,10 @@ export class MailslotTransport extends Transport {
   async #release(): Promise<void> {
     if (this.#entry !== undefined) this.#registry?.unregister(this.#entry);
     this.#entry = undefined;
-    this.#writer?.close();
+    const writer = this.#writer;
     this.#writer = undefined;
+    // Ends a send waiting for a full reader (it then rejects with the closed error) and closes the writer's sockets.
+    await writer?.close();
     const reader = this.#reader;
     if (reader !== undefined && this.#backend !== undefined) await ReaderLoop.of(this.#backend).remove(reader);
   }

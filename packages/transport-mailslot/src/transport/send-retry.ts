@@ -6,29 +6,48 @@ export const SEND_BOUND_MS = 5000;
 const IMMEDIATE_RETRIES = 32;
 
 /**
- * Retries `attempt` until it reports that nothing is left to send, waiting
- * between tries (setImmediate, then 1 ms timers), for at most
- * {@link SEND_BOUND_MS}. This is backpressure: the caller's send resolves
- * only when the kernel took every datagram; nothing is queued in memory.
+ * Waits until it is worth writing again; resolves at the latest after
+ * `remainingMs` (the time left before the send gives up).
+ */
+export type SendWait = (remainingMs: number) => Promise<void>;
+
+/**
+ * The wait where the OS cannot tell when a full reader has room (macOS):
+ * setImmediate {@link IMMEDIATE_RETRIES} times, then 1 ms timers. Polling,
+ * and its throughput drops once it reaches the timers; where the writer offers
+ * `waitWritable` (Linux) that is used instead.
+ */
+export function pollingWait(): SendWait {
+  let round = 0;
+  return () => new Promise<void>((resolve) => (round++ < IMMEDIATE_RETRIES ? setImmediate(resolve) : setTimeout(resolve, 1)));
+}
+
+/**
+ * Retries `attempt` until it reports that nothing is left to send, calling
+ * `wait` between tries, for at most {@link SEND_BOUND_MS}. This is
+ * backpressure: the caller's send resolves only when the kernel took every
+ * datagram; nothing is queued in memory.
  *
  * @param attempt - tries the remaining writes; returns how many are still refused.
+ * @param wait - waits until a refused reader may have room (or the time left runs out).
  * @param stopped - a reason to stop (the transport closed), checked before each try.
  * @param onRetry - counts retries.
  * @param busy - the error for giving up, naming what stayed full.
  */
 export async function retryUntilSent(
   attempt: () => number,
+  wait: SendWait,
   stopped: () => BusError | undefined,
   onRetry: () => void,
   busy: () => BusError,
 ): Promise<void> {
   const deadline = Date.now() + SEND_BOUND_MS;
-  for (let round = 0; ; round++) {
-    await new Promise<void>((resolve) => (round < IMMEDIATE_RETRIES ? setImmediate(resolve) : setTimeout(resolve, 1)));
+  for (;;) {
+    await wait(Math.max(0, deadline - Date.now()));
     const stop = stopped();
     if (stop !== undefined) throw stop;
     onRetry();
     if (attempt() === 0) return;
-    if (Date.now() > deadline) throw busy();
+    if (Date.now() >= deadline) throw busy();
   }
 }
