@@ -118,3 +118,64 @@ describe('Uint8Array writer', () => {
     expect(msgpackCompatCodec.decode(msgpackCompatCodec.encode(value))).toEqual(value);
   });
 });
+
+// The codecs decode a frame in place through a Buffer over its whole buffer
+// (see MsgpackCodec.decode): what comes out must not depend on where the
+// frame's bytes sit, nor borrow them.
+describe.each([
+  ['msgpack', msgpackCodec],
+  ['msgpack-compat', msgpackCompatCodec],
+])('%s codec decoding frames where they lie', (_name, codec) => {
+  const message = ['m', Buffer.from('buffer bytes'), Uint8Array.of(1, 2, 3), 'ünïcode', 2 ** 40, 1.5];
+  /** `encoded` copied into a fresh buffer of `size` bytes at `at`, returned as a plain Uint8Array view. */
+  const placed = (encoded: Uint8Array, at: number, size = at + encoded.byteLength + 16): Uint8Array => {
+    const backing = new Uint8Array(size).fill(0xc1); // 0xc1: never valid msgpack, so an over-read cannot pass
+    backing.set(encoded, at);
+    return new Uint8Array(backing.buffer, at, encoded.byteLength);
+  };
+
+  it.each([
+    ['a Buffer', (e: Uint8Array) => Buffer.from(e)],
+    ['a plain Uint8Array', (e: Uint8Array) => Uint8Array.from(e)],
+    ['a view at an offset in a larger buffer', (e: Uint8Array) => placed(e, 37)],
+    ['a view in a buffer above the shared-source limit', (e: Uint8Array) => placed(e, 300 * 1024 - 8, 300 * 1024 + e.byteLength)],
+  ])('from %s: a Buffer comes back a Buffer, a Uint8Array a Uint8Array, both copies', (_where, place) => {
+    const frame = place(codec.encode(message));
+    const back = codec.decode(frame) as typeof message;
+    expect(back).toEqual(message);
+    expect(Buffer.isBuffer(back[1])).toBe(true);
+    expect(Buffer.isBuffer(back[2])).toBe(false);
+    expect(back[2]).toBeInstanceOf(Uint8Array);
+    expect((back[1] as Buffer).buffer).not.toBe(frame.buffer);
+  });
+
+  it('decodes frames of one buffer one after another, interleaved with frames of others', () => {
+    const a = codec.encode(['first', 1]);
+    const b = codec.encode(['second', Buffer.from('x')]);
+    const backing = new Uint8Array(a.byteLength + b.byteLength + 8);
+    backing.set(a, 3);
+    backing.set(b, 3 + a.byteLength + 2);
+    const viewA = new Uint8Array(backing.buffer, 3, a.byteLength);
+    const viewB = new Uint8Array(backing.buffer, 3 + a.byteLength + 2, b.byteLength);
+    const other = Buffer.from(codec.encode(['other']));
+    expect(codec.decode(viewA)).toEqual(['first', 1]);
+    expect(codec.decode(other)).toEqual(['other']);
+    expect(codec.decode(viewB)).toEqual(['second', Buffer.from('x')]);
+    expect(codec.decode(viewA)).toEqual(['first', 1]);
+  });
+
+  it('decodes from an offset inside a view', () => {
+    const frame = placed(Uint8Array.of(9, 9, ...codec.encode({ k: 'v' })), 11);
+    expect(codec.decode(frame, 2)).toEqual({ k: 'v' });
+  });
+
+  it('refuses a frame cut short even when valid bytes follow it in the same buffer', () => {
+    const whole = codec.encode(['a string long enough to be cut', 12345]);
+    const backing = new Uint8Array(whole.byteLength * 2);
+    backing.set(whole, 0);
+    backing.set(whole, whole.byteLength);
+    expect(() => codec.decode(new Uint8Array(backing.buffer, 0, whole.byteLength - 5))).toThrow();
+    expect(() => codec.decode(new Uint8Array(backing.buffer, whole.byteLength, 0))).toThrow();
+    expect(codec.decode(new Uint8Array(backing.buffer, whole.byteLength, whole.byteLength))).toEqual(['a string long enough to be cut', 12345]);
+  });
+});

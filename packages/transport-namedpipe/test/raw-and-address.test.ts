@@ -122,6 +122,10 @@ describe('FrameDecoder', () => {
     expect(out.map((f) => Array.from(f))).toEqual([[1, 2], [3], [4, 5, 6]]);
     expect(out.map((f) => f.buffer === chunk.buffer)).toEqual([true, true, false]);
     expect([out[0]!.byteOffset, out[1]!.byteOffset]).toEqual([4, 10]);
+    // A view of a socket's Buffer is a Buffer too.
+    const views: Uint8Array[] = [];
+    new FrameDecoder(16).push(Buffer.from(chunk), (f) => views.push(f));
+    expect(views.map((f) => Buffer.isBuffer(f))).toEqual([true, true]);
   });
 
   it('knows when the stream stops inside a frame', () => {

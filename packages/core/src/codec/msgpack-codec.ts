@@ -8,7 +8,7 @@ import { CodecId } from './codec.js';
  * messages, which a receiver that missed or reordered a frame (a mailslot)
  * cannot resolve. With it, every message carries its own record definitions.
  */
-const COMMON = { moreTypes: true, useBigIntExtension: true, maxSharedStructures: 0 } as const;
+const COMMON = { moreTypes: true, useBigIntExtension: true, maxSharedStructures: 0, copyBuffers: true } as const;
 
 /** msgpackr's extension type for typed arrays (`moreTypes`); byte 0 of its data is the element type. */
 const TYPED_ARRAY_EXTENSION = 0x74;
@@ -102,8 +102,17 @@ class MsgpackCodec implements Codec {
     // msgpackr leaves the reserved bytes at the start of the returned view.
     return this.#packr.pack(value, RESERVE_START_SPACE | headroom);
   }
+  /**
+   * msgpackr decodes `bin` as a Buffer only when its source is one, so a
+   * plain Uint8Array frame (a view of a socket read, a reassembled message)
+   * is read through a Buffer view of the same bytes: a Buffer payload then
+   * arrives a Buffer whatever carried it. `copyBuffers` makes every `bin`
+   * value a Buffer of its own, so a payload the application keeps never pins
+   * the read buffer its frame came in.
+   */
   decode(bytes: Uint8Array, offset = 0): unknown {
-    return offset === 0 ? this.#packr.unpack(bytes) : this.#packr.unpack(bytes, { start: offset });
+    const source = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return offset === 0 ? this.#packr.unpack(source) : this.#packr.unpack(source, { start: offset });
   }
 }
 

@@ -63,8 +63,10 @@ export class FrameDecoder {
           const length = ((chunk[at]! << 24) >>> 0) + (chunk[at + 1]! << 16) + (chunk[at + 2]! << 8) + chunk[at + 3]!;
           at += LENGTH_PREFIX_BYTES;
           if (length <= this.#max && chunk.byteLength - at >= length) {
-            // The whole frame is in the chunk: hand out a view, no copy.
-            onFrame(new Uint8Array(chunk.buffer, chunk.byteOffset + at, length));
+            // The whole frame is in the chunk: hand out a view, no copy. (A view
+            // of a socket's Buffer is a Buffer, which the msgpack codecs need
+            // to decode `bin` payloads as Buffers.)
+            onFrame(chunk.subarray(at, at + length));
             at += length;
             continue;
           }
