@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { BusError } from '../src/errors/index.js';
 import { MAX_TOPIC_LENGTH, matchTopic, validatePattern, validateTopic } from '../src/topics/index.js';
+import { checkSubjectFully, isPlainTopic } from '../src/topics/topic-validation.js';
 
 describe('matchTopic follows the NATS rules', () => {
   const table: Array<[pattern: string, topic: string, expected: boolean]> = [
@@ -154,5 +155,36 @@ describe('validateTopic', () => {
     const input: unknown = 'orders.eu';
     validateTopic(input);
     expect(input.length).toBe(9); // compiles only because of the assertion signature
+  });
+});
+
+// Received events are checked through a one-pass fast path; it may send a
+// string on to the full check, but must never pass one the full check refuses.
+describe('the fast topic check agrees with the full one', () => {
+  it('on 20,000 strings drawn from the characters that matter', () => {
+    const alphabet = ['a', 'Z', '0', '-', '_', '.', '.', '*', '>', ' ', '\t', '\u0000', '\u007f', '\u0085', 'é', '\u00a0', '\ufeff', '😀'];
+    let seed = 12345;
+    const next = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) >>> 0; // a fixed LCG: the same strings every run
+      return seed % n;
+    };
+    let plain = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const length = next(12);
+      let value = '';
+      for (let j = 0; j < length; j++) value += alphabet[next(alphabet.length)];
+      if (isPlainTopic(value)) {
+        plain++;
+        expect([value, checkSubjectFully('topic', value)]).toEqual([value, undefined]);
+        expect([value, checkSubjectFully('pattern', value)]).toEqual([value, undefined]);
+      }
+    }
+    // The draw did exercise the fast path.
+    expect(plain).toBeGreaterThan(100);
+  });
+
+  it('takes the plain topics and leaves the rest to the full check', () => {
+    for (const topic of ['a', 'orders.eu.created', 'x'.repeat(MAX_TOPIC_LENGTH), 'a-b_c.1~2']) expect(isPlainTopic(topic)).toBe(true);
+    for (const topic of ['', '.', 'a.', '.a', 'a..b', 'a b', 'a.*', 'a.>', 'é', 'a\u007f', 'x'.repeat(MAX_TOPIC_LENGTH + 1)]) expect(isPlainTopic(topic)).toBe(false);
   });
 });

@@ -7,6 +7,7 @@ import { BusError, invalidArgument } from '../errors/index.js';
 import { FrameReassembler, Fragmenter } from '../fragment/index.js';
 import type { ReassemblerStats } from '../fragment/index.js';
 import { TopicIndex, validatePattern, validateTopic } from '../topics/index.js';
+import { checkTopic } from '../topics/topic-validation.js';
 import type { InboundFrame, PeerEvent, PeerId, PeerInfo, Transport, TransportState } from '../transport/index.js';
 import { Transport as TransportClass, describeValue } from '../transport/index.js';
 import { FrameType, WIRE_VERSION, frameType, frameVersion } from '../wire/index.js';
@@ -849,12 +850,7 @@ function remoteError(method: string, payload: unknown): BusError {
 }
 
 function isValidTopic(topic: string): boolean {
-  try {
-    validateTopic(topic);
-    return true;
-  } catch {
-    return false;
-  }
+  return checkTopic(topic) === undefined;
 }
 
 function checkName(name: unknown, what: string): asserts name is string {
