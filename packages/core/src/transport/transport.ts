@@ -123,8 +123,10 @@ export abstract class Transport {
 
   /**
    * Sends one frame. Without `to`, a duplex client sends to its server and a
-   * server or broadcast transport sends to every peer. Resolves when the OS
-   * took the bytes and waits while the link is full (backpressure); rejects
+   * server or broadcast transport sends to every peer. Resolves once the
+   * transport took the frame — the OS took the bytes, or the transport queued
+   * them within its own bounds to write at once (as a stream's write() that
+   * returns true) — and waits while the link is full (backpressure); rejects
    * with a {@link BusError}: `INVALID_ARGUMENT`, `FRAME_TOO_LARGE`,
    * `TRANSPORT_CLOSED`, `NOT_FOUND` (unknown peer) or an OS error.
    */

@@ -32,23 +32,14 @@ interface SendJob {
   reject(error: BusError): void;
 }
 
-/**
- * The small frames of one tick, written as one buffer with one callback.
- * Every send that joined it gets the same promise: under load that saves a
- * Promise, a job object and two closures per frame. Jobs that waited in the
- * queue keep their own promises and ride along in `waiting`.
- */
+/** The small frames of one tick, written as one buffer. */
 interface Batch {
   readonly frames: Uint8Array[];
   bytes: number;
-  readonly waiting: SendJob[];
-  shared: Promise<void> | undefined;
-  settle: ((error: BusError | undefined) => void) | undefined;
 }
 
-function newBatch(waiting: SendJob[]): Batch {
-  return { frames: [], bytes: 0, waiting, shared: undefined, settle: undefined };
-}
+/** What a send that joined a batch returns: the link took the frame, nothing is left to wait for. */
+export const TAKEN: Promise<void> = Promise.resolve();
 
 /** Frames up to this size are copied behind their prefix into the tick's batch buffer. */
 const COALESCE_LIMIT = 16 * 1024;
@@ -59,12 +50,20 @@ const BATCH_LIMIT = 64 * 1024;
  * One connected `net.Socket`, framed (or raw) and flow-controlled.
  *
  * Small frames sent in one tick are copied, each behind its length prefix,
- * into one buffer written once with one callback: under load this is what
- * keeps the per-message cost near raw `net` (a `writev` of many tiny buffers
- * and a callback per frame cost about as much as the bus itself). A send
- * resolves when its bytes reached the OS; once the socket's buffer is full,
- * later sends queue (up to `maxPendingSendBytes`) and are written on 'drain',
- * so memory stays bounded whatever the callers do.
+ * into one buffer written once at the end of the tick (or as soon as it holds
+ * 64 KiB): under load this is what keeps the per-message cost near raw `net`
+ * (a `writev` of many tiny buffers and a callback per frame cost about as
+ * much as the bus itself).
+ *
+ * A send resolves once the link took the frame: at once when it joins the
+ * tick's batch, like a Node stream's write() that returns true — so a caller
+ * awaiting each send still fills whole batches, one write per 64 KiB rather
+ * than per frame. Once the socket's buffer is full, later sends queue (up to
+ * `maxPendingSendBytes`) and resolve only when 'drain' lets them in: that is
+ * the backpressure, and memory stays bounded whatever the callers do. A
+ * frame written alone (raw bytes, or above 16 KiB) resolves when the OS took
+ * it. Cutting the link writes the pending batch first; what a dying socket
+ * then cannot deliver is counted in `framesUnsent`.
  */
 export class PipeLink {
   readonly #socket: net.Socket;
@@ -73,8 +72,8 @@ export class PipeLink {
   readonly #stats: PipeStats;
   readonly #decoder: FrameDecoder | undefined;
   readonly #queue: SendJob[] = [];
-  /** Writes handed to the socket whose callback has not come yet. */
-  readonly #inFlight = new Set<Batch>();
+  /** Frames written alone whose write callback has not come yet. */
+  readonly #inFlight = new Set<SendJob>();
   /** Small frames of this tick, waiting for the flush at its end. */
   #batch: Batch | undefined;
   #queuedBytes = 0;
@@ -112,20 +111,13 @@ export class PipeLink {
     return this.#closed;
   }
 
-  /**
-   * Sends one frame; resolves when the OS took its bytes (see class notes).
-   * Small frames of one tick share one promise.
-   */
+  /** Sends one frame; resolves once the link took it (see class notes). */
   send(frame: Uint8Array): Promise<void> {
     if (this.#closed || this.#socket.destroyed) return Promise.reject(this.#closedError());
     if (!this.#blocked && this.#queue.length === 0) {
       if (this.#coalesces(frame)) {
-        const batch = this.#currentBatch();
-        const shared = (batch.shared ??= new Promise<void>((resolve, reject) => {
-          batch.settle = (error) => (error === undefined ? resolve() : reject(error));
-        }));
-        this.#add(batch, frame);
-        return shared;
+        this.#add(this.#currentBatch(), frame);
+        return TAKEN;
       }
       return new Promise<void>((resolve, reject) => this.#writeAlone({ frame, resolve, reject }));
     }
@@ -141,9 +133,14 @@ export class PipeLink {
     });
   }
 
-  /** Cuts the link; `onClose` follows with `reason`. */
+  /**
+   * Cuts the link; `onClose` follows with `reason`. Sends already taken are
+   * written first (the socket takes what it can at once), so a last answer,
+   * or the error frame telling a peer why it is dropped, still goes out.
+   */
   destroy(reason: string, fault?: 'oversize' | 'truncated' | 'flood'): void {
     if (this.#closed) return;
+    this.#flush();
     this.#closeReason = reason;
     this.#fault ??= fault;
     this.#cutByUs = true;
@@ -159,26 +156,29 @@ export class PipeLink {
   #currentBatch(): Batch {
     let batch = this.#batch;
     if (batch === undefined) {
-      batch = this.#batch = newBatch([]);
+      batch = this.#batch = { frames: [], bytes: 0 };
       process.nextTick(this.#flushAtTickEnd);
     }
     return batch;
   }
 
-  /** Adds a small frame (and the queued job it belongs to) to the batch; writes the batch early once it is large. */
-  #add(batch: Batch, frame: Uint8Array, job?: SendJob): void {
+  /** Adds a small frame to the batch; writes the batch early once it is large. */
+  #add(batch: Batch, frame: Uint8Array): void {
     this.#stats.framesOut++;
     this.#stats.bytesOut += frame.byteLength;
     batch.frames.push(frame);
     batch.bytes += 4 + frame.byteLength;
-    if (job !== undefined) batch.waiting.push(job);
     if (batch.bytes >= BATCH_LIMIT) this.#flush();
   }
 
-  /** Writes a queued job: a small frame joins the batch, others go alone. */
+  /** Writes a queued job: a small frame joins the batch (and the job is done), others go alone. */
   #write(job: SendJob): void {
-    if (this.#coalesces(job.frame)) this.#add(this.#currentBatch(), job.frame, job);
-    else this.#writeAlone(job);
+    if (this.#coalesces(job.frame)) {
+      this.#add(this.#currentBatch(), job.frame);
+      job.resolve();
+    } else {
+      this.#writeAlone(job);
+    }
   }
 
   /** Raw bytes, or a frame large enough that copying it costs more than a second iovec. */
@@ -187,27 +187,30 @@ export class PipeLink {
     this.#stats.framesOut++;
     this.#stats.bytesOut += frame.byteLength;
     this.#flush();
-    const batch = newBatch([job]);
     let ok: boolean;
     if (this.#o.raw) {
-      ok = this.#socket.write(frame, this.#completion(batch));
+      ok = this.#socket.write(frame, this.#completion(job));
     } else {
       this.#socket.cork();
       this.#socket.write(lengthPrefix(frame.byteLength));
-      ok = this.#socket.write(frame, this.#completion(batch));
+      ok = this.#socket.write(frame, this.#completion(job));
       this.#socket.uncork();
     }
     if (!ok) this.#block();
   }
 
-  /** Writes this tick's small frames as one buffer. */
+  /**
+   * Writes this tick's small frames as one buffer. Its sends are already
+   * resolved: a failed write surfaces as the socket's error and close, which
+   * the owner reports (peer gone, requests to it failed).
+   */
   #flush(): void {
     const batch = this.#batch;
     if (batch === undefined) return;
     this.#batch = undefined;
     // destroy() was called but 'close' has not come yet: nothing more can be written.
     if (this.#closed || this.#socket.destroyed) {
-      this.#settle(batch, this.#closedError());
+      this.#stats.framesUnsent += batch.frames.length;
       return;
     }
     const buffer = Buffer.allocUnsafe(batch.bytes);
@@ -217,24 +220,17 @@ export class PipeLink {
       buffer.set(frame, at + 4);
       at += 4 + frame.byteLength;
     }
-    if (!this.#socket.write(buffer, this.#completion(batch))) this.#block();
+    if (!this.#socket.write(buffer)) this.#block();
   }
 
-  /** The write callback of a batch: settles every send in it, once. */
-  #completion(batch: Batch): (error?: Error | null) => void {
-    this.#inFlight.add(batch);
+  /** The write callback of a frame written alone: settles its send, once. */
+  #completion(job: SendJob): (error?: Error | null) => void {
+    this.#inFlight.add(job);
     return (error) => {
-      if (!this.#inFlight.delete(batch)) return;
-      this.#settle(batch, error ? (this.#closed || this.#socket.destroyed ? this.#closedError() : errnoError(`send to ${this.#o.label}`, error)) : undefined);
+      if (!this.#inFlight.delete(job)) return;
+      if (!error) job.resolve();
+      else job.reject(this.#closed || this.#socket.destroyed ? this.#closedError() : errnoError(`send to ${this.#o.label}`, error));
     };
-  }
-
-  #settle(batch: Batch, error: BusError | undefined): void {
-    batch.settle?.(error);
-    for (const job of batch.waiting) {
-      if (error === undefined) job.resolve();
-      else job.reject(error);
-    }
   }
 
   #block(): void {
@@ -313,12 +309,11 @@ export class PipeLink {
     this.#closed = true;
     clearTimeout(this.#stallTimer);
     const error = this.#closedError();
-    const unsettled = [...this.#inFlight];
-    if (this.#batch !== undefined) unsettled.push(this.#batch);
+    const unsettled = [...this.#inFlight, ...this.#queue];
     this.#inFlight.clear();
+    if (this.#batch !== undefined) this.#stats.framesUnsent += this.#batch.frames.length;
     this.#batch = undefined;
-    for (const batch of unsettled) this.#settle(batch, error);
-    for (const job of this.#queue) job.reject(error);
+    for (const job of unsettled) job.reject(error);
     this.#queue.length = 0;
     this.#queuedBytes = 0;
     this.#h.onClose(this.#closeReason, this.#fault);

@@ -26,6 +26,8 @@ export interface PipeStats {
   readPauses: number;
   /** Client: links re-established after a drop. */
   reconnects: number;
+  /** Frames a send had taken (and resolved) that the link closed before writing: the peer never got them. */
+  framesUnsent: number;
 }
 
 /** A fresh set of zeroed counters. */
@@ -33,6 +35,6 @@ export function emptyStats(): PipeStats {
   return {
     framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0,
     peersConnected: 0, peersAccepted: 0, peersRejected: 0, peersDropped: 0,
-    oversizeFrames: 0, truncatedFrames: 0, floodDrops: 0, readPauses: 0, reconnects: 0,
+    oversizeFrames: 0, truncatedFrames: 0, floodDrops: 0, readPauses: 0, reconnects: 0, framesUnsent: 0,
   };
 }

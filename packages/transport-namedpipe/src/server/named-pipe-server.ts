@@ -1,7 +1,7 @@
 import type net from 'node:net';
 import { BusError, Transport, type Logger, type PeerId, type PeerInfo, type TransportCapabilities } from '@pipebus/core';
 import { resolvePipeAddress, type ResolvedPipeAddress } from '../address/resolve-address.js';
-import { PipeLink } from '../link/pipe-link.js';
+import { PipeLink, TAKEN } from '../link/pipe-link.js';
 import { emptyStats, type PipeStats } from '../link/pipe-stats.js';
 import {
   DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_PENDING_SEND_BYTES, MAX_FRAME_SIZE_LIMIT,
@@ -132,12 +132,22 @@ export class NamedPipeServer extends Transport {
   }
 
   protected doSend(frame: Uint8Array, to?: PeerId): Promise<void> {
-    if (to === undefined) return Promise.all([...this.#peers.values()].map((p) => p.link.send(frame))).then(() => undefined);
+    if (to === undefined) return this.#broadcast(frame);
     const peer = this.#peers.get(to);
     if (peer === undefined) {
       return Promise.reject(new BusError('NOT_FOUND', `no peer '${to}' is connected to '${this.path}' (it left, or never was); answer peers by frame.peer.id`, { details: { peer: to } }));
     }
     return peer.link.send(frame);
+  }
+
+  /** To every peer; a send every link took at once (the common case) costs no promise of its own. */
+  #broadcast(frame: Uint8Array): Promise<void> {
+    let waiting: Array<Promise<void>> | undefined;
+    for (const peer of this.#peers.values()) {
+      const sent = peer.link.send(frame);
+      if (sent !== TAKEN) (waiting ??= []).push(sent);
+    }
+    return waiting === undefined ? TAKEN : Promise.all(waiting).then(() => undefined);
   }
 
   protected async doClose(): Promise<void> {
