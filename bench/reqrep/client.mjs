@@ -8,19 +8,23 @@
 //   node client.mjs MODE ADDRESS CODEC
 //   serial SIZE COUNT WARMUP MAX_MS            → {count, p50, p90, p99, perSecond} (µs)
 //   pipelined SIZE COUNT WARMUP WINDOW MAX_MS  → {count, window, messagesPerSecond}
-//   mem                                        → {rssBytes, heapUsedBytes, bareHeapUsedBytes, bareRssBytes} after a GC (--expose-gc);
-//                                                 bare* is this process before the system's library was loaded
+//   mem                                        → {rssBytes, heapUsedBytes, bare*, loaded*} after a GC (--expose-gc);
+//                                                 bare*: this process before the system's library was loaded,
+//                                                 loaded*: after loading it, before connecting
 //   quit
 // MAX_MS bounds a measurement's wall time so slow systems do not stretch the
 // suite; the count actually done is reported.
 import { createInterface } from 'node:readline';
 import { summarize } from '../lib/stats.mjs';
-import { clients } from './systems.mjs';
+import { clients, loadLibraries } from './systems.mjs';
 
 const [mode, address, codec, ...rest] = process.argv.slice(2);
 if (!clients[mode]) throw new Error(`unknown mode ${mode}; one of ${Object.keys(clients).join(', ')}`);
 // The process before the system's library is loaded: what it adds is idle heap minus this.
 const bare = memory();
+await loadLibraries(mode);
+// With the library loaded, before connecting: its code is loaded minus bare, one connection's state idle minus this.
+const loaded = memory();
 const { call, close } = await clients[mode](address, codec);
 
 const payloads = new Map();
@@ -63,6 +67,7 @@ async function pipelined(size, count, window, maxMs = Infinity) {
 
 function memory() {
   globalThis.gc?.();
+  globalThis.gc?.();
   const { rss, heapUsed } = process.memoryUsage();
   return { rssBytes: rss, heapUsedBytes: heapUsed };
 }
@@ -97,7 +102,7 @@ for await (const line of commands) {
     await pipelined(size, warmup, window, maxMs / 4);
     print(await pipelined(size, count, window, maxMs));
   } else if (command === 'mem') {
-    print({ ...memory(), bareHeapUsedBytes: bare.heapUsedBytes, bareRssBytes: bare.rssBytes });
+    print({ ...memory(), bareHeapUsedBytes: bare.heapUsedBytes, bareRssBytes: bare.rssBytes, loadedHeapUsedBytes: loaded.heapUsedBytes, loadedRssBytes: loaded.rssBytes });
   } else if (command === 'quit') {
     break;
   }

@@ -189,11 +189,14 @@ function printTable(results, memory, systems) {
     }
   }
   const mb = (bytes) => (bytes == null ? '-' : (bytes / 1048576).toFixed(1));
+  const kb = (bytes) => (bytes == null || Number.isNaN(bytes) ? '-' : `${Math.round(bytes / 1024)}`);
+  // Heap a library's code adds (loaded − bare) and what one idle connection adds on top (idle − loaded).
+  const split = (side) =>
+    side.loadedHeapUsedBytes != null ? `  (code ${kb(side.loadedHeapUsedBytes - side.bareHeapUsedBytes).padStart(5)} KiB, connection ${kb(side.heapUsedBytes - side.loadedHeapUsedBytes).padStart(4)} KiB)` : '';
   for (const m of memory) {
     process.stdout.write(
-      `  idle ${m.system.padEnd(15)} client rss ${mb(m.client.rssBytes).padStart(6)} MiB heap ${mb(m.client.heapUsedBytes).padStart(5)} MiB` +
-        `   server rss ${mb(m.server.rssBytes).padStart(6)} MiB heap ${mb(m.server.heapUsedBytes).padStart(5)} MiB` +
-        (m.client.bareHeapUsedBytes != null ? `   (library adds ${mb(m.client.heapUsedBytes - m.client.bareHeapUsedBytes)} MiB heap to the client)` : '') +
+      `  idle ${m.system.padEnd(15)} client rss ${mb(m.client.rssBytes).padStart(6)} MiB heap ${mb(m.client.heapUsedBytes).padStart(5)} MiB${split(m.client)}` +
+        `   server rss ${mb(m.server.rssBytes).padStart(6)} MiB heap ${mb(m.server.heapUsedBytes).padStart(5)} MiB${split(m.server)}` +
         '\n',
     );
   }

@@ -2,18 +2,27 @@
 // under test (see systems.mjs for the modes).
 //   node server.mjs MODE ADDRESS CODEC
 // Prints "ready" once it accepts requests. On stdin, "mem" prints
-// {rssBytes, heapUsedBytes} after a GC (start with --expose-gc); the end of a
+// {rssBytes, heapUsedBytes, bare*, loaded*} after a GC (start with --expose-gc):
+// bare* before the library was loaded, loaded* after, before listening; the end of a
 // piped stdin, SIGTERM or SIGINT shut it down.
 import { fstatSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { servers } from './systems.mjs';
+import { loadLibraries, servers } from './systems.mjs';
 
 const [mode, address, codec] = process.argv.slice(2);
 if (!servers[mode]) throw new Error(`unknown mode ${mode}; one of ${Object.keys(servers).join(', ')}`);
 // The process before the system's library is loaded: what it adds is idle heap minus this.
-globalThis.gc?.();
-const bare = process.memoryUsage();
+const bare = memory();
+await loadLibraries(mode);
+// With the library loaded, before connecting: its code is loaded minus bare, one connection's state idle minus this.
+const loaded = memory();
 const server = await servers[mode](address, codec);
+
+function memory() {
+  globalThis.gc?.();
+  globalThis.gc?.();
+  return process.memoryUsage();
+}
 
 let stopping = false;
 async function stop() {
@@ -29,9 +38,10 @@ for (const signal of ['SIGTERM', 'SIGINT']) process.once(signal, stop);
 const commands = createInterface({ input: process.stdin });
 commands.on('line', (line) => {
   if (line.trim() !== 'mem') return;
-  globalThis.gc?.();
-  const { rss, heapUsed } = process.memoryUsage();
-  process.stdout.write(`${JSON.stringify({ rssBytes: rss, heapUsedBytes: heapUsed, bareHeapUsedBytes: bare.heapUsed, bareRssBytes: bare.rss })}\n`);
+  const { rss, heapUsed } = memory();
+  process.stdout.write(
+    `${JSON.stringify({ rssBytes: rss, heapUsedBytes: heapUsed, bareHeapUsedBytes: bare.heapUsed, bareRssBytes: bare.rss, loadedHeapUsedBytes: loaded.heapUsed, loadedRssBytes: loaded.rss })}\n`,
+  );
 });
 // Only a pipe from a parent counts as its lifeline: /dev/null or a closed tty
 // (a server started by hand in the background) does not.

@@ -11,6 +11,24 @@
 
 const SUBJECT = 'bench.echo';
 
+/**
+ * The modules each mode's client and server import: loading them first lets
+ * the processes tell the heap of the library's code from the heap of one idle
+ * connection (the factories' own imports then come from the module cache).
+ */
+export const libraries = {
+  raw: ['node:net', 'msgpackr'],
+  bus: ['@pipebus/core', '@pipebus/transport-namedpipe'],
+  'node-ipc': ['node-ipc'],
+  zeromq: ['zeromq'],
+  nats: ['nats'],
+};
+
+/** Imports a mode's libraries (see {@link libraries}). */
+export async function loadLibraries(mode) {
+  await Promise.all((libraries[mode] ?? []).map((name) => import(name)));
+}
+
 /** u32 big-endian length-prefixed frames: calls `onFrame(body)` for each whole one. */
 function frameReader(onFrame) {
   let buffered = Buffer.alloc(0);
