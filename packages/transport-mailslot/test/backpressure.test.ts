@@ -8,7 +8,7 @@ import { platformBackend } from '../src/backend/choose-backend.js';
 import type { SlotReader } from '../src/backend/slot-backend.js';
 import { GroupRegistry } from '../src/registry/group-registry.js';
 import { SEND_BOUND_MS } from '../src/transport/send-retry.js';
-import { onWindows, privateRuntimeDir, uniqueGroup, uniqueSlot } from './helpers.js';
+import { busError, onWindows, privateRuntimeDir, uniqueGroup, uniqueSlot } from './helpers.js';
 
 const runtime = privateRuntimeDir();
 afterAll(() => runtime.dispose());
@@ -91,16 +91,6 @@ async function fillUntilWaiting(writer: MailslotTransport, from = 0): Promise<{ 
   throw new Error('the reader queue never filled');
 }
 
-async function rejection(p: Promise<unknown>): Promise<BusError> {
-  try {
-    await p;
-  } catch (error) {
-    if (error instanceof BusError) return error;
-    throw error;
-  }
-  throw new Error('expected a BusError, but it resolved');
-}
-
 async function started(t: MailslotTransport): Promise<MailslotTransport> {
   cleanups.push(() => t.close());
   await t.start();
@@ -160,7 +150,7 @@ function openFds(): number[] {
     const writer = await started(new MailslotTransport({ address: path, mode: 'write', raw: true }));
     const { waiting } = await fillUntilWaiting(writer);
     reader.close();
-    const e = await rejection(waiting);
+    const e = await busError(waiting);
     expect(e.code).toBe('NOT_FOUND');
     expect(e.osName).toBe('ENOENT');
   });
@@ -197,8 +187,8 @@ function openFds(): number[] {
     const queued = writer.send(frame(sent + 1));
     queued.catch(() => undefined);
     await writer.close();
-    expect((await rejection(waiting)).code).toBe('TRANSPORT_CLOSED');
-    expect((await rejection(queued)).code).toBe('TRANSPORT_CLOSED');
+    expect((await busError(waiting)).code).toBe('TRANSPORT_CLOSED');
+    expect((await busError(queued)).code).toBe('TRANSPORT_CLOSED');
   });
 });
 
@@ -210,7 +200,7 @@ function openFds(): number[] {
     const warm = await started(new MailslotTransport({ address: warmPath, mode: 'write', raw: true }));
     const { waiting: warming } = await fillUntilWaiting(warm);
     await warm.close();
-    await rejection(warming);
+    await busError(warming);
 
     const group = uniqueGroup('fds');
     const [full, other] = [stalledListener(group), stalledListener(group)];
@@ -223,7 +213,7 @@ function openFds(): number[] {
     // The two stalled listeners fill up while `third` reads; the send waits in poll() when the transport closes.
     const { waiting } = await fillUntilWaiting(writer, 1);
     await writer.close();
-    expect((await rejection(waiting)).code).toBe('TRANSPORT_CLOSED');
+    expect((await busError(waiting)).code).toBe('TRANSPORT_CLOSED');
     expect(openFds()).toEqual(before);
     expect([full.take(1), other.take(1), await third.close()]).toEqual([[0], [0], undefined]);
   });

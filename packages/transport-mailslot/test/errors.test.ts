@@ -1,21 +1,11 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { BusError, MessageBus, silentLogger } from '@pipebus/core';
 import { MailslotTransport, resolveMailslotAddress } from '@pipebus/transport-mailslot';
-import { onWindows, privateRuntimeDir, uniqueGroup, uniqueSlot } from './helpers.js';
+import { busError, onWindows, privateRuntimeDir, uniqueGroup, uniqueSlot } from './helpers.js';
 
 const runtime = privateRuntimeDir();
 afterAll(() => runtime.dispose());
 const runtimeDir = runtime.dir;
-
-async function busError(p: Promise<unknown>): Promise<BusError> {
-  try {
-    await p;
-  } catch (error) {
-    if (error instanceof BusError) return error;
-    throw error;
-  }
-  throw new Error('expected a BusError, but it resolved');
-}
 
 function thrown(fn: () => unknown): BusError {
   try {

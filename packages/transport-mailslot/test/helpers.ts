@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BusError } from '@pipebus/core';
 
 /** True when jest runs under Windows Node on Wine (scripts/windows/jest.sh). */
 export const underWine = process.env['PIPEBUS_UNDER_WINE'] === '1';
@@ -76,4 +77,15 @@ export function spawnSubscriber(address: string, pattern: string, runtimeDir: st
       });
     });
   });
+}
+
+/** The BusError `p` rejects with; fails the test if it resolves or rejects with anything else. */
+export async function busError(p: Promise<unknown>): Promise<BusError> {
+  try {
+    await p;
+  } catch (error) {
+    if (error instanceof BusError) return error;
+    throw error;
+  }
+  throw new Error('expected a BusError, but it resolved');
 }
