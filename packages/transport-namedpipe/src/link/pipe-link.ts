@@ -62,8 +62,11 @@ const BATCH_LIMIT = 64 * 1024;
  * `maxPendingSendBytes`) and resolve only when 'drain' lets them in: that is
  * the backpressure, and memory stays bounded whatever the callers do. A
  * frame written alone (raw bytes, or above 16 KiB) resolves when the OS took
- * it. Cutting the link writes the pending batch first; what a dying socket
- * then cannot deliver is counted in `framesUnsent`.
+ * it. Cutting the link writes the pending batch first; a batch that never
+ * reached the socket is counted in `framesUnsent`. What the socket already
+ * held when it died goes uncounted: Node reports a write cut short by
+ * destroy() as done, so as with any stream only the peer's answers tell what
+ * arrived (the bus fails requests to a peer that is gone).
  */
 export class PipeLink {
   readonly #socket: net.Socket;

@@ -26,7 +26,7 @@ export interface PipeStats {
   readPauses: number;
   /** Client: links re-established after a drop. */
   reconnects: number;
-  /** Frames a send had taken (and resolved) that the link closed before writing: the peer never got them. */
+  /** Frames a send had taken (and resolved) that the link closed before handing them to the socket: the peer never got them. */
   framesUnsent: number;
 }
 
