@@ -2,7 +2,7 @@ import { isProcessAlive } from '../registry/process-alive.js';
 import { unlinkSync } from 'node:fs';
 import type { Datagram, SlotBackend, SlotReader, SlotWriter, WaitResult } from '../backend/slot-backend.js';
 import { E, libc, type Libc } from './libc.js';
-import { posixError } from './posix-errors.js';
+import { datagramSocket, posixError } from './posix-errors.js';
 import { PosixWriter } from './posix-writer.js';
 import { SOCKADDR_UN_SIZE, senderFromAddress, sockaddrUn } from './socket-address.js';
 import { WakePair } from './wake-pair.js';
@@ -75,7 +75,7 @@ export class PosixBackend implements SlotBackend {
 
   createReader(path: string, frameSize: number): SlotReader {
     const lib = this.#lib;
-    const fd = this.#socket(path);
+    const fd = datagramSocket(this.#lib, path);
     const { addr, len } = sockaddrUn(path, lib.c);
     if (lib.bind(fd, addr, len) !== 0) {
       const errno = lib.errno();
@@ -132,15 +132,9 @@ export class PosixBackend implements SlotBackend {
     return isProcessAlive(pid);
   }
 
-  #socket(target: string): number {
-    const fd = this.#lib.socket(this.#lib.c.AF_UNIX, this.#lib.c.SOCK_DGRAM, 0);
-    if (fd < 0) throw posixError('socket', this.#lib.errno(), target);
-    return fd;
-  }
-
   /** connect() succeeds only if a socket is bound at `path`; a stale file gives ECONNREFUSED. */
   #isBound(path: string): boolean {
-    const probe = this.#socket(path);
+    const probe = datagramSocket(this.#lib, path);
     const { addr, len } = sockaddrUn(path, this.#lib.c);
     const ok = this.#lib.connect(probe, addr, len) === 0;
     const errno = ok ? 0 : this.#lib.errno();

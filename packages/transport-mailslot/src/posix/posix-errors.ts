@@ -1,5 +1,5 @@
 import { BusError, type BusErrorCode } from '@pipebus/core';
-import { E, errnoName } from './libc.js';
+import { E, errnoName, type Libc } from './libc.js';
 
 /**
  * A BusError for a failed libc call: the code says what the caller can do,
@@ -23,4 +23,11 @@ export function posixError(call: string, errno: number, target: string, hint?: s
     advice = hint ?? 'lower frameSize';
   }
   return new BusError(code, `${call} on '${target}' failed with ${name}: ${advice}`, { osCode: errno, osName: name, details: { call, target } });
+}
+
+/** A new AF_UNIX datagram socket; throws the BusError for a failed socket() naming `target`. */
+export function datagramSocket(lib: Libc, target: string): number {
+  const fd = lib.socket(lib.c.AF_UNIX, lib.c.SOCK_DGRAM, 0);
+  if (fd < 0) throw posixError('socket', lib.errno(), target);
+  return fd;
 }

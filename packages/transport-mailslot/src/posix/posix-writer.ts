@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { BusError } from '@pipebus/core';
 import type { SlotWriter, WriteOutcome } from '../backend/slot-backend.js';
 import { E, type Libc } from './libc.js';
-import { posixError } from './posix-errors.js';
+import { datagramSocket, posixError } from './posix-errors.js';
 import { sockaddrUn, writerName } from './socket-address.js';
 import type { WritableWaiter } from './writable-waiter.js';
 
@@ -94,8 +94,7 @@ export class PosixWriter implements SlotWriter {
     if (cached !== undefined) return { fd: cached, fresh: false };
     if (this.#closed) throw new BusError('TRANSPORT_CLOSED', `cannot write to '${path}': this mailslot writer is closed`);
     const { lib } = this;
-    const fd = lib.socket(lib.c.AF_UNIX, lib.c.SOCK_DGRAM, 0);
-    if (fd < 0) throw posixError('socket', lib.errno(), path);
+    const fd = datagramSocket(lib, path);
     lib.setsockopt(fd, lib.c.SOL_SOCKET, lib.c.SO_SNDBUF, this.#sndbuf, 4);
     if (lib.c.abstractNames) {
       // A name in the abstract namespace tells readers who wrote (pid included); it vanishes with the socket.
