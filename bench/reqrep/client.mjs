@@ -16,15 +16,15 @@
 // suite; the count actually done is reported.
 import { createInterface } from 'node:readline';
 import { summarize } from '../lib/stats.mjs';
-import { clients, loadLibraries } from './systems.mjs';
+import { clients, loadLibraries, memoryReport, settledMemory } from './systems.mjs';
 
 const [mode, address, codec, ...rest] = process.argv.slice(2);
 if (!clients[mode]) throw new Error(`unknown mode ${mode}; one of ${Object.keys(clients).join(', ')}`);
 // The process before the system's library is loaded: what it adds is idle heap minus this.
-const bare = memory();
+const bare = settledMemory();
 await loadLibraries(mode);
 // With the library loaded, before connecting: its code is loaded minus bare, one connection's state idle minus this.
-const loaded = memory();
+const loaded = settledMemory();
 const { call, close } = await clients[mode](address, codec);
 
 const payloads = new Map();
@@ -65,13 +65,6 @@ async function pipelined(size, count, window, maxMs = Infinity) {
   return { count: done, window, messagesPerSecond: done / (Number(process.hrtime.bigint() - t0) / 1e9) };
 }
 
-function memory() {
-  globalThis.gc?.();
-  globalThis.gc?.();
-  const { rss, heapUsed } = process.memoryUsage();
-  return { rssBytes: rss, heapUsedBytes: heapUsed };
-}
-
 const print = (value) => process.stdout.write(`${JSON.stringify(value)}\n`);
 
 if (rest.length > 0) {
@@ -102,7 +95,7 @@ for await (const line of commands) {
     await pipelined(size, warmup, window, maxMs / 4);
     print(await pipelined(size, count, window, maxMs));
   } else if (command === 'mem') {
-    print({ ...memory(), bareHeapUsedBytes: bare.heapUsedBytes, bareRssBytes: bare.rssBytes, loadedHeapUsedBytes: loaded.heapUsedBytes, loadedRssBytes: loaded.rssBytes });
+    print(memoryReport(bare, loaded));
   } else if (command === 'quit') {
     break;
   }

@@ -7,22 +7,16 @@
 // piped stdin, SIGTERM or SIGINT shut it down.
 import { fstatSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { loadLibraries, servers } from './systems.mjs';
+import { loadLibraries, memoryReport, servers, settledMemory } from './systems.mjs';
 
 const [mode, address, codec] = process.argv.slice(2);
 if (!servers[mode]) throw new Error(`unknown mode ${mode}; one of ${Object.keys(servers).join(', ')}`);
 // The process before the system's library is loaded: what it adds is idle heap minus this.
-const bare = memory();
+const bare = settledMemory();
 await loadLibraries(mode);
 // With the library loaded, before connecting: its code is loaded minus bare, one connection's state idle minus this.
-const loaded = memory();
+const loaded = settledMemory();
 const server = await servers[mode](address, codec);
-
-function memory() {
-  globalThis.gc?.();
-  globalThis.gc?.();
-  return process.memoryUsage();
-}
 
 let stopping = false;
 async function stop() {
@@ -38,10 +32,7 @@ for (const signal of ['SIGTERM', 'SIGINT']) process.once(signal, stop);
 const commands = createInterface({ input: process.stdin });
 commands.on('line', (line) => {
   if (line.trim() !== 'mem') return;
-  const { rss, heapUsed } = memory();
-  process.stdout.write(
-    `${JSON.stringify({ rssBytes: rss, heapUsedBytes: heapUsed, bareHeapUsedBytes: bare.heapUsed, bareRssBytes: bare.rss, loadedHeapUsedBytes: loaded.heapUsed, loadedRssBytes: loaded.rss })}\n`,
-  );
+  process.stdout.write(`${JSON.stringify(memoryReport(bare, loaded))}\n`);
 });
 // Only a pipe from a parent counts as its lifeline: /dev/null or a closed tty
 // (a server started by hand in the background) does not.

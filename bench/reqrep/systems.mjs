@@ -29,6 +29,25 @@ export async function loadLibraries(mode) {
   await Promise.all((libraries[mode] ?? []).map((name) => import(name)));
 }
 
+/** RSS and heap after two full GCs (client and server run with --expose-gc). */
+export function settledMemory() {
+  globalThis.gc?.();
+  globalThis.gc?.();
+  const { rss, heapUsed } = process.memoryUsage();
+  return { rssBytes: rss, heapUsedBytes: heapUsed };
+}
+
+/** The answer to "mem": memory now, and as it was bare and with the library loaded (both {@link settledMemory}). */
+export function memoryReport(bare, loaded) {
+  return {
+    ...settledMemory(),
+    bareHeapUsedBytes: bare.heapUsedBytes,
+    bareRssBytes: bare.rssBytes,
+    loadedHeapUsedBytes: loaded.heapUsedBytes,
+    loadedRssBytes: loaded.rssBytes,
+  };
+}
+
 /** u32 big-endian length-prefixed frames: calls `onFrame(body)` for each whole one. */
 function frameReader(onFrame) {
   let buffered = Buffer.alloc(0);
