@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { Packr } from 'msgpackr';
-import { msgpackCodec, msgpackCompatCodec } from '../src/index.js';
+import { jsonCodec, msgpackCodec, msgpackCompatCodec } from '../src/index.js';
 
 // The msgpack codecs read typed arrays with a reader of their own (see
 // readTypedArray): each kind must come back as the same class, with the same
@@ -177,5 +177,26 @@ describe.each([
     expect(() => codec.decode(new Uint8Array(backing.buffer, 0, whole.byteLength - 5))).toThrow();
     expect(() => codec.decode(new Uint8Array(backing.buffer, whole.byteLength, 0))).toThrow();
     expect(codec.decode(new Uint8Array(backing.buffer, whole.byteLength, whole.byteLength))).toEqual(['a string long enough to be cut', 12345]);
+  });
+});
+
+describe.each([
+  ['msgpack', msgpackCodec],
+  ['msgpack-compat', msgpackCompatCodec],
+  ['json', jsonCodec],
+])('%s codec decode() arguments', (_name, codec) => {
+  const code = (fn: () => unknown): string | undefined => {
+    try {
+      fn();
+    } catch (error) {
+      return (error as { code?: string }).code;
+    }
+    return undefined;
+  };
+  it('refuses what is not a Uint8Array, and an offset outside the bytes, with INVALID_ARGUMENT', () => {
+    const bytes = codec.encode([1, 'x']);
+    for (const wrong of [null, undefined, 'bytes', [1, 2], new ArrayBuffer(4), {}]) expect(code(() => codec.decode(wrong as unknown as Uint8Array))).toBe('INVALID_ARGUMENT');
+    for (const offset of [-1, 1.5, bytes.byteLength + 1, Number.NaN]) expect(code(() => codec.decode(bytes, offset))).toBe('INVALID_ARGUMENT');
+    expect(codec.decode(bytes, 0)).toEqual([1, 'x']);
   });
 });

@@ -1,3 +1,5 @@
+import { invalidArgument } from '../errors/bus-error.js';
+import { describeValue } from '../transport/transport.js';
 /**
  * Turns envelopes into bytes and back. The bus writes the codec's `id` into
  * every message frame, so a receiver decodes with the codec the sender used:
@@ -33,3 +35,17 @@ export const CodecId = {
   /** UTF-8 JSON with tagged binary and BigInt values. */
   Json: 2,
 } as const;
+
+/**
+ * For the built-in codecs' decode(): `bytes` must be a Uint8Array (a Buffer
+ * is one) and `offset` an index in it. A caller's mistake then gets
+ * INVALID_ARGUMENT rather than a TypeError from deep inside a decoder.
+ */
+export function checkDecodeArguments(codec: string, bytes: unknown, offset: unknown): asserts bytes is Uint8Array {
+  if (!(bytes instanceof Uint8Array)) {
+    throw invalidArgument(`${codec}.decode() takes a Uint8Array (or Buffer), got ${describeValue(bytes)}`);
+  }
+  if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0 || offset > bytes.byteLength) {
+    throw invalidArgument(`${codec}.decode() offset must be an integer from 0 to ${bytes.byteLength}, got ${String(offset)}`);
+  }
+}

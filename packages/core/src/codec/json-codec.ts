@@ -1,5 +1,5 @@
 import type { Codec } from './codec.js';
-import { CodecId } from './codec.js';
+import { CodecId, checkDecodeArguments } from './codec.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -54,6 +54,7 @@ export const jsonCodec: Codec = {
     return out.subarray(0, headroom + written);
   },
   decode(bytes, offset = 0) {
+    checkDecodeArguments('json', bytes, offset);
     return JSON.parse(decoder.decode(offset === 0 ? bytes : bytes.subarray(offset)), reviver) as unknown;
   },
 };

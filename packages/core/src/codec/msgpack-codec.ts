@@ -1,6 +1,6 @@
 import { Packr, RESERVE_START_SPACE, addExtension } from 'msgpackr';
 import type { Codec } from './codec.js';
-import { CodecId } from './codec.js';
+import { CodecId, checkDecodeArguments } from './codec.js';
 
 /**
  * Options shared by both msgpack flavours. `maxSharedStructures: 0` matters:
@@ -111,6 +111,7 @@ class MsgpackCodec implements Codec {
    * the read buffer its frame came in.
    */
   decode(bytes: Uint8Array, offset = 0): unknown {
+    checkDecodeArguments(this.name, bytes, offset);
     const source = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     return offset === 0 ? this.#packr.unpack(source) : this.#packr.unpack(source, { start: offset });
   }
