@@ -35,4 +35,65 @@ describe('IdTable', () => {
     table.set(7, 7);
     expect(table.values()).toEqual([7]);
   });
+
+  it('keeps an entry whose slot is taken by an older one, and finds both', () => {
+    const table = new IdTable<string>();
+    // 1 and 65 share a slot while the table has 64; 129 too.
+    table.set(1, 'old');
+    table.set(65, 'a');
+    table.set(129, 'b');
+    expect([table.get(1), table.get(65), table.get(129)]).toEqual(['old', 'a', 'b']);
+    expect(table.size).toBe(3);
+    expect(table.delete(1)).toBe(true);
+    // 65 stays in overflow; replacing it must not leave a second copy in the freed slot.
+    table.set(65, 'A');
+    expect(table.size).toBe(2);
+    expect(table.values()).toEqual(['A', 'b']);
+    expect(table.delete(65)).toBe(true);
+    expect(table.get(65)).toBeUndefined();
+    expect(table.delete(65)).toBe(false);
+    expect(table.size).toBe(1);
+  });
+
+  it('keeps a long-lived entry while a window of later ids turns the ring many times', () => {
+    const table = new IdTable<number>();
+    table.set(1, 1); // a call that outlives thousands of others
+    for (let id = 2; id <= 5000; id++) {
+      table.set(id, id);
+      if (id - 200 > 1) table.delete(id - 200); // 200 in flight, like a pipelined client
+    }
+    expect(table.get(1)).toBe(1);
+    expect(table.size).toBe(201);
+    for (let id = 4801; id <= 5000; id++) expect(table.get(id)).toBe(id);
+    for (const id of table.values()) table.delete(id);
+    expect(table.size).toBe(0);
+    table.set(0xffffffff, 7);
+    expect(table.get(0xffffffff)).toBe(7);
+  });
+
+  it('agrees with a Map over a random walk of sets, replaces and deletes', () => {
+    let seed = 12345;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed % n;
+    };
+    const table = new IdTable<number>();
+    const model = new Map<number, number>();
+    const mismatches: string[] = [];
+    for (let step = 0; step < 30_000; step++) {
+      // Ids from a small range collide often; a few far ones wrap the slot arithmetic.
+      const id = random(10) === 0 ? 0xffffffff - random(300) : 1 + random(3000);
+      if (random(3) < 2) {
+        table.set(id, step);
+        model.set(id, step);
+      } else if (table.delete(id) !== model.delete(id)) {
+        mismatches.push(`step ${step}: delete(${id})`);
+      }
+      if (table.get(id) !== model.get(id) || table.size !== model.size) mismatches.push(`step ${step}: id ${id}`);
+    }
+    expect(mismatches).toEqual([]);
+    const sorted = [...model.keys()].sort((a, b) => a - b).map((id) => model.get(id));
+    expect(table.values()).toEqual(sorted);
+  });
 });
+
