@@ -9,7 +9,7 @@ import type { ReassemblerStats } from '../fragment/index.js';
 import { TopicIndex, validatePattern, validateTopic } from '../topics/index.js';
 import { checkTopic } from '../topics/topic-validation.js';
 import type { InboundFrame, PeerEvent, PeerId, PeerInfo, Transport, TransportState } from '../transport/index.js';
-import { Transport as TransportClass, describeValue } from '../transport/index.js';
+import { FRAME_TAKEN, Transport as TransportClass, describeValue } from '../transport/index.js';
 import { FrameType, WIRE_VERSION, frameType, frameVersion } from '../wire/index.js';
 import type { Handler } from './handler-context.js';
 import { RequestContext } from './handler-context.js';
@@ -76,15 +76,44 @@ export interface BusStats {
 
 type Counters = Omit<BusStats, 'pendingRequests' | 'activeHandlers' | 'reassembly'>;
 
+/** Where the answers to a call go: an rxjs Subscriber is one. */
+interface CallSink {
+  next(value: unknown): void;
+  error(error: BusError): void;
+  complete(): void;
+}
+
+/**
+ * The sink of `request()`: the last value answers the promise. One object
+ * per call rather than three closures, on every request's path.
+ */
+class PromiseSink implements CallSink {
+  #last: unknown = undefined;
+  constructor(
+    private readonly resolve: (value: unknown) => void,
+    private readonly reject: (error: BusError) => void,
+  ) {}
+
+  next(value: unknown): void {
+    this.#last = value;
+  }
+
+  error(error: BusError): void {
+    this.reject(error);
+  }
+
+  complete(): void {
+    this.resolve(this.#last);
+  }
+}
+
 /** A call waiting for its response(s). */
 interface PendingCall {
   readonly id: number;
   readonly method: string;
   readonly to: PeerId | undefined;
   readonly timeout: number;
-  readonly next: (value: unknown) => void;
-  readonly error: (error: BusError) => void;
-  readonly complete: () => void;
+  readonly sink: CallSink;
   timer: TimerHandle | undefined;
   detachSignal: (() => void) | undefined;
 }
@@ -127,6 +156,8 @@ export class MessageBus {
   /** The transport this bus sends through. The bus owns it and closes it. */
   readonly transport: Transport;
   readonly #o: ResolvedBusOptions;
+  /** The checked options of every request made without options. */
+  readonly #plainRequest: CheckedRequest;
   readonly #handlers = new Map<string, Handler<unknown, unknown>>();
   readonly #pending = new IdTable<PendingCall>();
   readonly #active = new Map<PeerId, IdTable<ActiveCall>>();
@@ -174,6 +205,7 @@ export class MessageBus {
     }
     this.transport = transport;
     this.#o = resolveBusOptions(options);
+    this.#plainRequest = { timeout: this.#o.defaultTimeout, signal: undefined, to: undefined, headers: undefined };
     this.#reassembler = new FrameReassembler({
       clock: this.#o.clock,
       maxMessageSize: this.#o.maxMessageSize,
@@ -264,8 +296,7 @@ export class MessageBus {
       return Promise.reject(error);
     }
     return new Promise<R>((resolve, reject) => {
-      let last: unknown;
-      this.#call(method, payload, checked, (value) => (last = value), reject, () => resolve(last as R));
+      this.#call(method, payload, checked, new PromiseSink(resolve as (value: unknown) => void, reject));
     });
   }
 
@@ -278,14 +309,8 @@ export class MessageBus {
   request$<R = unknown, P = unknown>(method: string, payload?: P, options?: RequestOptions): Observable<R> {
     const checked = this.#checkRequest(method, options);
     return new Observable<R>((subscriber) => {
-      const id = this.#call(
-        method,
-        payload,
-        checked,
-        (value) => subscriber.next(value as R),
-        (error) => subscriber.error(error),
-        () => subscriber.complete(),
-      );
+      // Values are the handler's, typed R by the caller's word, as request()'s are.
+      const id = this.#call(method, payload, checked, subscriber as Subscriber<unknown>);
       return () => this.#abandon(id);
     });
   }
@@ -341,7 +366,8 @@ export class MessageBus {
       return Promise.reject(error);
     }
     return new Promise((resolve, reject) => {
-      this.#call('$ping', undefined, checked, () => {}, reject, () => resolve(this.#o.clock.now() - started), Kind.Ping);
+      const sink: CallSink = { next: () => {}, error: reject, complete: () => resolve(this.#o.clock.now() - started) };
+      this.#call('$ping', undefined, checked, sink, Kind.Ping);
     });
   }
 
@@ -361,19 +387,20 @@ export class MessageBus {
 
   #checkRequest(method: string, options: RequestOptions | undefined): CheckedRequest {
     checkName(method, 'method');
-    if (options !== undefined && (options === null || typeof options !== 'object')) {
+    if (options === undefined) return this.#plainRequest;
+    if (options === null || typeof options !== 'object') {
       throw invalidArgument(`request('${method}'): options must be an object`);
     }
-    const timeout = options?.timeout === undefined ? this.#o.defaultTimeout : checkTimeout(options.timeout, `request('${method}') timeout`);
-    const signal = options?.signal;
+    const timeout = options.timeout === undefined ? this.#o.defaultTimeout : checkTimeout(options.timeout, `request('${method}') timeout`);
+    const signal = options.signal;
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       throw invalidArgument(`request('${method}'): signal must be an AbortSignal`);
     }
-    const to = options?.to;
+    const to = options.to;
     if (to !== undefined && (typeof to !== 'string' || to.length === 0)) {
       throw invalidArgument(`request('${method}'): 'to' must be a peer id string`);
     }
-    return { timeout, signal, to, headers: checkHeaders(options?.headers) };
+    return { timeout, signal, to, headers: checkHeaders(options.headers) };
   }
 
   /** Registers a pending call and sends the request; returns its id. */
@@ -381,25 +408,23 @@ export class MessageBus {
     method: string,
     payload: unknown,
     checked: CheckedRequest,
-    next: (value: unknown) => void,
-    error: (error: BusError) => void,
-    complete: () => void,
+    sink: CallSink,
     kind: Kind = Kind.Request,
   ): number {
     if (this.#closed) {
-      error(new BusError('TRANSPORT_CLOSED', `cannot call '${method}': the bus is closed`));
+      sink.error(new BusError('TRANSPORT_CLOSED', `cannot call '${method}': the bus is closed`));
       return 0;
     }
     if (!this.transport.capabilities.duplex) {
-      error(new BusError('NOT_SUPPORTED', `cannot call '${method}': this transport is one-way (no responses); use publish() or a duplex transport such as a named pipe`));
+      sink.error(new BusError('NOT_SUPPORTED', `cannot call '${method}': this transport is one-way (no responses); use publish() or a duplex transport such as a named pipe`));
       return 0;
     }
     if (checked.signal?.aborted) {
-      error(new BusError('CANCELLED', `request '${method}' was cancelled before it was sent`, { cause: checked.signal.reason }));
+      sink.error(new BusError('CANCELLED', `request '${method}' was cancelled before it was sent`, { cause: checked.signal.reason }));
       return 0;
     }
     const id = this.#allocateId();
-    const call: PendingCall = { id, method, to: checked.to, timeout: checked.timeout, next, error, complete, timer: undefined, detachSignal: undefined };
+    const call: PendingCall = { id, method, to: checked.to, timeout: checked.timeout, sink, timer: undefined, detachSignal: undefined };
     this.#pending.set(id, call);
     this.#armTimer(call);
     const signal = checked.signal;
@@ -408,7 +433,7 @@ export class MessageBus {
         if (this.#settle(id) === undefined) return;
         this.#counters.requestsCancelled++;
         this.#sendCancel(call);
-        error(new BusError('CANCELLED', `request '${method}' was cancelled`, { cause: signal.reason }));
+        sink.error(new BusError('CANCELLED', `request '${method}' was cancelled`, { cause: signal.reason }));
       };
       signal.addEventListener('abort', onAbort, { once: true });
       call.detachSignal = () => signal.removeEventListener('abort', onAbort);
@@ -416,9 +441,11 @@ export class MessageBus {
     this.#counters.requestsSent++;
     const envelope: Envelope = { kind, id, name: method, payload, headers: checked.headers };
     const sent = this.#starting !== undefined && this.transport.state === 'open' ? this.#send(envelope, checked.to) : this.start().then(() => this.#send(envelope, checked.to));
+    // Nothing can fail once the transport took the frame: no reaction to queue then.
+    if (sent === FRAME_TAKEN) return id;
     sent.catch((failure: unknown) => {
       if (this.#settle(id) === undefined) return;
-      error(BusError.is(failure) ? failure : new BusError('INTERNAL', `sending '${method}' failed: ${String(failure)}`, { cause: failure }));
+      sink.error(BusError.is(failure) ? failure : new BusError('INTERNAL', `sending '${method}' failed: ${String(failure)}`, { cause: failure }));
     });
     return id;
   }
@@ -439,7 +466,7 @@ export class MessageBus {
       if (this.#settle(call.id) === undefined) return;
       this.#counters.requestsTimedOut++;
       this.#sendCancel(call);
-      call.error(new BusError('TIMEOUT', `no response to '${call.method}' within ${call.timeout} ms; is the handler running and reachable? Raise 'timeout' for slow work`, {
+      call.sink.error(new BusError('TIMEOUT', `no response to '${call.method}' within ${call.timeout} ms; is the handler running and reachable? Raise 'timeout' for slow work`, {
         details: { method: call.method, timeout: call.timeout },
       }));
     }, call.timeout);
@@ -485,21 +512,21 @@ export class MessageBus {
       case Kind.StreamNext:
         if (call.timer !== undefined) this.#o.clock.clearTimeout(call.timer);
         this.#armTimer(call);
-        call.next(envelope.payload);
+        call.sink.next(envelope.payload);
         return;
       case Kind.Response:
       case Kind.Pong:
         this.#settle(call.id);
-        call.next(envelope.payload);
-        call.complete();
+        call.sink.next(envelope.payload);
+        call.sink.complete();
         return;
       case Kind.StreamEnd:
         this.#settle(call.id);
-        call.complete();
+        call.sink.complete();
         return;
       case Kind.Error:
         this.#settle(call.id);
-        call.error(remoteError(call.method, envelope.payload));
+        call.sink.error(remoteError(call.method, envelope.payload));
         return;
     }
   }
@@ -510,7 +537,7 @@ export class MessageBus {
       if (peer !== undefined && call.to !== undefined && call.to !== peer) continue;
       if (peer !== undefined && call.to === undefined && this.#peers.size > 0) continue;
       this.#settle(call.id);
-      call.error(new BusError('TRANSPORT_CLOSED', `'${call.method}' failed: ${reason}`, { details: { method: call.method } }));
+      call.sink.error(new BusError('TRANSPORT_CLOSED', `'${call.method}' failed: ${reason}`, { details: { method: call.method } }));
     }
   }
 
@@ -569,7 +596,8 @@ export class MessageBus {
 
   #track(peer: PeerId, id: number, context: RequestContext): ActiveCall {
     let calls = this.#active.get(peer);
-    if (calls === undefined) this.#active.set(peer, (calls = new IdTable()));
+    // Small: one per peer, kept while the peer stays; it grows under load.
+    if (calls === undefined) this.#active.set(peer, (calls = new IdTable(8)));
     const active: ActiveCall = { context, subscription: undefined };
     calls.set(id, active);
     return active;
@@ -577,10 +605,9 @@ export class MessageBus {
 
   /** Forgets an active call; false when it was already cancelled. */
   #untrack(peer: PeerId, id: number): boolean {
-    const calls = this.#active.get(peer);
-    if (calls === undefined || !calls.delete(id)) return false;
-    if (calls.size === 0) this.#active.delete(peer);
-    return true;
+    // An emptied table stays until its peer leaves (#abortHandlers): an async
+    // handler per request would otherwise build a fresh one per request.
+    return this.#active.get(peer)?.delete(id) ?? false;
   }
 
   #onCancel(envelope: Envelope, peer: PeerInfo): void {
@@ -605,7 +632,9 @@ export class MessageBus {
 
   #reply(request: Envelope, peer: PeerInfo, kind: Kind, payload: unknown): void {
     if (this.#closed) return;
-    this.#send({ kind, id: request.id, name: request.name, payload, headers: undefined }, peer.id).catch((error: unknown) => {
+    const sent = this.#send({ kind, id: request.id, name: request.name, payload, headers: undefined }, peer.id);
+    if (sent === FRAME_TAKEN) return;
+    sent.catch((error: unknown) => {
       if (BusError.is(error, 'FRAME_TOO_LARGE') || BusError.is(error, 'INVALID_ARGUMENT')) {
         // The answer itself cannot travel: tell the caller why instead of letting it time out.
         this.#replyError(request, peer, error);

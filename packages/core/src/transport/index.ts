@@ -1,4 +1,4 @@
-export { Transport, describeValue } from './transport.js';
+export { FRAME_TAKEN, Transport, describeValue } from './transport.js';
 export type {
   InboundFrame,
   PeerEvent,

@@ -64,6 +64,16 @@ export interface TransportEvents {
 }
 
 /**
+ * An already resolved promise for a transport's {@link Transport.doSend} to
+ * return when it took a frame at once (queued it within its bounds, or the OS
+ * took the bytes). It means nothing more than any resolved promise, but the
+ * bus compares against it to skip a promise reaction per message, so a
+ * transport on a hot path should return this one rather than a fresh
+ * `Promise.resolve()`.
+ */
+export const FRAME_TAKEN: Promise<void> = Promise.resolve();
+
+/**
  * The contract every pipebus transport fulfils: it moves opaque frames and
  * reports its state; it never parses envelopes (that is the bus's job).
  *

@@ -1,5 +1,5 @@
 import type net from 'node:net';
-import { BusError } from '@pipebus/core';
+import { BusError, FRAME_TAKEN } from '@pipebus/core';
 import { errnoError } from '../errors/os-error.js';
 import { FrameDecoder, lengthPrefix } from '../framing/frame-decoder.js';
 import type { PipeStats } from './pipe-stats.js';
@@ -38,8 +38,6 @@ interface Batch {
   bytes: number;
 }
 
-/** What a send that joined a batch returns: the link took the frame, nothing is left to wait for. */
-export const TAKEN: Promise<void> = Promise.resolve();
 
 /** Frames up to this size are copied behind their prefix into the tick's batch buffer. */
 const COALESCE_LIMIT = 16 * 1024;
@@ -120,7 +118,7 @@ export class PipeLink {
     if (!this.#blocked && this.#queue.length === 0) {
       if (this.#coalesces(frame)) {
         this.#add(this.#currentBatch(), frame);
-        return TAKEN;
+        return FRAME_TAKEN;
       }
       return new Promise<void>((resolve, reject) => this.#writeAlone({ frame, resolve, reject }));
     }

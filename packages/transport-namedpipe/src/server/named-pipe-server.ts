@@ -1,7 +1,7 @@
 import type net from 'node:net';
-import { BusError, Transport, type Logger, type PeerId, type PeerInfo, type TransportCapabilities } from '@pipebus/core';
+import { BusError, FRAME_TAKEN, Transport, type Logger, type PeerId, type PeerInfo, type TransportCapabilities } from '@pipebus/core';
 import { resolvePipeAddress, type ResolvedPipeAddress } from '../address/resolve-address.js';
-import { PipeLink, TAKEN } from '../link/pipe-link.js';
+import { PipeLink } from '../link/pipe-link.js';
 import { emptyStats, type PipeStats } from '../link/pipe-stats.js';
 import {
   DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_PENDING_SEND_BYTES, MAX_FRAME_SIZE_LIMIT,
@@ -145,9 +145,9 @@ export class NamedPipeServer extends Transport {
     let waiting: Array<Promise<void>> | undefined;
     for (const peer of this.#peers.values()) {
       const sent = peer.link.send(frame);
-      if (sent !== TAKEN) (waiting ??= []).push(sent);
+      if (sent !== FRAME_TAKEN) (waiting ??= []).push(sent);
     }
-    return waiting === undefined ? TAKEN : Promise.all(waiting).then(() => undefined);
+    return waiting === undefined ? FRAME_TAKEN : Promise.all(waiting).then(() => undefined);
   }
 
   protected async doClose(): Promise<void> {
