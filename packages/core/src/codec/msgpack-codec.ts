@@ -33,8 +33,13 @@ const DATA_VIEW_CODE = 17;
 function readTypedArray(data: Uint8Array): unknown {
   const code = data[0];
   if (code === UINT8_CODE) {
-    const array = new Uint8Array(data.byteLength - 1);
-    array.set(data.subarray(1));
+    const length = data.byteLength - 1;
+    const array = new Uint8Array(length);
+    // From a plain Uint8Array view: `data` is a Buffer, and a Buffer's own
+    // subarray() builds a FastBuffer, a cost that topped the echo server's
+    // profile (1.15 -> 1.11 µs per request on the bus's server path). A
+    // byte loop was slower still (1.6 µs).
+    array.set(new Uint8Array(data.buffer, data.byteOffset + 1, length));
     return array;
   }
   // A copy in a buffer of its own, aligned for any element size. (`data` may be
