@@ -92,6 +92,8 @@ export abstract class Transport {
   readonly events = new EventEmitter<TransportEvents>();
 
   readonly #state = new BehaviorSubject<TransportState>('idle');
+  /** #state's value, kept in a field: \`state\` is read on every send, and the Subject's getter costs a call chain. */
+  #current: TransportState = 'idle';
   readonly #frames = new Subject<InboundFrame>();
   readonly #peers = new Subject<PeerEvent>();
   #starting: Promise<void> | undefined;
@@ -106,7 +108,7 @@ export abstract class Transport {
 
   /** The state right now. */
   get state(): TransportState {
-    return this.#state.value;
+    return this.#current;
   }
 
   /**
@@ -206,7 +208,8 @@ export abstract class Transport {
 
   /** For implementations: report a state change. */
   protected setState(state: TransportState): void {
-    if (this.#state.value === state || this.#state.value === 'closed') return;
+    if (this.#current === state || this.#current === 'closed') return;
+    this.#current = state;
     this.#state.next(state);
     this.events.emit('state', state);
   }
