@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { MessageChannel } from 'node:worker_threads';
 import { Packr } from 'msgpackr';
 import { jsonCodec, msgpackCodec, msgpackCompatCodec } from '../src/index.js';
 
@@ -177,6 +178,48 @@ describe.each([
     expect(() => codec.decode(new Uint8Array(backing.buffer, 0, whole.byteLength - 5))).toThrow();
     expect(() => codec.decode(new Uint8Array(backing.buffer, whole.byteLength, 0))).toThrow();
     expect(codec.decode(new Uint8Array(backing.buffer, whole.byteLength, whole.byteLength))).toEqual(['a string long enough to be cut', 12345]);
+  });
+});
+
+describe.each([
+  ['msgpack', msgpackCodec],
+  ['msgpack-compat', msgpackCompatCodec],
+])('%s codec: received Uint8Array payloads', (_name, codec) => {
+  const sizes = [0, 1, 64, 65, 100, 1000, 4096, 4097, 20_000];
+  const payloadOf = (size: number, seed: number): Uint8Array => Uint8Array.from({ length: size }, (_, i) => (i * 31 + seed) & 0xff);
+
+  it('arrive whole and independent: of the frame, and of each other where they share a slab', () => {
+    const sent = sizes.flatMap((size) => [payloadOf(size, 1), payloadOf(size, 2)]);
+    const frame = codec.encode(sent);
+    const back = codec.decode(frame) as Uint8Array[];
+    expect(back).toEqual(sent);
+    for (const payload of back) {
+      expect(payload.constructor).toBe(Uint8Array);
+      payload.fill(0xee); // writing one must not touch the others nor the frame
+    }
+    expect(codec.decode(frame)).toEqual(sent);
+    back.forEach((payload) => expect(payload.every((byte) => byte === 0xee)).toBe(true));
+  });
+
+  it('start 8-byte aligned, so that their bytes can back any typed array', () => {
+    const back = codec.decode(codec.encode([payloadOf(70, 3), payloadOf(90, 4), payloadOf(1001, 5)])) as Uint8Array[];
+    for (const payload of back) expect(payload.byteOffset % 8).toBe(0);
+    expect(new Float64Array(back[2]!.buffer, back[2]!.byteOffset, 125)).toHaveLength(125);
+  });
+
+  it('cannot detach their neighbours when one payload\'s buffer is offered for transfer', () => {
+    const [a, b] = codec.decode(codec.encode([payloadOf(200, 6), payloadOf(200, 7)])) as Uint8Array[];
+    const { port1, port2 } = new MessageChannel();
+    try {
+      port1.postMessage(a, [a!.buffer]);
+    } catch {
+      // Newer Node throws for an untransferable buffer; older Node copies instead.
+    } finally {
+      port1.close();
+      port2.close();
+    }
+    expect(b).toEqual(payloadOf(200, 7));
+    expect(a).toEqual(payloadOf(200, 6));
   });
 });
 
