@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { firstValueFrom } from 'rxjs';
-import { BusError, Transport } from '../src/index.js';
+import { BusError, Kind, MessageBus, Transport, encodeMessageFrame, msgpackCodec, silentLogger } from '../src/index.js';
 import type { PeerId, TransportCapabilities } from '../src/index.js';
 
 /** A transport whose start() waits until the test lets it finish. */
@@ -19,6 +19,10 @@ class GatedTransport extends Transport {
     this.sent.push(to === undefined ? { frame } : { frame, to });
   }
   protected async doClose(): Promise<void> {}
+  /** A frame arriving from a peer. */
+  push(data: Uint8Array): void {
+    this.emitFrame({ data, peer: { id: 'peer-1' } });
+  }
 }
 
 describe('Transport base class', () => {
@@ -40,6 +44,25 @@ describe('Transport base class', () => {
     await closing;
     await expect(starting).rejects.toMatchObject({ code: 'TRANSPORT_CLOSED' });
     expect(t.state).toBe('closed');
+  });
+
+  it('delivers each frame to a bus and to frames$ subscribers alike, and to none after close()', async () => {
+    const t = new GatedTransport();
+    const bus = new MessageBus(t, { logger: silentLogger });
+    const events: string[] = [];
+    bus.subscribe('a.b').subscribe((event) => events.push(`bus ${String(event.payload)}`));
+    t.frames$.subscribe((frame) => events.push(`frames$ ${frame.data.byteLength}`));
+    t.events.on('frame', (frame) => events.push(`event ${frame.data.byteLength}`));
+    const starting = bus.start();
+    t.release();
+    await starting;
+    const frame = encodeMessageFrame({ kind: Kind.Event, id: 0, name: 'a.b', payload: 'x', headers: undefined }, msgpackCodec);
+    t.push(frame);
+    expect(events).toEqual(['bus x', `frames$ ${frame.byteLength}`, `event ${frame.byteLength}`]);
+    await bus.close();
+    t.push(frame);
+    expect(events).toHaveLength(3);
+    expect(bus.stats().eventsReceived).toBe(1);
   });
 
   it('validates send() once for every transport', async () => {
