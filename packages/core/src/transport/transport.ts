@@ -65,7 +65,7 @@ export interface TransportEvents {
 
 /**
  * Core-internal (not exported from the package): the bus's direct line to
- * its transport's frames. \`frames$\` goes through a Subject, whose \`next\`
+ * its transport's frames. `frames$` goes through a Subject, whose `next`
  * allocates a closure and an iterator per frame: ~200 bytes and tens of ns
  * on every message, which the bus, the one consumer on every path, skips.
  */
@@ -100,13 +100,13 @@ export abstract class Transport {
   readonly events = new EventEmitter<TransportEvents>();
 
   readonly #state = new BehaviorSubject<TransportState>('idle');
-  /** #state's value, kept in a field: \`state\` is read on every send, and the Subject's getter costs a call chain. */
+  /** #state's value, kept in a field: `state` is read on every send, and the Subject's getter costs a call chain. */
   #current: TransportState = 'idle';
   readonly #frames = new Subject<InboundFrame>();
   readonly #peers = new Subject<PeerEvent>();
-  /** Direct frame listeners (see {@link listenToFrames}); called before \`frames$\`'s subscribers. */
+  /** Direct frame listeners (see {@link listenToFrames}); called before `frames$`'s subscribers. */
   #frameListeners: ((frame: InboundFrame) => void)[] = [];
-  /** Set once close() completed \`frames$\`: no frame is delivered after that. */
+  /** Set once close() completed `frames$`: no frame is delivered after that. */
   #framesDone = false;
   #starting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;

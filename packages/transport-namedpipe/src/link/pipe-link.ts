@@ -38,7 +38,6 @@ interface Batch {
   bytes: number;
 }
 
-
 /** Frames up to this size are copied behind their prefix into the tick's batch buffer. */
 const COALESCE_LIMIT = 16 * 1024;
 /** A batch is written early once it holds this much, so one buffer never grows large. */
