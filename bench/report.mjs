@@ -92,10 +92,12 @@ export function checkTargets({ reqrep, pubsub }) {
       ours.deliveredPerSecond > other.deliveredPerSecond,
     );
   }
-  // A whole Node process has ~4 MB of heap before any library, so the target is
-  // read as what pipebus adds to it: the heap of its loaded code plus one idle
-  // connected client (after a few hundred requests, so with the code those
-  // compiled). Both parts are printed, and raw node:net + msgpackr beside them.
+  // A whole Node process has ~3 MB of heap before any library, so the target is
+  // read two ways. Strictly, as what pipebus adds to a process: the heap of
+  // its loaded code plus one idle connected client (after a few hundred
+  // requests, so with the code those compiled); raw node:net + msgpackr is
+  // printed beside it. And per client: what each further idle connected client
+  // holds once the code is loaded, which is what an app with many clients pays.
   const idle = reqrep?.memory?.find((m) => m.system === 'pipebus');
   const rawIdle = reqrep?.memory?.find((m) => m.system === 'raw-net');
   const parts = (side) =>
@@ -104,16 +106,28 @@ export function checkTargets({ reqrep, pubsub }) {
       : undefined;
   const added = parts(idle?.client);
   const floor = parts(rawIdle?.client);
+  const mbOf = (bytes) => (bytes / 1e6).toFixed(2);
   if (added !== undefined) {
-    const mbOf = (bytes) => (bytes / 1e6).toFixed(2);
     add(
-      'idle connected client adds < 1 MB of heap',
+      'idle connected client adds < 1 MB of heap (library code + first client)',
       `${mbOf(added.total)} MB = library code ${mbOf(added.code)} + one idle connection ${mbOf(added.connection)}` +
         (floor !== undefined ? ` (raw node:net + msgpackr: ${mbOf(floor.total)} = ${mbOf(floor.code)} + ${mbOf(floor.connection)})` : ''),
       added.total < 1e6,
     );
   } else {
-    add('idle connected client adds < 1 MB of heap', 'not measured', null);
+    add('idle connected client adds < 1 MB of heap (library code + first client)', 'not measured', null);
+  }
+  const each = idle?.perClient;
+  if (each !== undefined) {
+    const kbOf = (bytes) => (bytes / 1e3).toFixed(1);
+    const peers = (reqrep?.memory ?? []).filter((m) => m.system !== 'pipebus' && m.perClient).map((m) => `${m.system} ${kbOf(m.perClient.heapUsedBytes)}`);
+    add(
+      'each further idle connected client < 1 MB of heap',
+      `${kbOf(each.heapUsedBytes)} kB${peers.length > 0 ? ` (${peers.join(', ')} kB)` : ''}`,
+      each.heapUsedBytes < 1e6,
+    );
+  } else {
+    add('each further idle connected client < 1 MB of heap', 'not measured', null);
   }
   return checks;
 }

@@ -11,6 +11,8 @@
 //   mem                                        → {rssBytes, heapUsedBytes, bare*, loaded*} after a GC (--expose-gc);
 //                                                 bare*: this process before the system's library was loaded,
 //                                                 loaded*: after loading it, before connecting
+//   more COUNT                                 → {clients, heapUsedBytes, rssBytes}: what each of COUNT more
+//                                                 idle connected clients adds, the code already loaded
 //   quit
 // MAX_MS bounds a measurement's wall time so slow systems do not stretch the
 // suite; the count actually done is reported.
@@ -65,6 +67,29 @@ async function pipelined(size, count, window, maxMs = Infinity) {
   return { count: done, window, messagesPerSecond: done / (Number(process.hrtime.bigint() - t0) / 1e9) };
 }
 
+/**
+ * What each further idle client costs once the library's code is loaded and
+ * compiled: opens `count` more connections, makes one call on each, and
+ * divides the settled heap and RSS they add by `count`.
+ */
+async function moreClients(count) {
+  const before = settledMemory();
+  const more = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const client = await clients[mode](address, codec);
+      more.push(client);
+      const reply = await client.call(payloadOf(64));
+      if (reply?.byteLength !== 64) throw new Error(`${mode}: extra client ${i} got back ${reply?.byteLength} bytes`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50)); // let them go idle
+    const after = settledMemory();
+    return { clients: count, heapUsedBytes: (after.heapUsedBytes - before.heapUsedBytes) / count, rssBytes: (after.rssBytes - before.rssBytes) / count };
+  } finally {
+    await Promise.all(more.map((client) => client.close()));
+  }
+}
+
 const print = (value) => process.stdout.write(`${JSON.stringify(value)}\n`);
 
 if (rest.length > 0) {
@@ -96,6 +121,8 @@ for await (const line of commands) {
     print(await pipelined(size, count, window, maxMs));
   } else if (command === 'mem') {
     print(memoryReport(bare, loaded));
+  } else if (command === 'more') {
+    print(await moreClients(n[0]));
   } else if (command === 'quit') {
     break;
   }

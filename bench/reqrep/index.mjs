@@ -14,11 +14,14 @@ import { buildC } from '../lib/cbuild.mjs';
 import { startNatsServer } from '../lib/nats.mjs';
 import { median, sizeLabel } from '../lib/stats.mjs';
 import { packageVersion } from '../lib/versions.mjs';
-import { closePair, createSession, memoryOf, pipelined, serial } from './pair.mjs';
+import { closePair, createSession, memoryOf, perClientMemoryOf, pipelined, serial } from './pair.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SIZES = [64, 1024, 64 * 1024];
 const WINDOW = 64;
+// Idle clients opened beside the measured one to find what each further client
+// costs once the code is loaded: enough that the GC's noise (±50 KB) is small per client.
+const MORE_CLIENTS = 50;
 
 const SYSTEMS = [
   { id: 'c-unix', name: 'C ping-pong, unix socket (floor)', kind: 'c' },
@@ -93,6 +96,10 @@ async function runRound(session, system, natsUrl, quick, progress, withMemory, o
       await new Promise((resolve) => setTimeout(resolve, 50)); // let both sides go idle
       const isC = system.kind === 'c';
       out.memory = { system: system.id, client: await memoryOf(pair.client, isC), server: await memoryOf(pair.server, isC) };
+      if (!isC) {
+        progress(`reqrep ${system.id} ${MORE_CLIENTS} more idle clients`);
+        out.memory.perClient = await perClientMemoryOf(pair.client, MORE_CLIENTS);
+      }
     }
     for (const size of SIZES) {
       const counts = countsFor(size, quick);
@@ -197,6 +204,7 @@ function printTable(results, memory, systems) {
     process.stdout.write(
       `  idle ${m.system.padEnd(15)} client rss ${mb(m.client.rssBytes).padStart(6)} MiB heap ${mb(m.client.heapUsedBytes).padStart(5)} MiB${split(m.client)}` +
         `   server rss ${mb(m.server.rssBytes).padStart(6)} MiB heap ${mb(m.server.heapUsedBytes).padStart(5)} MiB${split(m.server)}` +
+        (m.perClient ? `   each further client heap ${kb(m.perClient.heapUsedBytes).padStart(3)} KiB rss ${kb(m.perClient.rssBytes).padStart(3)} KiB` : '') +
         '\n',
     );
   }

@@ -79,6 +79,15 @@ export async function memoryOf(proc, isC) {
   }
 }
 
+/**
+ * What each further idle client of a Node system adds, its code already
+ * loaded: {clients, heapUsedBytes, rssBytes} per client (see client.mjs "more").
+ */
+export async function perClientMemoryOf(client, count) {
+  client.send(`more ${count}`);
+  return client.json(60_000);
+}
+
 /** Ends a pair: the client quits on its own, then the server is stopped. */
 export async function closePair({ server, client }) {
   client.send('quit');
