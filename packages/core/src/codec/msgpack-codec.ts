@@ -1,4 +1,6 @@
-import { Packr, RESERVE_START_SPACE, addExtension } from 'msgpackr';
+// 'msgpackr/pack' is msgpackr's pure-JS entry: all of Packr, without the native
+// string extractor that the main entry loads at once (see loadNativeStrings).
+import { Packr, RESERVE_START_SPACE, addExtension } from 'msgpackr/pack';
 import type { Codec } from './codec.js';
 import { CodecId, checkDecodeArguments } from './codec.js';
 
@@ -149,6 +151,43 @@ addExtension({
   unpack: readTypedArray,
 });
 
+/**
+ * msgpackr reads strings natively (msgpackr-extract) only in sources of
+ * {@link NATIVE_STRINGS_FROM} bytes or more; below that its JS reader is faster.
+ */
+const NATIVE_STRINGS_FROM = 140;
+let nativeStrings: Promise<void> | undefined;
+
+/**
+ * Loads msgpackr's main entry in the background, the first time a frame is
+ * large enough for its native string extractor to matter. That entry installs
+ * the extractor into the reader that 'msgpackr/pack' shares (the same
+ * module), which decodes string-heavy messages 2–5× faster. Loading it at
+ * start-up would cost every process ~0.3 MB of heap (the addon's loader,
+ * msgpackr's stream classes), even one that only ever sends small frames.
+ * Until it arrives, and where the addon is missing, the JS reader gives the
+ * same values; msgpackr's MSGPACKR_NATIVE_ACCELERATION_DISABLED still applies.
+ */
+function loadNativeStrings(): void {
+  nativeStrings = import('msgpackr').then(
+    () => undefined,
+    () => {
+      // msgpackr's main entry only fails to load where the pure one would
+      // too; the JS reader goes on serving.
+    },
+  );
+}
+
+/**
+ * Settles once msgpackr's main entry, asked for by a large frame, is loaded;
+ * undefined while no frame has asked. Internal (not exported by the package):
+ * tests use it to wait for the load instead of sleeping.
+ * @internal
+ */
+export function nativeStringsLoaded(): Promise<void> | undefined {
+  return nativeStrings;
+}
+
 class MsgpackCodec implements Codec {
   readonly #packr: Packr;
   constructor(
@@ -175,6 +214,7 @@ class MsgpackCodec implements Codec {
   decode(bytes: Uint8Array, offset = 0): unknown {
     checkDecodeArguments(this.name, bytes, offset);
     const source = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (nativeStrings === undefined && source.length >= NATIVE_STRINGS_FROM) loadNativeStrings();
     return offset === 0 ? this.#packr.unpack(source) : this.#packr.unpack(source, { start: offset });
   }
 }
