@@ -7,7 +7,7 @@ import { MailslotTransport, resolveMailslotAddress, type ResolvedGroupAddress } 
 import { platformBackend } from '../src/backend/choose-backend.js';
 import type { SlotReader } from '../src/backend/slot-backend.js';
 import { GroupRegistry } from '../src/registry/group-registry.js';
-import { SEND_BOUND_MS } from '../src/transport/send-retry.js';
+import { DEFAULT_SEND_TIMEOUT_MS } from '../src/transport/mailslot-options.js';
 import { busError, onWindows, privateRuntimeDir, uniqueGroup, uniqueSlot } from './helpers.js';
 
 const runtime = privateRuntimeDir();
@@ -120,7 +120,7 @@ function openFds(): number[] {
     expect(reader.take(1)).toEqual([0]);
     await waiting;
     // Woken by the read, not by the give-up deadline.
-    expect(Date.now() - readAt).toBeLessThan(SEND_BOUND_MS / 5);
+    expect(Date.now() - readAt).toBeLessThan(DEFAULT_SEND_TIMEOUT_MS / 5);
     expect(writer.stats().sendRetries).toBe(retries + 1);
     expect(reader.take(sent + 10)).toEqual(Array.from({ length: sent }, (_, i) => i + 1));
   });
@@ -177,6 +177,39 @@ function openFds(): number[] {
     expect(writer.stats().deliveries - deliveries).toBe(1);
     await last;
     expect(received.map((f) => indexOf(f.data))).toEqual(Array.from({ length: sent + 2 }, (_, i) => i));
+  });
+
+  it('rejects a send with BUSY after sendTimeoutMs while its reader stays full, and sends again once it reads', async () => {
+    const path = uniqueSlot(runtimeDir, 'busy');
+    const reader = stalledReader(path);
+    const writer = await started(new MailslotTransport({ address: path, mode: 'write', raw: true, sendTimeoutMs: 50 }));
+    const { sent, waiting } = await fillUntilWaiting(writer);
+    const e = await busError(waiting);
+    expect(e.code).toBe('BUSY');
+    expect(e.osName).toBe('EAGAIN');
+    expect(e.details).toEqual({ paths: [path] });
+    expect(e.message).toMatch(/within 50 ms.*sendTimeoutMs/);
+    // The refused frame is the caller's to retry; the ones before it all arrive, and the slot takes more.
+    expect(reader.take(sent + 10)).toEqual(Array.from({ length: sent }, (_, i) => i));
+    await writer.send(frame(sent + 1));
+    expect(reader.take(10)).toEqual([sent + 1]);
+  });
+
+  it('names only the listener that stayed full in BUSY; the group listener that reads got the frame', async () => {
+    const group = uniqueGroup('busy');
+    const stuck = stalledListener(group);
+    const alive = await started(new MailslotTransport({ address: group, runtimeDir, mode: 'read', raw: true }));
+    const received: number[] = [];
+    alive.frames$.subscribe((f) => received.push(indexOf(f.data)));
+    // Long enough for the reading listener's loop to drain its queue many times over.
+    const writer = await started(new MailslotTransport({ address: group, runtimeDir, mode: 'write', raw: true, sendTimeoutMs: 250 }));
+    const { sent, waiting } = await fillUntilWaiting(writer);
+    const e = await busError(waiting);
+    expect(e.code).toBe('BUSY');
+    expect(e.details).toEqual({ paths: [stuck.resolved.slotPath(stuck.entry)] });
+    // The kernel took the frame for the reading listener before the give-up; it may still be on its way up.
+    if (!received.includes(sent)) await arrival(alive, sent);
+    expect(received).toEqual(Array.from({ length: sent + 1 }, (_, i) => i));
   });
 
   it('rejects a waiting send, and the sends queued behind it, with TRANSPORT_CLOSED when the transport closes', async () => {

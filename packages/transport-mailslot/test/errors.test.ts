@@ -103,6 +103,9 @@ describe('mailslot options and addresses', () => {
     [{ address: 'mailslot://g', frameSize: 10 }, /frameSize/],
     [{ address: 'mailslot://g', frameSize: 1.5 }, /frameSize/],
     [{ address: 'mailslot://g', readTimeoutMs: 0 }, /readTimeoutMs/],
+    [{ address: 'mailslot://g', sendTimeoutMs: 0 }, /sendTimeoutMs must be an integer from 1/],
+    [{ address: 'mailslot://g', sendTimeoutMs: 2.5 }, /sendTimeoutMs/],
+    [{ address: 'mailslot://g', sendTimeoutMs: 600_001 }, /sendTimeoutMs/],
     [{ address: 'mailslot://g', raw: 'yes' }, /raw/],
     [{ address: 'mailslot://g', logger: {} }, /logger/],
   ])('rejects %j with INVALID_ARGUMENT', (options, message) => {

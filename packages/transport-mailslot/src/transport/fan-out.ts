@@ -1,7 +1,7 @@
 import { BusError } from '@pipebus/core';
 import type { SlotWriter } from '../backend/slot-backend.js';
 import type { GroupRegistry } from '../registry/group-registry.js';
-import { SEND_BOUND_MS, pollingWait, retryUntilSent, type SendWait } from './send-retry.js';
+import { pollingWait, retryUntilSent, type SendWait } from './send-retry.js';
 
 /** Counters a {@link FanOut} keeps for `MailslotTransport.stats()`. */
 export interface FanOutCounters {
@@ -35,6 +35,8 @@ export class FanOut {
     private readonly registry: GroupRegistry | undefined,
     private readonly counters: FanOutCounters,
     private readonly stopped: () => BusError | undefined,
+    /** How long a frame waits for a full reader before the send fails with BUSY. */
+    private readonly sendTimeoutMs: number,
   ) {}
 
   send(frame: Uint8Array): Promise<void> {
@@ -88,12 +90,13 @@ export class FanOut {
     const waitWritable = this.writer.waitWritable?.bind(this.writer);
     const wait: SendWait = waitWritable !== undefined ? (remainingMs) => waitWritable(pending.map((t) => t.path), remainingMs) : pollingWait();
     await retryUntilSent(
+      this.sendTimeoutMs,
       () => (pending = this.#tryAll(frame, pending)).length,
       wait,
       this.stopped,
       () => this.counters.sendRetries++,
       () =>
-        new BusError('BUSY', `${pending.length} mailslot reader(s) did not take a frame within ${SEND_BOUND_MS} ms (queue full, EAGAIN): ${pending.map((t) => t.path).join(', ')}; is the reading process stopped?`, {
+        new BusError('BUSY', `${pending.length} mailslot reader(s) did not take a frame within ${this.sendTimeoutMs} ms (queue full, EAGAIN): ${pending.map((t) => t.path).join(', ')}; is the reading process stopped? (the wait is options.sendTimeoutMs)`, {
           osName: 'EAGAIN',
           details: { paths: pending.map((t) => t.path) },
         }),

@@ -23,10 +23,17 @@ export interface MailslotOptions {
   runtimeDir?: string;
   /** Upper bound of one blocking read wait, default 200 ms: how long close() may take at worst. */
   readTimeoutMs?: number;
+  /**
+   * How long a send waits for a reader whose queue is full (POSIX) before it
+   * rejects with `BUSY`, default 5000 ms. Windows mailslot writes never wait.
+   */
+  sendTimeoutMs?: number;
   /** Where dropped frames and reader failures are reported. */
   logger?: Logger;
 }
 
+/** How long a send waits for a full reader by default (see {@link MailslotOptions.sendTimeoutMs}). */
+export const DEFAULT_SEND_TIMEOUT_MS = 5000;
 /** Frame size of a Windows domain broadcast datagram. */
 export const DOMAIN_FRAME_SIZE = 424;
 const MIN_FRAME = 32;
@@ -41,6 +48,7 @@ export interface ResolvedMailslotOptions {
   readonly raw: boolean;
   readonly frameSize: number;
   readonly readTimeoutMs: number;
+  readonly sendTimeoutMs: number;
   readonly runtimeDir: string | undefined;
   readonly logger: Logger | undefined;
 }
@@ -71,9 +79,13 @@ export function resolveMailslotOptions(o: MailslotOptions): ResolvedMailslotOpti
   if (!Number.isInteger(readTimeoutMs) || readTimeoutMs < 1 || readTimeoutMs > 60_000) {
     throw invalidArgument(`options.readTimeoutMs must be an integer from 1 to 60000, got ${describeValue(o.readTimeoutMs)}`);
   }
+  const sendTimeoutMs = o.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
+  if (!Number.isInteger(sendTimeoutMs) || sendTimeoutMs < 1 || sendTimeoutMs > 600_000) {
+    throw invalidArgument(`options.sendTimeoutMs must be an integer from 1 to 600000, got ${describeValue(o.sendTimeoutMs)}`);
+  }
   const logger = o.logger;
   if (logger !== undefined && (logger === null || typeof logger.warn !== 'function' || typeof logger.debug !== 'function')) {
     throw invalidArgument('options.logger must be a Logger { debug, info, warn, error } from @pipebus/core');
   }
-  return { resolved, mode, raw: o.raw ?? false, frameSize, readTimeoutMs, runtimeDir: o.runtimeDir, logger };
+  return { resolved, mode, raw: o.raw ?? false, frameSize, readTimeoutMs, sendTimeoutMs, runtimeDir: o.runtimeDir, logger };
 }

@@ -120,8 +120,13 @@ export class MailslotTransport extends Transport {
       }
       if (writes) {
         const writer = (this.#writer = backend.createWriter(o.frameSize));
-        this.#fanOut = new FanOut(writer, () => this.#targets(), this.#registry, this.#counters, () =>
-          this.#closing ? this.closedError('send') : undefined,
+        this.#fanOut = new FanOut(
+          writer,
+          () => this.#targets(),
+          this.#registry,
+          this.#counters,
+          () => (this.#closing ? this.closedError('send') : undefined),
+          o.sendTimeoutMs,
         );
       }
     } catch (error) {

@@ -1,7 +1,5 @@
 import { BusError } from '@pipebus/core';
 
-/** How long a send waits for a full reader queue before it gives up with BUSY. */
-export const SEND_BOUND_MS = 5000;
 /** Retries through setImmediate before falling back to 1 ms timers: a reader in this process needs the event loop. */
 const IMMEDIATE_RETRIES = 32;
 
@@ -24,10 +22,11 @@ export function pollingWait(): SendWait {
 
 /**
  * Retries `attempt` until it reports that nothing is left to send, calling
- * `wait` between tries, for at most {@link SEND_BOUND_MS}. This is
+ * `wait` between tries, for at most `timeoutMs`. This is
  * backpressure: the caller's send resolves only when the kernel took every
  * datagram; nothing is queued in memory.
  *
+ * @param timeoutMs - how long to keep trying (the transport's `sendTimeoutMs`).
  * @param attempt - tries the remaining writes; returns how many are still refused.
  * @param wait - waits until a refused reader may have room (or the time left runs out).
  * @param stopped - a reason to stop (the transport closed), checked before each try.
@@ -35,13 +34,14 @@ export function pollingWait(): SendWait {
  * @param busy - the error for giving up, naming what stayed full.
  */
 export async function retryUntilSent(
+  timeoutMs: number,
   attempt: () => number,
   wait: SendWait,
   stopped: () => BusError | undefined,
   onRetry: () => void,
   busy: () => BusError,
 ): Promise<void> {
-  const deadline = Date.now() + SEND_BOUND_MS;
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     await wait(Math.max(0, deadline - Date.now()));
     const stop = stopped();
