@@ -25,7 +25,8 @@ export interface MailslotOptions {
   readTimeoutMs?: number;
   /**
    * How long a send waits for a reader whose queue is full (POSIX) before it
-   * rejects with `BUSY`, default 5000 ms. Windows mailslot writes never wait.
+   * rejects with `BUSY`, default 5000 ms. Windows queues every mailslot write
+   * in the kernel, so there a send never waits for its reader.
    */
   sendTimeoutMs?: number;
   /** Where dropped frames and reader failures are reported. */
