@@ -8,6 +8,12 @@ import type { WritableWaiter } from './writable-waiter.js';
 
 /** Asked of the kernel per socket; it doubles the value and caps it at net.core.wmem_max. */
 const MIN_SNDBUF = 1024 * 1024;
+/**
+ * Pause before writing again to a socket refused with ENOBUFS: the kernel is
+ * short of memory, which POLLOUT does not track (it may well be set), so a
+ * poll would return at once and the retries would spin.
+ */
+export const NOBUFS_PAUSE_MS = 5;
 
 /**
  * Writes through one socket per reader, connected to it. A connected socket
@@ -27,6 +33,8 @@ export class PosixWriter implements SlotWriter {
   #serial = 0;
   #closed = false;
   readonly #sndbuf = Buffer.alloc(4);
+  /** Paths whose last write was refused with ENOBUFS rather than EAGAIN (see {@link NOBUFS_PAUSE_MS}). */
+  readonly #noBuffers = new Set<string>();
   /** Present where POLLOUT reflects the reader's queue (Linux); see {@link SlotWriter.waitWritable}. */
   readonly waitWritable?: (paths: readonly string[], timeoutMs: number) => Promise<void>;
 
@@ -47,11 +55,21 @@ export class PosixWriter implements SlotWriter {
     for (;;) {
       const { fd, fresh } = this.#connected(path);
       const n = this.lib.send(fd, data, data.byteLength, this.lib.c.MSG_DONTWAIT);
-      if (n >= 0) return 'sent';
+      if (n >= 0) {
+        if (this.#noBuffers.size !== 0) this.#noBuffers.delete(path);
+        return 'sent';
+      }
       const errno = this.lib.errno();
       if (errno === E.EINTR) continue;
       // EAGAIN: the reader's queue (net.unix.max_dgram_qlen) or this socket's send buffer is full.
-      if (errno === E.EAGAIN || errno === E.EWOULDBLOCK || errno === E.ENOBUFS) return 'full';
+      if (errno === E.EAGAIN || errno === E.EWOULDBLOCK) {
+        if (this.#noBuffers.size !== 0) this.#noBuffers.delete(path);
+        return 'full';
+      }
+      if (errno === E.ENOBUFS) {
+        this.#noBuffers.add(path);
+        return 'full';
+      }
       // The reader this socket was connected to is gone (ENOTCONN: the kernel already disconnected it).
       if ((errno === E.ECONNREFUSED || errno === E.ENOTCONN) && !fresh) {
         this.forget(path);
@@ -62,6 +80,7 @@ export class PosixWriter implements SlotWriter {
   }
 
   forget(path: string): void {
+    this.#noBuffers.delete(path);
     const fd = this.#sockets.get(path);
     if (fd === undefined) return;
     this.#sockets.delete(path);
@@ -72,6 +91,7 @@ export class PosixWriter implements SlotWriter {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#noBuffers.clear();
     const fds = [...this.#sockets.values()];
     this.#sockets.clear();
     this.waiter?.cancel(new Set(fds));
@@ -79,6 +99,9 @@ export class PosixWriter implements SlotWriter {
   }
 
   #waitWritable(waiter: WritableWaiter, paths: readonly string[], timeoutMs: number): Promise<void> {
+    if (this.#noBuffers.size !== 0 && paths.some((path) => this.#noBuffers.has(path))) {
+      return new Promise((resolve) => setTimeout(resolve, Math.min(NOBUFS_PAUSE_MS, timeoutMs)));
+    }
     const fds: number[] = [];
     for (const path of paths) {
       const fd = this.#sockets.get(path);

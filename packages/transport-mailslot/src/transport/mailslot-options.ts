@@ -25,8 +25,9 @@ export interface MailslotOptions {
   readTimeoutMs?: number;
   /**
    * How long a send waits for a reader whose queue is full (POSIX) before it
-   * rejects with `BUSY`, default 5000 ms. Windows queues every mailslot write
-   * in the kernel, so there a send never waits for its reader.
+   * rejects with `BUSY`, default 5000 ms. It does not bound Windows sends:
+   * those are one `WriteFile` on the libuv pool each, which Windows completes
+   * by queueing the message (Wine blocks it while the reader's buffer is full).
    */
   sendTimeoutMs?: number;
   /** Where dropped frames and reader failures are reported. */
