@@ -107,27 +107,29 @@ export function checkTargets({ reqrep, pubsub }) {
   const added = parts(idle?.client);
   const floor = parts(rawIdle?.client);
   const mbOf = (bytes) => (bytes / 1e6).toFixed(2);
+  const firstTarget = 'idle connected client adds < 1 MB of heap (library code + first client)';
+  const eachTarget = 'each further idle connected client < 1 MB of heap';
   if (added !== undefined) {
     add(
-      'idle connected client adds < 1 MB of heap (library code + first client)',
+      firstTarget,
       `${mbOf(added.total)} MB = library code ${mbOf(added.code)} + one idle connection ${mbOf(added.connection)}` +
         (floor !== undefined ? ` (raw node:net + msgpackr: ${mbOf(floor.total)} = ${mbOf(floor.code)} + ${mbOf(floor.connection)})` : ''),
       added.total < 1e6,
     );
   } else {
-    add('idle connected client adds < 1 MB of heap (library code + first client)', 'not measured', null);
+    add(firstTarget, 'not measured', null);
   }
   const each = idle?.perClient;
   if (each !== undefined) {
     const kbOf = (bytes) => (bytes / 1e3).toFixed(1);
     const peers = (reqrep?.memory ?? []).filter((m) => m.system !== 'pipebus' && m.perClient).map((m) => `${m.system} ${kbOf(m.perClient.heapUsedBytes)}`);
     add(
-      'each further idle connected client < 1 MB of heap',
+      eachTarget,
       `${kbOf(each.heapUsedBytes)} kB${peers.length > 0 ? ` (${peers.join(', ')} kB)` : ''}`,
       each.heapUsedBytes < 1e6,
     );
   } else {
-    add('each further idle connected client < 1 MB of heap', 'not measured', null);
+    add(eachTarget, 'not measured', null);
   }
   return checks;
 }
