@@ -14,11 +14,12 @@ import { runNamedPipeBench } from './namedpipe/index.mjs';
 import { runPubSubBench } from './pubsub/index.mjs';
 import { checkTargets, createProgress, printMailslot, printPubSub, printTargets, renderChart } from './report.mjs';
 import { runReqRepBench } from './reqrep/index.mjs';
+import { runSoakBench } from './soak/index.mjs';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const onlyAt = args.indexOf('--only');
-const SUITES = ['core', 'namedpipe', 'reqrep', 'pubsub', 'mailslot'];
+const SUITES = ['core', 'namedpipe', 'reqrep', 'pubsub', 'mailslot', 'soak'];
 // Quick runs leave out bench/namedpipe: bench/reqrep measures the same pair (and more).
 const only = onlyAt >= 0 ? (args[onlyAt + 1] ?? '').split(',').filter(Boolean) : SUITES.filter((s) => !quick || s !== 'namedpipe');
 const unknown = only.filter((s) => !SUITES.includes(s));
@@ -46,6 +47,7 @@ const plan = [
   ['reqrep', 'request/response side by side: C floor, raw node:net, pipebus, node-ipc, zeromq, NATS', () => (posixOnly ? skipped(posixOnly) : runReqRepBench({ quick, progress: step }))],
   ['pubsub', 'pub/sub fan-out from one publisher to 1, 4 and 8 subscriber processes', () => (posixOnly ? skipped(posixOnly) : runPubSubBench({ quick, progress: step }).then(tap(printPubSub)))],
   ['mailslot', 'the mailslot transport: one publisher, 1/4/8 listener processes, with and without fragmentation', () => (posixOnly ? skipped(posixOnly) : runMailslotBench({ quick, progress: step }).then(tap(printMailslot)))],
+  ['soak', 'soak: 10^6 requests and 10^6 relayed events through one hub, heap and RSS every 100 k', () => (posixOnly ? skipped(posixOnly) : runSoakBench({ quick, progress: step }))],
 ];
 for (const [name, what, run] of plan) {
   if (!only.includes(name)) continue;
