@@ -80,6 +80,12 @@ export class PipeLink {
   #blocked = false;
   #stallTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  /**
+   * Set the moment the link is cut (a violation, or the owner's destroy()
+   * after a frame it rejected), before the socket's 'close' comes: nothing
+   * read after that point, even later in the same chunk, may reach onFrame.
+   */
+  #stopped = false;
   /** We cut the link ourselves: an unfinished frame then is not the peer's fault. */
   #cutByUs = false;
   #closeReason = 'the link closed';
@@ -140,6 +146,7 @@ export class PipeLink {
    */
   destroy(reason: string, fault?: 'oversize' | 'truncated' | 'flood'): void {
     if (this.#closed) return;
+    this.#stopped = true;
     this.#flush();
     this.#closeReason = reason;
     this.#fault ??= fault;
@@ -274,22 +281,22 @@ export class PipeLink {
   }
 
   #onData(chunk: Buffer): void {
-    if (this.#closed) return;
+    if (this.#stopped || this.#closed) return;
     this.#stats.bytesIn += chunk.byteLength;
     if (this.#decoder === undefined) {
       // Raw mode: each read is a message, split only where it exceeds the frame size.
-      for (let at = 0; at < chunk.byteLength && !this.#closed; at += this.#o.maxFrameSize) {
+      for (let at = 0; at < chunk.byteLength && !this.#stopped; at += this.#o.maxFrameSize) {
         this.#stats.framesIn++;
         this.#h.onFrame(chunk.subarray(at, at + this.#o.maxFrameSize));
       }
       return;
     }
     const violation = this.#decoder.push(chunk, (frame) => {
-      if (this.#closed) return;
+      if (this.#stopped) return;
       this.#stats.framesIn++;
       this.#h.onFrame(frame);
     });
-    if (violation !== undefined && !this.#closed) {
+    if (violation !== undefined && !this.#stopped) {
       this.#stats.oversizeFrames++;
       this.destroy(`sent a frame length of ${violation.length} bytes, above maxFrameSize ${violation.max}`, 'oversize');
     }
