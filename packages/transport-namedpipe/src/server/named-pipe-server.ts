@@ -1,5 +1,6 @@
 import type net from 'node:net';
 import { BusError, FRAME_TAKEN, Transport, type Logger, type PeerId, type PeerInfo, type TransportCapabilities } from '@pipebus/core';
+import { accessPolicy, refusal, type AccessPolicy, type AllowPeers } from '../access/peer-access.js';
 import { resolvePipeAddress, type ResolvedPipeAddress } from '../address/resolve-address.js';
 import { PipeLink } from '../link/pipe-link.js';
 import { emptyStats, type PipeStats } from '../link/pipe-stats.js';
@@ -17,7 +18,12 @@ export interface PipeServerOptions {
   raw?: boolean;
   /** Largest frame, bytes; a peer announcing more is dropped before anything is allocated. Default 16 MiB. */
   maxFrameSize?: number;
-  /** Let other local users connect. Default false: same user only (Windows DACL; POSIX private dir + peer uid check). */
+  /**
+   * Which users may connect. Default `'same-user'` (Windows: the DACL; POSIX: the private
+   * dir and each peer's uid). `'any-user'`, or `{ uids, sids }` for this user plus those listed.
+   */
+  allow?: AllowPeers;
+  /** The older spelling of `allow: 'any-user'` (true). Default false. Giving both, contradicting, is INVALID_ARGUMENT. */
   allowOtherUsers?: boolean;
   /** POSIX: the private directory for `pipe://` sockets instead of {@link defaultRuntimeDir}. */
   runtimeDir?: string;
@@ -62,7 +68,7 @@ export class NamedPipeServer extends Transport {
   readonly #address: ResolvedPipeAddress;
   readonly #raw: boolean;
   readonly #maxFrameSize: number;
-  readonly #allowOtherUsers: boolean;
+  readonly #access: AccessPolicy;
   readonly #runtimeDir: string | undefined;
   readonly #maxClients: number;
   readonly #maxPendingSendBytes: number;
@@ -80,7 +86,7 @@ export class NamedPipeServer extends Transport {
     requireObject(`new ${WHAT}()`, options);
     this.#raw = optionalBoolean(WHAT, 'raw', options.raw, false);
     this.#maxFrameSize = optionalInteger(WHAT, 'maxFrameSize', options.maxFrameSize, DEFAULT_MAX_FRAME_SIZE, 1, MAX_FRAME_SIZE_LIMIT);
-    this.#allowOtherUsers = optionalBoolean(WHAT, 'allowOtherUsers', options.allowOtherUsers, false);
+    this.#access = accessPolicy(WHAT, options.allow, options.allowOtherUsers);
     this.#runtimeDir = optionalDir(WHAT, 'runtimeDir', options.runtimeDir);
     this.#maxClients = optionalInteger(WHAT, 'maxClients', options.maxClients, 256, 1, 1_000_000);
     this.#maxPendingSendBytes = optionalInteger(WHAT, 'maxPendingSendBytes', options.maxPendingSendBytes, DEFAULT_MAX_PENDING_SEND_BYTES, 1, Number.MAX_SAFE_INTEGER);
@@ -112,7 +118,7 @@ export class NamedPipeServer extends Transport {
   protected async doStart(): Promise<void> {
     const backend = await loadBackend(this.#address.kind);
     const listener = backend.createListener(this.#address, {
-      allowOtherUsers: this.#allowOtherUsers,
+      access: this.#access,
       maxClients: this.#maxClients,
       runtimeDir: this.#runtimeDir,
       logger: this.#logger,
@@ -162,9 +168,10 @@ export class NamedPipeServer extends Transport {
       socket.destroy();
       return;
     }
-    const myUid = process.getuid?.();
-    if (!this.#allowOtherUsers && identity.uid !== undefined && myUid !== undefined && identity.uid !== myUid) {
-      this.#refuse(socket, identity, `uid ${identity.uid} is another user (this server runs as uid ${myUid} and was not started with allowOtherUsers)`);
+    // POSIX checks each peer's uid here; on Windows the DACL (made from the same policy) already did.
+    const why = this.#address.kind === 'unix-socket' ? refusal(this.#access, { uid: process.getuid?.() }, identity) : undefined;
+    if (why !== undefined) {
+      this.#refuse(socket, identity, `${why}; to let it in, start the server with { allow: 'any-user' }${identity.uid !== undefined ? ` or { allow: { uids: [${identity.uid}] } }` : ''}`);
       return;
     }
     if (this.#peers.size >= this.#maxClients) {
