@@ -31,7 +31,10 @@ export interface PipeClientOptions {
   connectTimeout?: number;
   /** After an established link drops, reconnect with exponential backoff and jitter. Default true. */
   reconnect?: boolean | ReconnectOptions;
-  /** Bytes that may queue for the server to read before `send` fails with BUSY. Default 8 MiB. */
+  /**
+   * Memory that may wait for the server to read before `send` fails with BUSY: each queued
+   * send is charged its bytes + 772 (its real heap cost), plus the socket's unflushed bytes. Default 8 MiB.
+   */
   maxPendingSendBytes?: number;
   /**
    * Which users the server may run as. Default `'same-user'`: a server of another user

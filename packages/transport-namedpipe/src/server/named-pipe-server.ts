@@ -31,7 +31,10 @@ export interface PipeServerOptions {
   maxClients?: number;
   /** Where drops and refusals are logged. Default `consoleLogger`. */
   logger?: Logger;
-  /** Bytes that may wait for one peer to read before it is dropped as not reading. Default 8 MiB. */
+  /**
+   * Memory that may wait for one peer to read before it is dropped as not reading: each queued
+   * send is charged its bytes + 772 (its real heap cost), plus the socket's unflushed bytes. Default 8 MiB.
+   */
   maxPendingSendBytes?: number;
   /**
    * ms a peer's link may stay full (it sends but does not read our answers) before it is
