@@ -2,6 +2,7 @@ import type net from 'node:net';
 import { BusError, Transport, type Logger, type PeerId, type PeerInfo, type TransportCapabilities } from '@pipebus/core';
 import { accessPolicy, refusal, serverRefused, type AccessPolicy, type AllowPeers } from '../access/peer-access.js';
 import { resolvePipeAddress, type ResolvedPipeAddress } from '../address/resolve-address.js';
+import { awaitGreeting, CLIENT_HELLO } from '../link/handshake.js';
 import { PipeLink } from '../link/pipe-link.js';
 import { emptyStats, type PipeStats } from '../link/pipe-stats.js';
 import {
@@ -43,6 +44,12 @@ export interface PipeClientOptions {
    * user plus those listed. Root / SYSTEM is not trusted unless listed.
    */
   allow?: AllowPeers;
+  /**
+   * ms to wait, once connected, for the server's greeting (framed mode): the word that says
+   * it took this client, or that it is full (BUSY) or refuses this user (ACCESS_DENIED).
+   * Default 10000; from 1.
+   */
+  handshakeTimeout?: number;
 }
 
 /** The id of a client's one peer, its server. */
@@ -80,6 +87,7 @@ export class NamedPipeClient extends Transport {
   readonly #reconnect: ReconnectPolicy | undefined;
   readonly #maxPendingSendBytes: number;
   readonly #access: AccessPolicy;
+  readonly #handshakeTimeout: number;
   readonly #abort = new AbortController();
   #stats = emptyStats();
   #backend: PipeBackend | undefined;
@@ -98,6 +106,7 @@ export class NamedPipeClient extends Transport {
     this.#reconnect = reconnectPolicy(WHAT, options.reconnect);
     this.#maxPendingSendBytes = optionalInteger(WHAT, 'maxPendingSendBytes', options.maxPendingSendBytes, DEFAULT_MAX_PENDING_SEND_BYTES, 1, Number.MAX_SAFE_INTEGER);
     this.#access = accessPolicy(WHAT, options.allow);
+    this.#handshakeTimeout = optionalInteger(WHAT, 'handshakeTimeout', options.handshakeTimeout, 10_000, 1, 2_147_483_647);
     this.#address = resolvePipeAddress(options.address, this.#runtimeDir === undefined ? {} : { runtimeDir: this.#runtimeDir });
     this.path = this.#address.path;
     this.capabilities = Object.freeze({ duplex: true, broadcast: false, reliable: true, ordered: true, maxFrameSize: this.#maxFrameSize });
@@ -155,6 +164,19 @@ export class NamedPipeClient extends Transport {
           this.#throwIfClosed();
         }
         this.#checkServer(connected);
+        if (!this.#raw) {
+          try {
+            await awaitGreeting(connected.socket, this.path, this.#handshakeTimeout);
+          } catch (error) {
+            connected.socket.destroy();
+            throw error;
+          }
+          if (this.#abort.signal.aborted) {
+            connected.socket.destroy();
+            this.#throwIfClosed();
+          }
+          connected.socket.write(CLIENT_HELLO);
+        }
         return connected;
       } catch (error) {
         const retryable = BusError.is(error, 'NOT_FOUND') || BusError.is(error, 'BUSY');
@@ -206,6 +228,8 @@ export class NamedPipeClient extends Transport {
     this.#stats.peersAccepted++;
     this.#stats.peersConnected++;
     this.emitPeer({ type: 'connected', peer: server });
+    // Reading the greeting paused it; what followed the greeting was put back and flows now.
+    socket.resume();
   }
 
   #linkLost(reason: string): void {

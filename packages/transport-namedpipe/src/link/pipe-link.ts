@@ -3,6 +3,10 @@ import { BusError, FRAME_TAKEN } from '@pipebus/core';
 import { errnoError } from '../errors/os-error.js';
 import { FrameDecoder, lengthPrefix } from '../framing/frame-decoder.js';
 import type { PipeStats } from './pipe-stats.js';
+import { ReadDeadlines, systemTimers, type DeadlineOptions, type Timers } from './read-deadlines.js';
+
+/** Why a link cut its peer: a frame above the limit, a stream cut mid-frame, not reading, or too slow to send. */
+export type LinkFault = 'oversize' | 'truncated' | 'flood' | 'slow';
 
 /** How a link frames and bounds its traffic. */
 export interface LinkOptions {
@@ -18,6 +22,10 @@ export interface LinkOptions {
   readonly pauseReadsWhenBlocked: boolean;
   /** Server side: a peer whose link stays full this long without draining is dropped as not reading. */
   readonly stallTimeoutMs?: number;
+  /** Server side: how long a peer may make us wait for its first frame and for the rest of a frame it started. */
+  readonly deadlines?: DeadlineOptions;
+  /** The clock of those deadlines (tests inject one). Default: Node's timers. */
+  readonly timers?: Timers;
   /** For log lines and error messages. */
   readonly label: string;
 }
@@ -26,7 +34,7 @@ export interface LinkOptions {
 export interface LinkHandlers {
   onFrame(data: Uint8Array): void;
   /** Called once, when the link is gone for any reason; `fault` is set when the peer misbehaved. */
-  onClose(reason: string, fault?: 'oversize' | 'truncated' | 'flood'): void;
+  onClose(reason: string, fault?: LinkFault): void;
 }
 
 /** A send that had to wait (the link was full): it settles on its own. */
@@ -108,7 +116,10 @@ export class PipeLink {
   /** We cut the link ourselves: an unfinished frame then is not the peer's fault. */
   #cutByUs = false;
   #closeReason = 'the link closed';
-  #fault: 'oversize' | 'truncated' | 'flood' | undefined;
+  #fault: LinkFault | undefined;
+  readonly #deadlines: ReadDeadlines | undefined;
+  /** Frames (raw mode: chunks) this link delivered, for the read deadlines. */
+  #framesRead = 0;
   readonly #flushAtTickEnd = (): void => this.#flush();
 
   constructor(socket: net.Socket, options: LinkOptions, stats: PipeStats, handlers: LinkHandlers) {
@@ -117,6 +128,13 @@ export class PipeLink {
     this.#h = handlers;
     this.#stats = stats;
     this.#decoder = options.raw ? undefined : new FrameDecoder(options.maxFrameSize);
+    const deadlines = options.deadlines;
+    this.#deadlines = deadlines === undefined || (deadlines.firstFrameMs <= 0 && deadlines.frameMs <= 0)
+      ? undefined
+      : new ReadDeadlines(deadlines, options.timers ?? systemTimers, (reason) => {
+        this.#stats.slowDrops++;
+        this.destroy(reason, 'slow');
+      });
     socket.setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('drain', () => this.#onDrain());
@@ -160,7 +178,7 @@ export class PipeLink {
    * written first (the socket takes what it can at once), so a last answer,
    * or the error frame telling a peer why it is dropped, still goes out.
    */
-  destroy(reason: string, fault?: 'oversize' | 'truncated' | 'flood'): void {
+  destroy(reason: string, fault?: LinkFault): void {
     if (this.#closed) return;
     this.#stopped = true;
     this.#flush();
@@ -303,15 +321,21 @@ export class PipeLink {
       // Raw mode: each read is a message, split only where it exceeds the frame size.
       for (let at = 0; at < chunk.byteLength && !this.#stopped; at += this.#o.maxFrameSize) {
         this.#stats.framesIn++;
+        this.#framesRead++;
         this.#h.onFrame(chunk.subarray(at, at + this.#o.maxFrameSize));
       }
+      this.#deadlines?.onRead(this.#framesRead, false);
       return;
     }
     const violation = this.#decoder.push(chunk, (frame) => {
       if (this.#stopped) return;
+      this.#framesRead++;
+      // A zero-length frame is the link's own (a client's hello): no envelope is ever empty.
+      if (frame.byteLength === 0) return;
       this.#stats.framesIn++;
       this.#h.onFrame(frame);
     });
+    if (!this.#stopped) this.#deadlines?.onRead(this.#framesRead, this.#decoder.midFrame);
     if (violation !== undefined && !this.#stopped) {
       this.#stats.oversizeFrames++;
       this.destroy(`sent a frame length of ${violation.length} bytes, above maxFrameSize ${violation.max}`, 'oversize');
@@ -331,6 +355,7 @@ export class PipeLink {
     this.#checkTruncation();
     this.#closed = true;
     clearTimeout(this.#stallTimer);
+    this.#deadlines?.stop();
     const error = this.#closedError();
     const unsettled = [...this.#inFlight, ...this.#queue];
     this.#inFlight.clear();

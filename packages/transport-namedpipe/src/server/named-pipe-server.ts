@@ -2,7 +2,8 @@ import type net from 'node:net';
 import { BusError, FRAME_TAKEN, Transport, type Logger, type PeerId, type PeerInfo, type TransportCapabilities } from '@pipebus/core';
 import { accessPolicy, refusal, type AccessPolicy, type AllowPeers } from '../access/peer-access.js';
 import { resolvePipeAddress, type ResolvedPipeAddress } from '../address/resolve-address.js';
-import { PipeLink } from '../link/pipe-link.js';
+import { Greeting, greetingWord, refuseWith } from '../link/handshake.js';
+import { PipeLink, type LinkFault } from '../link/pipe-link.js';
 import { emptyStats, type PipeStats } from '../link/pipe-stats.js';
 import {
   DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_PENDING_SEND_BYTES, MAX_FRAME_SIZE_LIMIT,
@@ -41,6 +42,18 @@ export interface PipeServerOptions {
    * dropped as a flood. Reading from it pauses meanwhile, so memory stays bounded. Default 30000.
    */
   stallTimeout?: number;
+  /**
+   * ms a new client has to send its first complete frame (raw mode: its first byte); one
+   * that does not is dropped, so slow or silent peers cannot hold the `maxClients` slots.
+   * 0 turns it off. Default 10000.
+   */
+  firstFrameTimeout?: number;
+  /**
+   * ms a peer has to finish a frame once its first byte came; one that does not is dropped
+   * (a trickle holds a slot and a growing buffer). Idle time between whole frames is not
+   * limited. 0 turns it off. Default 30000.
+   */
+  frameTimeout?: number;
 }
 
 interface ServerPeer {
@@ -76,6 +89,8 @@ export class NamedPipeServer extends Transport {
   readonly #maxClients: number;
   readonly #maxPendingSendBytes: number;
   readonly #stallTimeout: number;
+  readonly #firstFrameTimeout: number;
+  readonly #frameTimeout: number;
   readonly #logger: Logger;
   readonly #peers = new Map<PeerId, ServerPeer>();
   readonly #closedLinks = new Set<Promise<void>>();
@@ -94,6 +109,8 @@ export class NamedPipeServer extends Transport {
     this.#maxClients = optionalInteger(WHAT, 'maxClients', options.maxClients, 256, 1, 1_000_000);
     this.#maxPendingSendBytes = optionalInteger(WHAT, 'maxPendingSendBytes', options.maxPendingSendBytes, DEFAULT_MAX_PENDING_SEND_BYTES, 1, Number.MAX_SAFE_INTEGER);
     this.#stallTimeout = optionalInteger(WHAT, 'stallTimeout', options.stallTimeout, 30_000, 1, 2_147_483_647);
+    this.#firstFrameTimeout = optionalInteger(WHAT, 'firstFrameTimeout', options.firstFrameTimeout, 10_000, 0, 2_147_483_647);
+    this.#frameTimeout = optionalInteger(WHAT, 'frameTimeout', options.frameTimeout, 30_000, 0, 2_147_483_647);
     this.#logger = optionalLogger(WHAT, options.logger);
     this.#address = resolvePipeAddress(options.address, this.#runtimeDir === undefined ? {} : { runtimeDir: this.#runtimeDir });
     this.path = this.#address.path;
@@ -174,13 +191,15 @@ export class NamedPipeServer extends Transport {
     // POSIX checks each peer's uid here; on Windows the DACL (made from the same policy) already did.
     const why = this.#address.kind === 'unix-socket' ? refusal(this.#access, { uid: process.getuid?.() }, identity) : undefined;
     if (why !== undefined) {
-      this.#refuse(socket, identity, `${why}; to let it in, start the server with { allow: 'any-user' }${identity.uid !== undefined ? ` or { allow: { uids: [${identity.uid}] } }` : ''}`);
+      this.#refuse(socket, identity, Greeting.Denied, 'ACCESS_DENIED', `${why}; to let it in, start the server with { allow: 'any-user' }${identity.uid !== undefined ? ` or { allow: { uids: [${identity.uid}] } }` : ''}`);
       return;
     }
     if (this.#peers.size >= this.#maxClients) {
-      this.#refuse(socket, identity, `maxClients (${this.#maxClients}) are already connected`);
+      this.#refuse(socket, identity, Greeting.Busy, 'BUSY', `maxClients (${this.#maxClients}) are already connected`);
       return;
     }
+    // Framed clients wait for this word before start() resolves (see link/handshake.ts).
+    if (!this.#raw) socket.write(greetingWord(Greeting.Accepted));
     const id = `client-${++this.#sequence}`;
     const info: PeerInfo = { id, address: this.path, ...identity };
     const label = `peer ${id}${identity.pid !== undefined ? ` (pid ${identity.pid})` : ''}`;
@@ -189,7 +208,10 @@ export class NamedPipeServer extends Transport {
     this.#closedLinks.add(closedLink);
     const link = new PipeLink(
       socket,
-      { raw: this.#raw, maxFrameSize: this.#maxFrameSize, maxPendingSendBytes: this.#maxPendingSendBytes, pauseReadsWhenBlocked: true, stallTimeoutMs: this.#stallTimeout, label },
+      {
+        raw: this.#raw, maxFrameSize: this.#maxFrameSize, maxPendingSendBytes: this.#maxPendingSendBytes, pauseReadsWhenBlocked: true, stallTimeoutMs: this.#stallTimeout, label,
+        deadlines: { firstFrameMs: this.#firstFrameTimeout, frameMs: this.#frameTimeout },
+      },
       this.#stats,
       {
         onFrame: (data) => this.emitFrame({ data, peer: info }),
@@ -210,19 +232,21 @@ export class NamedPipeServer extends Transport {
     this.emitPeer({ type: 'connected', peer: info });
   }
 
-  #refuse(socket: net.Socket, identity: PeerIdentity, why: string): void {
+  /** Tells a framed client why (so its start() rejects with `code`), then closes. */
+  #refuse(socket: net.Socket, identity: PeerIdentity, status: Greeting, code: 'ACCESS_DENIED' | 'BUSY', why: string): void {
     this.#stats.peersRejected++;
     this.#logger.warn(`refused a client on '${this.path}': ${why}`, { path: this.path, ...identity });
-    this.emitError(new BusError('ACCESS_DENIED', `refused a client on '${this.path}': ${why}`, { details: { ...identity } }));
-    socket.destroy();
+    this.emitError(new BusError(code, `refused a client on '${this.path}': ${why}`, { details: { ...identity } }));
+    if (this.#raw) socket.destroy();
+    else refuseWith(socket, status);
   }
 
-  #countDrop(peer: PeerInfo, reason: string, fault: string | undefined): void {
+  #countDrop(peer: PeerInfo, reason: string, fault: LinkFault | undefined): void {
     this.#stats.peersDropped++;
     if (fault === 'flood') this.#stats.floodDrops++;
     this.#logger.warn(`dropped ${peer.id} from '${this.path}': ${reason}`, { peer: peer.id, pid: peer.pid, fault: fault ?? 'dropPeer' });
     if (fault !== undefined) {
-      const code = fault === 'oversize' ? 'FRAME_TOO_LARGE' : fault === 'truncated' ? 'DECODE_FAILED' : 'BUSY';
+      const code = fault === 'oversize' ? 'FRAME_TOO_LARGE' : fault === 'truncated' ? 'DECODE_FAILED' : fault === 'slow' ? 'TIMEOUT' : 'BUSY';
       this.emitError(new BusError(code, `dropped ${peer.id} from '${this.path}': ${reason}`, { details: { peer: peer.id, fault } }));
     }
   }
