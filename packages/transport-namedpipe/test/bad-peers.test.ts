@@ -2,6 +2,7 @@ import net from 'node:net';
 import { filter, firstValueFrom } from 'rxjs';
 import { BusError } from '@pipebus/core';
 import type { NamedPipeServer } from '@pipebus/transport-namedpipe';
+import { Greeting, greetingWord } from '../src/link/handshake.js';
 import { framed, makeRuntimeDir, Pool, recordingLogger, uniqueAddress, within } from './helpers.js';
 
 const runtimeDir = makeRuntimeDir();
@@ -172,6 +173,7 @@ async function slowReader(address: string): Promise<{ resume(): void; received(b
   let want = Infinity;
   const accepted = new Promise<net.Socket>((resolve) => {
     const server = net.createServer({ pauseOnConnect: true }, (s) => {
+      s.write(greetingWord(Greeting.Accepted)); // what a pipebus server says first
       socket = s;
       sockets.push(s);
       resolve(s);

@@ -17,7 +17,10 @@ describe('peer identity', () => {
     const server = pool.server(address);
     const three = firstValueFrom(server.peers$.pipe(filter((e) => e.type === 'connected'), take(3), toArray()));
     await server.start();
-    const clients = [pool.client(address), pool.client(address), pool.client(address)];
+    // Three clients racing for one pending instance: the losers wait for the next. Under Wine
+    // each connect's server-identity lookup (four kernel calls through wineserver, ~1 ms) runs
+    // on this same event loop as the server's accept loop, so allow more than the 50 ms grace.
+    const clients = [0, 1, 2].map(() => pool.client(address, { connectTimeout: 5000 }));
     await Promise.all(clients.map((c) => c.start()));
     const events: PeerEvent[] = await within('three connected peers', three);
     const ids = new Set(events.map((e) => e.peer.id));
@@ -92,6 +95,57 @@ describe('peer identity', () => {
     const error = await within('the refusal', Promise.race([refused, died]));
     expect(error.code).toBe('ACCESS_DENIED');
     expect(server.stats()).toMatchObject({ peersRejected: 1, peersConnected: 0 });
+  });
+});
+
+describe('the client checks who the server is', () => {
+  it("accepts a server of this user, and tells its uid (POSIX) or user SID (Windows)", async () => {
+    const address = uniqueAddress('selfcheck');
+    await pool.server(address).start();
+    const client = pool.client(address);
+    await client.start();
+    const server = client.server as { uid?: number; sid?: string } | undefined;
+    if (isWindows) expect(server?.sid).toMatch(/^S-1-5-/);
+    else expect(server?.uid).toBe(process.getuid!());
+  });
+
+  windowsOnly(it)('builds a DACL for listed SIDs and serves through it (Windows)', async () => {
+    const address = uniqueAddress('sids');
+    // BUILTIN\\Users: a SID every Windows (and Wine) knows.
+    await pool.server(address, { allow: { sids: ['S-1-5-32-545'] } }).start();
+    const client = pool.client(address);
+    await client.start();
+    expect((client.server as { sid?: string }).sid).toMatch(/^S-1-5-21-/);
+  });
+
+  // A server of another uid needs root to start; elsewhere this case is skipped, not faked.
+  (isWindows || process.getuid?.() !== 0 ? it.skip : it)('refuses a server run by another uid on an explicit path, unless allowed (POSIX, runs as root only)', async () => {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'pbnp-impostor-'));
+    fs.chmodSync(shared, 0o777);
+    const file = path.join(shared, 'orders.sock');
+    const peer = path.join(shared, 'raw-peer.cjs');
+    fs.copyFileSync(path.join(__dirname, 'fixtures', 'raw-peer.cjs'), peer);
+    fs.chmodSync(peer, 0o644);
+    // The impostor: a plain socket server of uid 65534 at the path the client was given.
+    const child = fork(peer, ['serve', file], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], execArgv: [], cwd: shared, uid: 65534, gid: 65534 });
+    children.push(child);
+    await within('the uid 65534 server to listen', new Promise<void>((resolve, reject) => {
+      child.on('message', (m) => (m === 'listening' ? resolve() : undefined));
+      child.once('exit', (code) => reject(new Error(`the uid 65534 server exited (${code})`)));
+    }), 10_000);
+    const requests = new Promise<unknown>((resolve) => child.on('message', (m) => (m === 'request' ? resolve(m) : undefined)));
+    // Even as root, with no retry budget limit: start() must reject, not poll.
+    const client = pool.client(file, { connectTimeout: 5000 });
+    const error = await within('start() to reject', client.start().then(() => undefined, (e: unknown) => e));
+    expect(error).toMatchObject({ code: 'ACCESS_DENIED', message: expect.stringMatching(/uid 65534, not as this user \(uid 0\).*allow: \{ uids: \[65534\] \}/) });
+    // Widened on purpose, the same server is accepted (raw: it speaks no pipebus).
+    const trusting = pool.client(file, { allow: { uids: [65534] }, raw: true });
+    await trusting.start();
+    await trusting.send(Buffer.from('hi'));
+    await within('the request at the widened server', requests);
+    expect((trusting.server as { uid?: number }).uid).toBe(65534);
   });
 });
 

@@ -6,7 +6,7 @@ import { BusError } from '@pipebus/core';
 import { PipeLink, type LinkOptions } from '../src/link/pipe-link.js';
 import { emptyStats } from '../src/link/pipe-stats.js';
 import { FrameDecoder } from '../src/framing/frame-decoder.js';
-import { isWindows, within } from './helpers.js';
+import { framed, isWindows, within } from './helpers.js';
 
 // The link on its own, over a real socket pair: what it writes is read back
 // through a FrameDecoder, so order and framing are checked byte for byte.
@@ -154,5 +154,36 @@ describe('PipeLink', () => {
     await expect(l.send(frame(3))).rejects.toMatchObject({ code: 'TRANSPORT_CLOSED' });
     await within('onClose', new Promise<void>((resolve) => (reasons.length > 0 ? resolve() : ours.once('close', () => resolve()))));
     expect(reasons).toEqual(['cut by the test']);
+  });
+
+  it('delivers nothing after the owner cuts the link, even later in the same read chunk', async () => {
+    const { ours, theirs } = await socketPair();
+    const seen: number[] = [];
+    let gone!: () => void;
+    const closed = new Promise<void>((resolve) => (gone = resolve));
+    const l: PipeLink = new PipeLink(ours, OPTIONS, emptyStats(), {
+      onFrame: (data) => {
+        seen.push(data[0]!);
+        // The owner rejects frame 2 (as the bus does with an undecodable one) and cuts the link.
+        if (data[0] === 2) l.destroy('rejected frame 2');
+      },
+      onClose: () => gone(),
+    });
+    // One write, so the four frames arrive in one chunk.
+    theirs.write(Buffer.concat([1, 2, 3, 4].map((n) => framed(Uint8Array.of(n)))));
+    await within('the link to close', closed);
+    expect(seen).toEqual([1, 2]);
+  });
+
+  it('delivers nothing after an oversize length prefix in the same chunk', async () => {
+    const { ours, theirs } = await socketPair();
+    const seen: number[] = [];
+    let gone!: (reason: string) => void;
+    const closed = new Promise<string>((resolve) => (gone = resolve));
+    new PipeLink(ours, { ...OPTIONS, maxFrameSize: 16 }, emptyStats(), { onFrame: (data) => seen.push(data[0]!), onClose: (reason) => gone(reason) });
+    const oversize = Buffer.from([0, 0, 1, 0]); // 256 > maxFrameSize 16
+    theirs.write(Buffer.concat([framed(Uint8Array.of(1)), oversize, framed(Uint8Array.of(3))]));
+    expect(await within('the link to close', closed)).toMatch(/above maxFrameSize/);
+    expect(seen).toEqual([1]);
   });
 });

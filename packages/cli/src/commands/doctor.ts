@@ -111,7 +111,8 @@ async function checkAddress(address: string, report: Report): Promise<void> {
       report('fail', `cannot connect to ${path}: ${probe}`);
       return;
   }
-  const bus = new MessageBus(new NamedPipeClient({ address, reconnect: false, logger: silentLogger }), { logger: silentLogger });
+  // A raw (native) server never greets: give up as soon as the ping would.
+  const bus = new MessageBus(new NamedPipeClient({ address, reconnect: false, handshakeTimeout: 2000, logger: silentLogger }), { logger: silentLogger });
   try {
     const ms = await bus.ping({ timeout: 2000 });
     report('ok', `a pipebus server answers at ${path} (ping ${ms.toFixed(2)} ms)`);

@@ -1,6 +1,8 @@
 import type net from 'node:net';
 import { BusError, Transport, type Logger, type PeerId, type PeerInfo, type TransportCapabilities } from '@pipebus/core';
+import { accessPolicy, refusal, serverRefused, type AccessPolicy, type AllowPeers } from '../access/peer-access.js';
 import { resolvePipeAddress, type ResolvedPipeAddress } from '../address/resolve-address.js';
+import { awaitGreeting, CLIENT_HELLO } from '../link/handshake.js';
 import { PipeLink } from '../link/pipe-link.js';
 import { emptyStats, type PipeStats } from '../link/pipe-stats.js';
 import {
@@ -30,8 +32,24 @@ export interface PipeClientOptions {
   connectTimeout?: number;
   /** After an established link drops, reconnect with exponential backoff and jitter. Default true. */
   reconnect?: boolean | ReconnectOptions;
-  /** Bytes that may queue for the server to read before `send` fails with BUSY. Default 8 MiB. */
+  /**
+   * Memory that may wait for the server to read before `send` fails with BUSY: each queued
+   * send is charged its bytes + 772 (its real heap cost), plus the socket's unflushed bytes. Default 8 MiB.
+   */
   maxPendingSendBytes?: number;
+  /**
+   * Which users the server may run as. Default `'same-user'`: a server of another user
+   * (POSIX uid from SO_PEERCRED; Windows: the user SID of the server process) is refused
+   * and `start()` rejects with ACCESS_DENIED. `'any-user'`, or `{ uids, sids }` for this
+   * user plus those listed. Root / SYSTEM is not trusted unless listed.
+   */
+  allow?: AllowPeers;
+  /**
+   * ms to wait, once connected, for the server's greeting (framed mode): the word that says
+   * it took this client, or that it is full (BUSY) or refuses this user (ACCESS_DENIED).
+   * Default 10000; from 1.
+   */
+  handshakeTimeout?: number;
 }
 
 /** The id of a client's one peer, its server. */
@@ -68,6 +86,8 @@ export class NamedPipeClient extends Transport {
   readonly #connectTimeout: number;
   readonly #reconnect: ReconnectPolicy | undefined;
   readonly #maxPendingSendBytes: number;
+  readonly #access: AccessPolicy;
+  readonly #handshakeTimeout: number;
   readonly #abort = new AbortController();
   #stats = emptyStats();
   #backend: PipeBackend | undefined;
@@ -85,6 +105,8 @@ export class NamedPipeClient extends Transport {
     this.#connectTimeout = optionalInteger(WHAT, 'connectTimeout', options.connectTimeout, 0, 0, 2_147_483_647);
     this.#reconnect = reconnectPolicy(WHAT, options.reconnect);
     this.#maxPendingSendBytes = optionalInteger(WHAT, 'maxPendingSendBytes', options.maxPendingSendBytes, DEFAULT_MAX_PENDING_SEND_BYTES, 1, Number.MAX_SAFE_INTEGER);
+    this.#access = accessPolicy(WHAT, options.allow);
+    this.#handshakeTimeout = optionalInteger(WHAT, 'handshakeTimeout', options.handshakeTimeout, 10_000, 1, 2_147_483_647);
     this.#address = resolvePipeAddress(options.address, this.#runtimeDir === undefined ? {} : { runtimeDir: this.#runtimeDir });
     this.path = this.#address.path;
     this.capabilities = Object.freeze({ duplex: true, broadcast: false, reliable: true, ordered: true, maxFrameSize: this.#maxFrameSize });
@@ -141,6 +163,20 @@ export class NamedPipeClient extends Transport {
           connected.socket.destroy();
           this.#throwIfClosed();
         }
+        this.#checkServer(connected);
+        if (!this.#raw) {
+          try {
+            await awaitGreeting(connected.socket, this.path, this.#handshakeTimeout);
+          } catch (error) {
+            connected.socket.destroy();
+            throw error;
+          }
+          if (this.#abort.signal.aborted) {
+            connected.socket.destroy();
+            this.#throwIfClosed();
+          }
+          connected.socket.write(CLIENT_HELLO);
+        }
         return connected;
       } catch (error) {
         const retryable = BusError.is(error, 'NOT_FOUND') || BusError.is(error, 'BUSY');
@@ -155,6 +191,15 @@ export class NamedPipeClient extends Transport {
         pause = Math.min(pause * 2, POLL_MAX_MS);
       }
     }
+  }
+
+  /** Refuses (ACCESS_DENIED, not retried by start()) a server whose user `allow` does not admit. */
+  #checkServer({ socket, identity }: { socket: net.Socket; identity: PeerIdentity }): void {
+    const why = refusal(this.#access, this.#backend!.selfIdentity(), identity);
+    if (why === undefined) return;
+    socket.destroy();
+    this.#logger.warn(`refused the server at '${this.path}': ${why}`, { path: this.path, ...identity });
+    throw serverRefused(this.path, why, identity);
   }
 
   #attach(socket: net.Socket, identity: PeerIdentity): void {
@@ -183,6 +228,8 @@ export class NamedPipeClient extends Transport {
     this.#stats.peersAccepted++;
     this.#stats.peersConnected++;
     this.emitPeer({ type: 'connected', peer: server });
+    // Reading the greeting paused it; what followed the greeting was put back and flows now.
+    socket.resume();
   }
 
   #linkLost(reason: string): void {

@@ -35,7 +35,7 @@ const ERRNO_CODES: Readonly<Record<string, BusErrorCode>> = {
 /** What to do next, per code, appended to messages so a user can act on them. */
 const ADVICE: Partial<Record<BusErrorCode, string>> = {
   NOT_FOUND: 'is the server running? Start it first, or connect with { connectTimeout } to wait for it',
-  ACCESS_DENIED: 'the pipe or socket belongs to another user; run both sides as the same user, or start the server with { allowOtherUsers: true }',
+  ACCESS_DENIED: 'the pipe or socket belongs to another user; run both sides as the same user, or widen it with the { allow } option of the server (or client)',
   ADDRESS_IN_USE: 'another live server already listens there; stop it or pick another address',
   BUSY: 'every pipe instance is taken; retry, or connect with a larger { connectTimeout }',
 };

@@ -1,6 +1,13 @@
 /** Bytes of the length prefix in front of every framed message (u32, big-endian). */
 export const LENGTH_PREFIX_BYTES = 4;
 
+/**
+ * Smallest buffer an unfinished frame starts with. The body then grows
+ * (doubling, never past the announced length) with the bytes that arrive,
+ * so a peer that announces 16 MiB and sends 10 bytes holds 4 KiB, not 16 MiB.
+ */
+export const INITIAL_BODY_BYTES = 4096;
+
 /** Why a byte stream cannot be framed any further. */
 export interface FrameViolation {
   readonly kind: 'oversize';
@@ -13,8 +20,10 @@ export interface FrameViolation {
  * Splits a byte stream into length-prefixed frames (u32 big-endian length,
  * then that many bytes). A pure function of the bytes pushed in: no sockets.
  *
- * The announced length is checked against `maxFrameSize` before the frame's
- * buffer is allocated, so a peer cannot make us reserve 4 GiB with 4 bytes.
+ * The announced length is checked against `maxFrameSize` before anything is
+ * allocated, and an unfinished frame's buffer grows with the bytes received
+ * (see {@link INITIAL_BODY_BYTES}), never with the length announced: a peer
+ * pays for the memory it makes us hold by sending it.
  * After a violation the decoder is poisoned: the stream has lost its frame
  * boundaries and nothing after it can be trusted.
  */
@@ -22,8 +31,11 @@ export class FrameDecoder {
   readonly #max: number;
   readonly #header = Buffer.alloc(LENGTH_PREFIX_BYTES);
   #headerFill = 0;
+  /** The unfinished frame's bytes so far (its capacity grows towards #bodyLength). */
   #body: Buffer | undefined;
   #bodyFill = 0;
+  /** The length its prefix announced. */
+  #bodyLength = 0;
   #violation: FrameViolation | undefined;
 
   constructor(maxFrameSize: number) {
@@ -42,7 +54,7 @@ export class FrameDecoder {
 
   /** Bytes a truncated frame was still missing (for the log line). */
   get missingBytes(): number {
-    if (this.#body !== undefined) return this.#body.byteLength - this.#bodyFill;
+    if (this.#body !== undefined) return this.#bodyLength - this.#bodyFill;
     return this.#headerFill > 0 ? LENGTH_PREFIX_BYTES - this.#headerFill : 0;
   }
 
@@ -82,12 +94,12 @@ export class FrameDecoder {
         if (!this.#begin(this.#header.readUInt32BE(0), onFrame)) return this.#violation;
         continue;
       }
-      const body = this.#body;
-      const take = Math.min(body.byteLength - this.#bodyFill, chunk.byteLength - at);
+      const take = Math.min(this.#bodyLength - this.#bodyFill, chunk.byteLength - at);
+      const body = this.#room(take);
       body.set(chunk.subarray(at, at + take), this.#bodyFill);
       this.#bodyFill += take;
       at += take;
-      if (this.#bodyFill === body.byteLength) {
+      if (this.#bodyFill === this.#bodyLength) {
         this.#body = undefined;
         this.#bodyFill = 0;
         onFrame(body);
@@ -106,12 +118,33 @@ export class FrameDecoder {
       onFrame(new Uint8Array(0));
       return true;
     }
-    // allocUnsafe: every byte is overwritten before the frame is handed out.
-    this.#body = Buffer.allocUnsafe(length);
+    // Empty until bytes come: see #room.
+    this.#body = EMPTY;
+    this.#bodyLength = length;
     this.#bodyFill = 0;
     return true;
   }
+
+  /** The body buffer, grown (doubling, capped at the announced length) to hold `more` bytes. */
+  #room(more: number): Buffer {
+    const body = this.#body!;
+    const need = this.#bodyFill + more;
+    if (need <= body.byteLength) return body;
+    const capacity = Math.min(this.#bodyLength, Math.max(need, body.byteLength * 2, INITIAL_BODY_BYTES));
+    // allocUnsafe: every byte is overwritten before the frame is handed out.
+    const grown = Buffer.allocUnsafe(capacity);
+    body.copy(grown, 0, 0, this.#bodyFill);
+    this.#body = grown;
+    return grown;
+  }
+
+  /** Bytes this decoder holds for an unfinished frame (for tests and stats). */
+  get heldBytes(): number {
+    return this.#body?.byteLength ?? 0;
+  }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** The 4-byte big-endian length prefix for a frame of `length` bytes. */
 export function lengthPrefix(length: number): Buffer {

@@ -3,17 +3,29 @@ import { BusError, FRAME_TAKEN } from '@pipebus/core';
 import { errnoError } from '../errors/os-error.js';
 import { FrameDecoder, lengthPrefix } from '../framing/frame-decoder.js';
 import type { PipeStats } from './pipe-stats.js';
+import { ReadDeadlines, systemTimers, type DeadlineOptions, type Timers } from './read-deadlines.js';
+
+/** Why a link cut its peer: a frame above the limit, a stream cut mid-frame, not reading, or too slow to send. */
+export type LinkFault = 'oversize' | 'truncated' | 'flood' | 'slow';
 
 /** How a link frames and bounds its traffic. */
 export interface LinkOptions {
   readonly raw: boolean;
   readonly maxFrameSize: number;
-  /** Bytes that may wait for the peer to read before `onOverflow` is asked what to do. */
+  /**
+   * Memory that may wait for the peer to read: queued frames charged at
+   * {@link queuedFrameCost}, plus what the socket holds unflushed. Beyond it a
+   * client's send fails BUSY and a server drops the peer.
+   */
   readonly maxPendingSendBytes: number;
   /** Server side: stop reading a peer while it is not reading our answers (never on a client: both sides pausing would deadlock). */
   readonly pauseReadsWhenBlocked: boolean;
   /** Server side: a peer whose link stays full this long without draining is dropped as not reading. */
   readonly stallTimeoutMs?: number;
+  /** Server side: how long a peer may make us wait for its first frame and for the rest of a frame it started. */
+  readonly deadlines?: DeadlineOptions;
+  /** The clock of those deadlines (tests inject one). Default: Node's timers. */
+  readonly timers?: Timers;
   /** For log lines and error messages. */
   readonly label: string;
 }
@@ -22,7 +34,7 @@ export interface LinkOptions {
 export interface LinkHandlers {
   onFrame(data: Uint8Array): void;
   /** Called once, when the link is gone for any reason; `fault` is set when the peer misbehaved. */
-  onClose(reason: string, fault?: 'oversize' | 'truncated' | 'flood'): void;
+  onClose(reason: string, fault?: LinkFault): void;
 }
 
 /** A send that had to wait (the link was full): it settles on its own. */
@@ -36,6 +48,20 @@ interface SendJob {
 interface Batch {
   readonly frames: Uint8Array[];
   bytes: number;
+}
+
+/**
+ * Heap one queued send holds besides its bytes: the job, its promise and the
+ * resolve/reject pair, the frame's own typed-array object, and the reaction a
+ * caller chains to the promise. Measured with test/send-memory.test.ts (about
+ * 700 bytes for a 16-byte frame on Node 20, x64, a `.then` chained to each
+ * send); rounded up, so a queue of tiny frames stays within the limit.
+ */
+export const QUEUED_FRAME_OVERHEAD = 768;
+
+/** What a queued frame is charged against `maxPendingSendBytes`. */
+export function queuedFrameCost(frame: Uint8Array): number {
+  return frame.byteLength + 4 + QUEUED_FRAME_OVERHEAD;
 }
 
 /** Frames up to this size are copied behind their prefix into the tick's batch buffer. */
@@ -56,7 +82,8 @@ const BATCH_LIMIT = 64 * 1024;
  * tick's batch, like a Node stream's write() that returns true — so a caller
  * awaiting each send still fills whole batches, one write per 64 KiB rather
  * than per frame. Once the socket's buffer is full, later sends queue (up to
- * `maxPendingSendBytes`) and resolve only when 'drain' lets them in: that is
+ * `maxPendingSendBytes`, each charged its bytes plus {@link QUEUED_FRAME_OVERHEAD},
+ * the socket's unflushed bytes counted too) and resolve only when 'drain' lets them in: that is
  * the backpressure, and memory stays bounded whatever the callers do. A
  * frame written alone (raw bytes, or above 16 KiB) resolves when the OS took
  * it. Cutting the link writes the pending batch first; a batch that never
@@ -80,10 +107,19 @@ export class PipeLink {
   #blocked = false;
   #stallTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  /**
+   * Set the moment the link is cut (a violation, or the owner's destroy()
+   * after a frame it rejected), before the socket's 'close' comes: nothing
+   * read after that point, even later in the same chunk, may reach onFrame.
+   */
+  #stopped = false;
   /** We cut the link ourselves: an unfinished frame then is not the peer's fault. */
   #cutByUs = false;
   #closeReason = 'the link closed';
-  #fault: 'oversize' | 'truncated' | 'flood' | undefined;
+  #fault: LinkFault | undefined;
+  readonly #deadlines: ReadDeadlines | undefined;
+  /** Frames (raw mode: chunks) this link delivered, for the read deadlines. */
+  #framesRead = 0;
   readonly #flushAtTickEnd = (): void => this.#flush();
 
   constructor(socket: net.Socket, options: LinkOptions, stats: PipeStats, handlers: LinkHandlers) {
@@ -92,6 +128,13 @@ export class PipeLink {
     this.#h = handlers;
     this.#stats = stats;
     this.#decoder = options.raw ? undefined : new FrameDecoder(options.maxFrameSize);
+    const deadlines = options.deadlines;
+    this.#deadlines = deadlines === undefined || (deadlines.firstFrameMs <= 0 && deadlines.frameMs <= 0)
+      ? undefined
+      : new ReadDeadlines(deadlines, options.timers ?? systemTimers, (reason) => {
+        this.#stats.slowDrops++;
+        this.destroy(reason, 'slow');
+      });
     socket.setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('drain', () => this.#onDrain());
@@ -121,16 +164,13 @@ export class PipeLink {
       }
       return new Promise<void>((resolve, reject) => this.#writeAlone({ frame, resolve, reject }));
     }
-    return new Promise<void>((resolve, reject) => {
-      const job: SendJob = { frame, resolve, reject };
-      const size = frame.byteLength + 4;
-      if (this.#queuedBytes > 0 && this.#queuedBytes + size > this.#o.maxPendingSendBytes) {
-        this.#overflow(job);
-        return;
-      }
-      this.#queuedBytes += size;
-      this.#queue.push(job);
-    });
+    const cost = queuedFrameCost(frame);
+    // Bytes the socket took but has not flushed wait for the peer as much as queued ones do.
+    const pending = this.#queuedBytes + this.#socket.writableLength + (this.#batch?.bytes ?? 0);
+    // One frame may always wait, however large (up to maxFrameSize), or a big frame could never be sent.
+    if (this.#queuedBytes > 0 && pending + cost > this.#o.maxPendingSendBytes) return this.#overflow(pending);
+    this.#queuedBytes += cost;
+    return new Promise<void>((resolve, reject) => this.#queue.push({ frame, resolve, reject }));
   }
 
   /**
@@ -138,8 +178,9 @@ export class PipeLink {
    * written first (the socket takes what it can at once), so a last answer,
    * or the error frame telling a peer why it is dropped, still goes out.
    */
-  destroy(reason: string, fault?: 'oversize' | 'truncated' | 'flood'): void {
+  destroy(reason: string, fault?: LinkFault): void {
     if (this.#closed) return;
+    this.#stopped = true;
     this.#flush();
     this.#closeReason = reason;
     this.#fault ??= fault;
@@ -253,43 +294,49 @@ export class PipeLink {
     clearTimeout(this.#stallTimer);
     while (this.#queue.length > 0 && !this.#blocked && !this.#closed) {
       const job = this.#queue.shift()!;
-      this.#queuedBytes -= job.frame.byteLength + 4;
+      this.#queuedBytes -= queuedFrameCost(job.frame);
       this.#write(job);
     }
     if (!this.#blocked && this.#o.pauseReadsWhenBlocked && !this.#closed) this.#socket.resume();
   }
 
-  #overflow(job: SendJob): void {
+  #overflow(pending: number): Promise<void> {
+    const limit = this.#o.maxPendingSendBytes;
     if (this.#o.pauseReadsWhenBlocked) {
       // A server's peer that lets this much pile up is not reading: drop it, keep serving the rest.
-      job.reject(new BusError('TRANSPORT_CLOSED', `${this.#o.label} does not read what is sent to it (over ${this.#o.maxPendingSendBytes} bytes waiting); it was disconnected`));
-      this.destroy(`not reading: over ${this.#o.maxPendingSendBytes} bytes waited for it`, 'flood');
-      return;
+      this.destroy(`not reading: over maxPendingSendBytes (${limit}) waited for it`, 'flood');
+      return Promise.reject(new BusError('TRANSPORT_CLOSED', `${this.#o.label} does not read what is sent to it (over maxPendingSendBytes ${limit} waiting); it was disconnected`));
     }
-    job.reject(
-      new BusError('BUSY', `over ${this.#o.maxPendingSendBytes} bytes already wait for ${this.#o.label} to read; await send() before sending more`, {
-        details: { pendingBytes: this.#queuedBytes },
+    return Promise.reject(
+      new BusError('BUSY', `${this.#o.label} is not reading: ${this.#queue.length} sends (${pending} bytes counted, at least ${QUEUED_FRAME_OVERHEAD} bytes each) already wait, over maxPendingSendBytes ${limit}; await send() before sending more, or raise maxPendingSendBytes`, {
+        details: { pendingBytes: pending, pendingSends: this.#queue.length, maxPendingSendBytes: limit },
       }),
     );
   }
 
   #onData(chunk: Buffer): void {
-    if (this.#closed) return;
+    if (this.#stopped || this.#closed) return;
     this.#stats.bytesIn += chunk.byteLength;
     if (this.#decoder === undefined) {
       // Raw mode: each read is a message, split only where it exceeds the frame size.
-      for (let at = 0; at < chunk.byteLength && !this.#closed; at += this.#o.maxFrameSize) {
+      for (let at = 0; at < chunk.byteLength && !this.#stopped; at += this.#o.maxFrameSize) {
         this.#stats.framesIn++;
+        this.#framesRead++;
         this.#h.onFrame(chunk.subarray(at, at + this.#o.maxFrameSize));
       }
+      this.#deadlines?.onRead(this.#framesRead, false);
       return;
     }
     const violation = this.#decoder.push(chunk, (frame) => {
-      if (this.#closed) return;
+      if (this.#stopped) return;
+      this.#framesRead++;
+      // A zero-length frame is the link's own (a client's hello): no envelope is ever empty.
+      if (frame.byteLength === 0) return;
       this.#stats.framesIn++;
       this.#h.onFrame(frame);
     });
-    if (violation !== undefined && !this.#closed) {
+    if (!this.#stopped) this.#deadlines?.onRead(this.#framesRead, this.#decoder.midFrame);
+    if (violation !== undefined && !this.#stopped) {
       this.#stats.oversizeFrames++;
       this.destroy(`sent a frame length of ${violation.length} bytes, above maxFrameSize ${violation.max}`, 'oversize');
     }
@@ -308,6 +355,7 @@ export class PipeLink {
     this.#checkTruncation();
     this.#closed = true;
     clearTimeout(this.#stallTimer);
+    this.#deadlines?.stop();
     const error = this.#closedError();
     const unsettled = [...this.#inFlight, ...this.#queue];
     this.#inFlight.clear();

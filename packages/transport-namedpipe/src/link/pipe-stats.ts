@@ -22,6 +22,8 @@ export interface PipeStats {
   truncatedFrames: number;
   /** Peers dropped because more than `maxPendingSendBytes` waited for them to read. */
   floodDrops: number;
+  /** Peers dropped for not sending their first frame within `firstFrameTimeout`, or not finishing a frame within `frameTimeout`. */
+  slowDrops: number;
   /** Times the server stopped reading a peer until it read its answers (flow control). */
   readPauses: number;
   /** Client: links re-established after a drop. */
@@ -35,6 +37,6 @@ export function emptyStats(): PipeStats {
   return {
     framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0,
     peersConnected: 0, peersAccepted: 0, peersRejected: 0, peersDropped: 0,
-    oversizeFrames: 0, truncatedFrames: 0, floodDrops: 0, readPauses: 0, reconnects: 0, framesUnsent: 0,
+    oversizeFrames: 0, truncatedFrames: 0, floodDrops: 0, slowDrops: 0, readPauses: 0, reconnects: 0, framesUnsent: 0,
   };
 }

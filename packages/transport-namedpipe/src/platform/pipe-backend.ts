@@ -1,5 +1,6 @@
 import type net from 'node:net';
 import type { Logger } from '@pipebus/core';
+import type { AccessPolicy, UserIdentity } from '../access/peer-access.js';
 import type { ResolvedPipeAddress } from '../address/resolve-address.js';
 
 /** Who is on the other end of a connection, as far as the OS tells. */
@@ -7,11 +8,14 @@ export interface PeerIdentity {
   readonly pid?: number;
   readonly uid?: number;
   readonly gid?: number;
+  /** Windows: the user SID of the process at the other end (`S-1-5-21-…`). */
+  readonly sid?: string;
 }
 
 /** What a listener needs to know beyond the path. */
 export interface ListenerSettings {
-  readonly allowOtherUsers: boolean;
+  /** Who may connect: on Windows it makes the DACL; on POSIX a widened policy makes the socket file 0666. */
+  readonly access: AccessPolicy;
   readonly maxClients: number;
   readonly runtimeDir: string | undefined;
   readonly logger: Logger;
@@ -38,6 +42,8 @@ export interface PipeBackend {
    * with `NOT_FOUND` (no server), `BUSY` (no free instance) or `ACCESS_DENIED`.
    */
   connect(address: ResolvedPipeAddress, runtimeDir: string | undefined): Promise<{ socket: net.Socket; identity: PeerIdentity }>;
+  /** Who this process runs as, in the terms `connect` reports the server's identity. */
+  selfIdentity(): UserIdentity;
 }
 
 /** Loads the backend for an address kind; platform modules load only where they run. */

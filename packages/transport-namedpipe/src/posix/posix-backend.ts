@@ -4,6 +4,7 @@ import path from 'node:path';
 import { BusError } from '@pipebus/core';
 import { defaultRuntimeDir, type ResolvedPipeAddress } from '../address/resolve-address.js';
 import { errnoError } from '../errors/os-error.js';
+import { widens } from '../access/peer-access.js';
 import type { ListenerSettings, PeerIdentity, PipeBackend, PipeListener } from '../platform/pipe-backend.js';
 import { loadLibc, type PosixLibc } from './libc.js';
 import { checkPrivateDir, ensurePrivateDir } from './runtime-dir.js';
@@ -18,6 +19,10 @@ export const posixBackend: PipeBackend = {
     const libc = await loadLibc();
     const socket = await connectSocket(address.path);
     return { socket, identity: identityOf(socket, libc) };
+  },
+  selfIdentity() {
+    const uid = process.getuid?.();
+    return uid === undefined ? {} : { uid };
   },
 };
 
@@ -51,7 +56,7 @@ class UnixSocketListener implements PipeListener {
         throw errnoError(`listen on '${file}'`, again);
       }
     }
-    if (this.settings.allowOtherUsers) {
+    if (widens(this.settings.access)) {
       // Other users need write permission on the socket file to connect (and search permission on its directory).
       await fs.chmod(file, 0o666).catch((error: unknown) => {
         throw errnoError(`open '${file}' to other users`, error);

@@ -1,7 +1,9 @@
 import type net from 'node:net';
 import { BusError, FRAME_TAKEN, Transport, type Logger, type PeerId, type PeerInfo, type TransportCapabilities } from '@pipebus/core';
+import { accessPolicy, refusal, type AccessPolicy, type AllowPeers } from '../access/peer-access.js';
 import { resolvePipeAddress, type ResolvedPipeAddress } from '../address/resolve-address.js';
-import { PipeLink } from '../link/pipe-link.js';
+import { Greeting, greetingWord, refuseWith } from '../link/handshake.js';
+import { PipeLink, type LinkFault } from '../link/pipe-link.js';
 import { emptyStats, type PipeStats } from '../link/pipe-stats.js';
 import {
   DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_PENDING_SEND_BYTES, MAX_FRAME_SIZE_LIMIT,
@@ -17,7 +19,12 @@ export interface PipeServerOptions {
   raw?: boolean;
   /** Largest frame, bytes; a peer announcing more is dropped before anything is allocated. Default 16 MiB. */
   maxFrameSize?: number;
-  /** Let other local users connect. Default false: same user only (Windows DACL; POSIX private dir + peer uid check). */
+  /**
+   * Which users may connect. Default `'same-user'` (Windows: the DACL; POSIX: the private
+   * dir and each peer's uid). `'any-user'`, or `{ uids, sids }` for this user plus those listed.
+   */
+  allow?: AllowPeers;
+  /** The older spelling of `allow: 'any-user'` (true). Default false. Giving both, contradicting, is INVALID_ARGUMENT. */
   allowOtherUsers?: boolean;
   /** POSIX: the private directory for `pipe://` sockets instead of {@link defaultRuntimeDir}. */
   runtimeDir?: string;
@@ -25,13 +32,28 @@ export interface PipeServerOptions {
   maxClients?: number;
   /** Where drops and refusals are logged. Default `consoleLogger`. */
   logger?: Logger;
-  /** Bytes that may wait for one peer to read before it is dropped as not reading. Default 8 MiB. */
+  /**
+   * Memory that may wait for one peer to read before it is dropped as not reading: each queued
+   * send is charged its bytes + 772 (its real heap cost), plus the socket's unflushed bytes. Default 8 MiB.
+   */
   maxPendingSendBytes?: number;
   /**
    * ms a peer's link may stay full (it sends but does not read our answers) before it is
    * dropped as a flood. Reading from it pauses meanwhile, so memory stays bounded. Default 30000.
    */
   stallTimeout?: number;
+  /**
+   * ms a new client has to send its first complete frame (raw mode: its first byte); one
+   * that does not is dropped, so slow or silent peers cannot hold the `maxClients` slots.
+   * 0 turns it off. Default 10000.
+   */
+  firstFrameTimeout?: number;
+  /**
+   * ms a peer has to finish a frame once its first byte came; one that does not is dropped
+   * (a trickle holds a slot and a growing buffer). Idle time between whole frames is not
+   * limited. 0 turns it off. Default 30000.
+   */
+  frameTimeout?: number;
 }
 
 interface ServerPeer {
@@ -62,11 +84,13 @@ export class NamedPipeServer extends Transport {
   readonly #address: ResolvedPipeAddress;
   readonly #raw: boolean;
   readonly #maxFrameSize: number;
-  readonly #allowOtherUsers: boolean;
+  readonly #access: AccessPolicy;
   readonly #runtimeDir: string | undefined;
   readonly #maxClients: number;
   readonly #maxPendingSendBytes: number;
   readonly #stallTimeout: number;
+  readonly #firstFrameTimeout: number;
+  readonly #frameTimeout: number;
   readonly #logger: Logger;
   readonly #peers = new Map<PeerId, ServerPeer>();
   readonly #closedLinks = new Set<Promise<void>>();
@@ -80,11 +104,13 @@ export class NamedPipeServer extends Transport {
     requireObject(`new ${WHAT}()`, options);
     this.#raw = optionalBoolean(WHAT, 'raw', options.raw, false);
     this.#maxFrameSize = optionalInteger(WHAT, 'maxFrameSize', options.maxFrameSize, DEFAULT_MAX_FRAME_SIZE, 1, MAX_FRAME_SIZE_LIMIT);
-    this.#allowOtherUsers = optionalBoolean(WHAT, 'allowOtherUsers', options.allowOtherUsers, false);
+    this.#access = accessPolicy(WHAT, options.allow, options.allowOtherUsers);
     this.#runtimeDir = optionalDir(WHAT, 'runtimeDir', options.runtimeDir);
     this.#maxClients = optionalInteger(WHAT, 'maxClients', options.maxClients, 256, 1, 1_000_000);
     this.#maxPendingSendBytes = optionalInteger(WHAT, 'maxPendingSendBytes', options.maxPendingSendBytes, DEFAULT_MAX_PENDING_SEND_BYTES, 1, Number.MAX_SAFE_INTEGER);
     this.#stallTimeout = optionalInteger(WHAT, 'stallTimeout', options.stallTimeout, 30_000, 1, 2_147_483_647);
+    this.#firstFrameTimeout = optionalInteger(WHAT, 'firstFrameTimeout', options.firstFrameTimeout, 10_000, 0, 2_147_483_647);
+    this.#frameTimeout = optionalInteger(WHAT, 'frameTimeout', options.frameTimeout, 30_000, 0, 2_147_483_647);
     this.#logger = optionalLogger(WHAT, options.logger);
     this.#address = resolvePipeAddress(options.address, this.#runtimeDir === undefined ? {} : { runtimeDir: this.#runtimeDir });
     this.path = this.#address.path;
@@ -112,7 +138,7 @@ export class NamedPipeServer extends Transport {
   protected async doStart(): Promise<void> {
     const backend = await loadBackend(this.#address.kind);
     const listener = backend.createListener(this.#address, {
-      allowOtherUsers: this.#allowOtherUsers,
+      access: this.#access,
       maxClients: this.#maxClients,
       runtimeDir: this.#runtimeDir,
       logger: this.#logger,
@@ -162,15 +188,18 @@ export class NamedPipeServer extends Transport {
       socket.destroy();
       return;
     }
-    const myUid = process.getuid?.();
-    if (!this.#allowOtherUsers && identity.uid !== undefined && myUid !== undefined && identity.uid !== myUid) {
-      this.#refuse(socket, identity, `uid ${identity.uid} is another user (this server runs as uid ${myUid} and was not started with allowOtherUsers)`);
+    // POSIX checks each peer's uid here; on Windows the DACL (made from the same policy) already did.
+    const why = this.#address.kind === 'unix-socket' ? refusal(this.#access, { uid: process.getuid?.() }, identity) : undefined;
+    if (why !== undefined) {
+      this.#refuse(socket, identity, Greeting.Denied, 'ACCESS_DENIED', `${why}; to let it in, start the server with { allow: 'any-user' }${identity.uid !== undefined ? ` or { allow: { uids: [${identity.uid}] } }` : ''}`);
       return;
     }
     if (this.#peers.size >= this.#maxClients) {
-      this.#refuse(socket, identity, `maxClients (${this.#maxClients}) are already connected`);
+      this.#refuse(socket, identity, Greeting.Busy, 'BUSY', `maxClients (${this.#maxClients}) are already connected`);
       return;
     }
+    // Framed clients wait for this word before start() resolves (see link/handshake.ts).
+    if (!this.#raw) socket.write(greetingWord(Greeting.Accepted));
     const id = `client-${++this.#sequence}`;
     const info: PeerInfo = { id, address: this.path, ...identity };
     const label = `peer ${id}${identity.pid !== undefined ? ` (pid ${identity.pid})` : ''}`;
@@ -179,7 +208,10 @@ export class NamedPipeServer extends Transport {
     this.#closedLinks.add(closedLink);
     const link = new PipeLink(
       socket,
-      { raw: this.#raw, maxFrameSize: this.#maxFrameSize, maxPendingSendBytes: this.#maxPendingSendBytes, pauseReadsWhenBlocked: true, stallTimeoutMs: this.#stallTimeout, label },
+      {
+        raw: this.#raw, maxFrameSize: this.#maxFrameSize, maxPendingSendBytes: this.#maxPendingSendBytes, pauseReadsWhenBlocked: true, stallTimeoutMs: this.#stallTimeout, label,
+        deadlines: { firstFrameMs: this.#firstFrameTimeout, frameMs: this.#frameTimeout },
+      },
       this.#stats,
       {
         onFrame: (data) => this.emitFrame({ data, peer: info }),
@@ -200,19 +232,21 @@ export class NamedPipeServer extends Transport {
     this.emitPeer({ type: 'connected', peer: info });
   }
 
-  #refuse(socket: net.Socket, identity: PeerIdentity, why: string): void {
+  /** Tells a framed client why (so its start() rejects with `code`), then closes. */
+  #refuse(socket: net.Socket, identity: PeerIdentity, status: Greeting, code: 'ACCESS_DENIED' | 'BUSY', why: string): void {
     this.#stats.peersRejected++;
     this.#logger.warn(`refused a client on '${this.path}': ${why}`, { path: this.path, ...identity });
-    this.emitError(new BusError('ACCESS_DENIED', `refused a client on '${this.path}': ${why}`, { details: { ...identity } }));
-    socket.destroy();
+    this.emitError(new BusError(code, `refused a client on '${this.path}': ${why}`, { details: { ...identity } }));
+    if (this.#raw) socket.destroy();
+    else refuseWith(socket, status);
   }
 
-  #countDrop(peer: PeerInfo, reason: string, fault: string | undefined): void {
+  #countDrop(peer: PeerInfo, reason: string, fault: LinkFault | undefined): void {
     this.#stats.peersDropped++;
     if (fault === 'flood') this.#stats.floodDrops++;
     this.#logger.warn(`dropped ${peer.id} from '${this.path}': ${reason}`, { peer: peer.id, pid: peer.pid, fault: fault ?? 'dropPeer' });
     if (fault !== undefined) {
-      const code = fault === 'oversize' ? 'FRAME_TOO_LARGE' : fault === 'truncated' ? 'DECODE_FAILED' : 'BUSY';
+      const code = fault === 'oversize' ? 'FRAME_TOO_LARGE' : fault === 'truncated' ? 'DECODE_FAILED' : fault === 'slow' ? 'TIMEOUT' : 'BUSY';
       this.emitError(new BusError(code, `dropped ${peer.id} from '${this.path}': ${reason}`, { details: { peer: peer.id, fault } }));
     }
   }

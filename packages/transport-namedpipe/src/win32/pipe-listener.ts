@@ -43,7 +43,7 @@ export class NamedPipeListener implements PipeListener {
     // FILE_FLAG_FIRST_PIPE_INSTANCE refuses a taken name on Windows, but Wine 8
     // ignores it (verified): ask whether an instance answers first.
     if (pipeExists(this.#path)) throw this.#inUse();
-    this.#security = pipeSecurity(this.#settings.allowOtherUsers);
+    this.#security = pipeSecurity(this.#settings.access);
     const first = this.#createInstance(true);
     this.#event = win32.CreateEventW(null, 1, 0, null);
     if (isInvalidHandle(this.#event)) {

@@ -32,6 +32,7 @@ export const ERROR_PIPE_BUSY = 231;
 export const ERROR_PIPE_CONNECTED = 535;
 export const ERROR_IO_PENDING = 997;
 export const TOKEN_QUERY = 0x0008;
+export const PROCESS_QUERY_LIMITED_INFORMATION = 0x1000;
 export const TOKEN_USER_CLASS = 1;
 export const SDDL_REVISION_1 = 1;
 /** sizeof(OVERLAPPED) on x64, and where its hEvent sits. */
@@ -72,6 +73,7 @@ export const win32 = {
   CloseHandle: kernel32.func('__stdcall', 'CloseHandle', 'int', [HANDLE]),
   GetLastError: kernel32.func('__stdcall', 'GetLastError', 'uint32_t', []),
   GetCurrentProcess: kernel32.func('__stdcall', 'GetCurrentProcess', HANDLE, []),
+  OpenProcess: kernel32.func('__stdcall', 'OpenProcess', HANDLE, ['uint32_t', 'int', 'uint32_t']),
   LocalFree: kernel32.func('__stdcall', 'LocalFree', 'void *', ['void *']),
   OpenProcessToken: advapi32.func('__stdcall', 'OpenProcessToken', 'int', [HANDLE, 'uint32_t', koffi.out(koffi.pointer(HANDLE))]),
   GetTokenInformation: advapi32.func('__stdcall', 'GetTokenInformation', 'int', [HANDLE, 'uint32_t', 'void *', 'uint32_t', DWORD_OUT]),

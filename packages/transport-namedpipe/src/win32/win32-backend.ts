@@ -1,6 +1,7 @@
 import { win32Error } from '../errors/os-error.js';
 import type { PipeBackend } from '../platform/pipe-backend.js';
 import { socketOver } from './pipe-handle.js';
+import { currentUserSid, processUserSid } from './security.js';
 import { NamedPipeListener } from './pipe-listener.js';
 import { FILE_FLAG_OVERLAPPED, GENERIC_READ, GENERIC_WRITE, OPEN_EXISTING, isInvalidHandle, win32 } from './win32-api.js';
 
@@ -18,6 +19,10 @@ export const win32Backend: PipeBackend = {
     if (isInvalidHandle(handle)) throw win32Error(`connect to '${address.path}'`, win32.GetLastError());
     const pid = [0];
     const known = win32.GetNamedPipeServerProcessId(handle, pid) !== 0;
-    return { socket: socketOver(handle), identity: known ? { pid: pid[0]! } : {} };
+    // The server's user, for the client's same-user check; unknown (and so refused
+    // unless allow: 'any-user') when Windows will not let us open its process.
+    const sid = known ? processUserSid(pid[0]!) : undefined;
+    return { socket: socketOver(handle), identity: { ...(known && { pid: pid[0]! }), ...(sid !== undefined && { sid }) } };
   },
+  selfIdentity: () => ({ sid: currentUserSid() }),
 };

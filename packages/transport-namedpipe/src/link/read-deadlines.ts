@@ -1,0 +1,95 @@
+/** The timer functions a {@link ReadDeadlines} uses; injectable so tests run in virtual time. */
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** Node's own timers, unref'd so a pending deadline never keeps a process alive. */
+export const systemTimers: Timers = {
+  setTimeout: (fn, ms) => {
+    const timer = setTimeout(fn, ms);
+    timer.unref?.();
+    return timer;
+  },
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+/** The two inbound deadlines of a server's link, in ms; 0 turns one off. */
+export interface DeadlineOptions {
+  /** From connection to the first complete frame (raw mode: the first byte). */
+  readonly firstFrameMs: number;
+  /** From the first byte of a frame to its last. Idle time between frames is not limited. */
+  readonly frameMs: number;
+}
+
+/**
+ * The time a peer may make us wait for bytes it owes. A slot in `maxClients`
+ * and the buffer of an unfinished frame are what a slow peer holds; these
+ * deadlines bound how long: a client must send its first frame soon after
+ * connecting, and finish every frame it starts. Between whole frames a peer
+ * may stay idle as long as it likes (a client may be quiet for hours).
+ *
+ * Pure bookkeeping over an injected clock: the link reports what it read,
+ * this calls `expire` with the reason when a deadline passes.
+ */
+export class ReadDeadlines {
+  readonly #o: DeadlineOptions;
+  readonly #timers: Timers;
+  readonly #expire: (reason: string) => void;
+  #first: unknown;
+  #frame: unknown;
+  /** Frames completed when the running frame deadline started: a different count means another frame. */
+  #frameStartedAt = -1;
+  #awaitingFirst: boolean;
+  #stopped = false;
+
+  constructor(options: DeadlineOptions, timers: Timers, expire: (reason: string) => void) {
+    this.#o = options;
+    this.#timers = timers;
+    this.#expire = expire;
+    this.#awaitingFirst = options.firstFrameMs > 0;
+    if (this.#awaitingFirst) {
+      this.#first = timers.setTimeout(() => this.#fire(`sent no complete frame within ${options.firstFrameMs} ms of connecting (firstFrameTimeout)`), options.firstFrameMs);
+    }
+  }
+
+  /**
+   * After each read: `framesDone` counts the frames completed so far (raw mode:
+   * chunks), `midFrame` says whether the read ended inside a frame.
+   */
+  onRead(framesDone: number, midFrame: boolean): void {
+    if (this.#stopped) return;
+    if (this.#awaitingFirst && framesDone > 0) {
+      this.#awaitingFirst = false;
+      this.#timers.clearTimeout(this.#first);
+    }
+    if (this.#o.frameMs <= 0) return;
+    if (!midFrame) {
+      if (this.#frameStartedAt >= 0) {
+        this.#timers.clearTimeout(this.#frame);
+        this.#frameStartedAt = -1;
+      }
+      return;
+    }
+    // Still inside the frame the deadline is running for: it keeps running.
+    if (this.#frameStartedAt === framesDone) return;
+    if (this.#frameStartedAt >= 0) this.#timers.clearTimeout(this.#frame);
+    this.#frameStartedAt = framesDone;
+    const ms = this.#o.frameMs;
+    this.#frame = this.#timers.setTimeout(() => this.#fire(`started a frame and did not finish it within ${ms} ms (frameTimeout)`), ms);
+  }
+
+  /** Cancels both deadlines (the link closed). */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    if (this.#awaitingFirst) this.#timers.clearTimeout(this.#first);
+    if (this.#frameStartedAt >= 0) this.#timers.clearTimeout(this.#frame);
+  }
+
+  #fire(reason: string): void {
+    if (this.#stopped) return;
+    this.stop();
+    this.#expire(reason);
+  }
+}
