@@ -15,6 +15,7 @@ import { FrameType, WIRE_VERSION, frameType, frameVersion } from '../wire/index.
 import type { Handler } from './handler-context.js';
 import { RequestContext } from './handler-context.js';
 import { IdTable } from './id-table.js';
+import { ActiveHandlers } from './active-handlers.js';
 import type { MessageContext, MessageKindName, Middleware, MiddlewareSet } from './middleware.js';
 import { runMiddleware } from './middleware.js';
 import type { MessageBusOptions, ResolvedBusOptions } from './options.js';
@@ -70,6 +71,8 @@ export interface BusStats {
   eventsRelayed: number;
   /** Messages a middleware chose not to pass on. */
   middlewareDropped: number;
+  /** Requests answered `BUSY` because their peer had `maxActiveHandlersPerPeer` handlers running. */
+  requestsBusy: number;
   pendingRequests: number;
   activeHandlers: number;
   reassembly: ReassemblerStats;
@@ -119,12 +122,6 @@ interface PendingCall {
   detachSignal: (() => void) | undefined;
 }
 
-/** A handler still working on a request (async or streaming). */
-interface ActiveCall {
-  readonly context: RequestContext;
-  subscription: Subscription | undefined;
-}
-
 const KIND_TO_NAME: Readonly<Record<number, MessageKindName>> = {
   [Kind.Request]: 'request',
   [Kind.Response]: 'response',
@@ -161,7 +158,7 @@ export class MessageBus {
   readonly #plainRequest: CheckedRequest;
   readonly #handlers = new Map<string, Handler<unknown, unknown>>();
   readonly #pending = new IdTable<PendingCall>();
-  readonly #active = new Map<PeerId, IdTable<ActiveCall>>();
+  readonly #active: ActiveHandlers;
   readonly #subscriptions = new TopicIndex<Subscriber<BusEvent<unknown>>>();
   /** Every live subscriber, to complete them on close. */
   readonly #subscribers = new Set<Subscriber<BusEvent<unknown>>>();
@@ -191,6 +188,7 @@ export class MessageBus {
     eventsReceived: 0,
     eventsRelayed: 0,
     middlewareDropped: 0,
+    requestsBusy: 0,
   };
   #nextId = 1;
   #starting: Promise<void> | undefined;
@@ -206,6 +204,7 @@ export class MessageBus {
     }
     this.transport = transport;
     this.#o = resolveBusOptions(options);
+    this.#active = new ActiveHandlers(this.#o.maxActiveHandlersPerPeer);
     this.#plainRequest = { timeout: this.#o.defaultTimeout, signal: undefined, to: undefined, headers: undefined };
     this.#reassembler = new FrameReassembler({
       clock: this.#o.clock,
@@ -378,12 +377,10 @@ export class MessageBus {
 
   /** Counters of traffic and drops, as a fresh object. */
   stats(): BusStats {
-    let activeHandlers = 0;
-    for (const calls of this.#active.values()) activeHandlers += calls.size;
     return {
       ...this.#counters,
       pendingRequests: this.#pending.size,
-      activeHandlers,
+      activeHandlers: this.#active.size,
       reassembly: this.#reassembler.stats(),
     };
   }
@@ -552,87 +549,83 @@ export class MessageBus {
     const handler = this.#handlers.get(envelope.name);
     if (handler === undefined) {
       this.#counters.noHandler++;
+      const method = quote(envelope.name);
       this.#reply(envelope, peer, Kind.Error, {
         code: 'NO_HANDLER',
-        message: `no handler for '${envelope.name}' on ${this.#o.name}; register one with bus.handle('${envelope.name}', fn)`,
+        message: `no handler for ${method} on ${this.#o.name}; register one with bus.handle(method, fn)`,
         origin: 'bus',
       });
       return;
     }
-    this.#counters.requestsHandled++;
     const context = new RequestContext(envelope.name, envelope.id, peer, envelope.headers);
+    // Entered before the call, whatever the handler turns out to return, so
+    // that a reused id or a peer over its share is refused before any work.
+    const active = this.#active.enter(peer.id, envelope.id, context);
+    if (typeof active === 'string') {
+      this.#refuse(envelope, peer, active);
+      return;
+    }
+    this.#counters.requestsHandled++;
     let result: unknown;
     try {
       result = handler(envelope.payload, context);
     } catch (error) {
-      this.#replyError(envelope, peer, error);
+      if (this.#active.leave(peer.id, envelope.id)) this.#replyError(envelope, peer, error);
       return;
     }
     if (isObservable(result)) {
-      const active = this.#track(peer.id, envelope.id, context);
       active.subscription = result.subscribe({
         next: (value) => this.#reply(envelope, peer, Kind.StreamNext, value),
         error: (error: unknown) => {
-          this.#untrack(peer.id, envelope.id);
-          this.#replyError(envelope, peer, error);
+          if (this.#active.leave(peer.id, envelope.id)) this.#replyError(envelope, peer, error);
         },
         complete: () => {
-          this.#untrack(peer.id, envelope.id);
-          this.#reply(envelope, peer, Kind.StreamEnd, undefined);
+          if (this.#active.leave(peer.id, envelope.id)) this.#reply(envelope, peer, Kind.StreamEnd, undefined);
         },
       });
-      if (active.subscription.closed) this.#untrack(peer.id, envelope.id);
       return;
     }
     if (isPromiseLike(result)) {
-      this.#track(peer.id, envelope.id, context);
       result.then(
         (value) => {
-          if (this.#untrack(peer.id, envelope.id)) this.#reply(envelope, peer, Kind.Response, value);
+          if (this.#active.leave(peer.id, envelope.id)) this.#reply(envelope, peer, Kind.Response, value);
         },
         (error: unknown) => {
-          if (this.#untrack(peer.id, envelope.id)) this.#replyError(envelope, peer, error);
+          if (this.#active.leave(peer.id, envelope.id)) this.#replyError(envelope, peer, error);
         },
       );
       return;
     }
-    this.#reply(envelope, peer, Kind.Response, result);
+    if (this.#active.leave(peer.id, envelope.id)) this.#reply(envelope, peer, Kind.Response, result);
   }
 
-  #track(peer: PeerId, id: number, context: RequestContext): ActiveCall {
-    let calls = this.#active.get(peer);
-    // Small: one per peer, kept while the peer stays; it grows under load.
-    if (calls === undefined) this.#active.set(peer, (calls = new IdTable(8)));
-    const active: ActiveCall = { context, subscription: undefined };
-    calls.set(id, active);
-    return active;
-  }
-
-  /** Forgets an active call; false when it was already cancelled. */
-  #untrack(peer: PeerId, id: number): boolean {
-    // An emptied table stays until its peer leaves (#abortHandlers): an async
-    // handler per request would otherwise build a fresh one per request.
-    return this.#active.get(peer)?.delete(id) ?? false;
+  /** A request that may not run: a reused id drops its peer, one too many is answered `BUSY`. */
+  #refuse(envelope: Envelope, peer: PeerInfo, why: 'duplicate' | 'busy'): void {
+    if (why === 'duplicate') {
+      // A caller never reuses an id still in flight (ids skip pending ones and
+      // a cancel travels ahead of any reuse): only a broken or hostile peer does.
+      this.#rejectPeer(peer, 'DECODE_FAILED', `request id ${envelope.id} is already running for this peer; a caller must not reuse the id of a call in flight`);
+      return;
+    }
+    this.#counters.requestsBusy++;
+    this.#reply(envelope, peer, Kind.Error, {
+      code: 'BUSY',
+      message: `this peer already has ${this.#o.maxActiveHandlersPerPeer} handlers running on ${this.#o.name} (maxActiveHandlersPerPeer); retry when some finish, or raise that option on the handling bus`,
+      origin: 'bus',
+    });
   }
 
   #onCancel(envelope: Envelope, peer: PeerInfo): void {
-    const active = this.#active.get(peer.id)?.get(envelope.id);
+    const active = this.#active.get(peer.id, envelope.id);
     if (active === undefined) return;
-    this.#untrack(peer.id, envelope.id);
-    active.context.abort(new BusError('CANCELLED', `the caller cancelled '${envelope.name}'`));
+    this.#active.leave(peer.id, envelope.id);
+    active.context.abort(new BusError('CANCELLED', `the caller cancelled ${quote(envelope.name)}`));
     active.subscription?.unsubscribe();
   }
 
   /** Aborts the handlers working for `peer` (all when undefined). */
   #abortHandlers(peer: PeerId | undefined, reason: string): void {
-    for (const [peerId, calls] of [...this.#active]) {
-      if (peer !== undefined && peerId !== peer) continue;
-      this.#active.delete(peerId);
-      for (const active of calls.values()) {
-        active.context.abort(new BusError('CANCELLED', reason));
-        active.subscription?.unsubscribe();
-      }
-    }
+    this.#active.abort(peer, reason);
   }
 
   #reply(request: Envelope, peer: PeerInfo, kind: Kind, payload: unknown): void {
@@ -684,6 +677,9 @@ export class MessageBus {
 
   #onFrame({ data, peer }: InboundFrame): void {
     this.#counters.framesIn++;
+    // A peer being dropped may still have frames in flight (the rest of a
+    // read, a flood of bad requests): they are ignored, not served.
+    if (this.#rejected.size !== 0 && this.#rejected.has(peer.id)) return;
     if (frameVersion(data) !== WIRE_VERSION) {
       this.#counters.unsupportedVersion++;
       this.#rejectPeer(peer, 'UNSUPPORTED_VERSION', `frame uses wire version ${frameVersion(data)}; this peer speaks version ${WIRE_VERSION}`);
@@ -881,6 +877,15 @@ function remoteError(method: string, payload: unknown): BusError {
     remoteCode: e.code,
     details: { method, remoteMessage: e.message, ...(e.details ?? {}) },
   });
+}
+
+/**
+ * A peer's string, fit for a log line or a message: JSON-quoted (control
+ * characters escaped) and cut to `max` characters, so a megabyte name costs
+ * a line, not a megabyte.
+ */
+function quote(text: string, max = 80): string {
+  return text.length <= max ? JSON.stringify(text) : `${JSON.stringify(text.slice(0, max))}… (${text.length} chars)`;
 }
 
 function isValidTopic(topic: string): boolean {

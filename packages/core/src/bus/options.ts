@@ -6,6 +6,9 @@ import { BusError, invalidArgument } from '../errors/index.js';
 import type { Logger } from './logger.js';
 import { consoleLogger } from './logger.js';
 
+/** Upper end of `maxActiveHandlersPerPeer`: beyond it the bound would bound nothing. */
+const MAX_HANDLERS_PER_PEER = 1 << 20;
+
 /** Bounds of the reassembly of fragmented messages. */
 export interface ReassemblyOptions {
   /** Age after which a half-received message is dropped (ms). Default 30 000. */
@@ -45,6 +48,14 @@ export interface MessageBusOptions {
   relay?: boolean;
   /** Name of this bus in logs. */
   name?: string;
+  /**
+   * Handlers one peer may have running at once on this bus (Promise handlers
+   * until they settle, streams until they end). A request beyond it is
+   * answered `BUSY` at once and its handler never runs, so one peer cannot
+   * hold unbounded work and memory. 1 to 1 048 576; default 1024 (16 times the
+   * 64-deep pipelining of `bench/reqrep`, a few MB of handler state per peer).
+   */
+  maxActiveHandlersPerPeer?: number;
 }
 
 /** Options with defaults applied and values checked. */
@@ -59,6 +70,7 @@ export interface ResolvedBusOptions {
   readonly localDelivery: boolean;
   readonly relay: boolean;
   readonly name: string;
+  readonly maxActiveHandlersPerPeer: number;
 }
 
 /** Checks a timeout: a positive number of milliseconds, or `Infinity`. */
@@ -73,6 +85,13 @@ export function checkTimeout(value: unknown, what: string): number {
 function checkPositiveInt(value: unknown, what: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
     throw invalidArgument(`${what} must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+function checkIntInRange(value: unknown, what: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw invalidArgument(`${what} must be an integer from ${min} to ${max}, got ${String(value)}`);
   }
   return value;
 }
@@ -161,5 +180,6 @@ export function resolveBusOptions(options: MessageBusOptions | undefined): Resol
     localDelivery: o.localDelivery ?? true,
     relay: o.relay ?? false,
     name: typeof o.name === 'string' ? o.name : 'bus',
+    maxActiveHandlersPerPeer: checkIntInRange(o.maxActiveHandlersPerPeer ?? 1024, 'options.maxActiveHandlersPerPeer', 1, MAX_HANDLERS_PER_PEER),
   };
 }
