@@ -687,6 +687,11 @@ export class MessageBus {
     }
     let message: Uint8Array | undefined = data;
     if (frameType(data) === FrameType.Fragment) {
+      if (this.#fragmentsNeedless()) {
+        this.#counters.decodeFailed++;
+        this.#rejectPeer(peer, 'DECODE_FAILED', `sent a fragment frame over a reliable transport whose frames hold ${this.transport.capabilities.maxFrameSize} bytes, enough for any message (maxMessageSize ${this.#o.maxMessageSize}); a pipebus peer never fragments there`);
+        return;
+      }
       message = this.#reassembler.push(data, peer.id);
       if (message === undefined) return;
     }
@@ -776,6 +781,16 @@ export class MessageBus {
     this.#send({ kind: Kind.Error, id: 0, name: '', payload: { code, message, origin: 'bus' }, headers: undefined }, peer.id).then(drop, drop);
   }
 
+  /**
+   * True where this bus would never fragment (#sendFrame): a reliable
+   * transport whose frames hold the largest message. A fragment there only
+   * makes the reassembler hold memory for a peer that needs none.
+   */
+  #fragmentsNeedless(): boolean {
+    const { reliable, maxFrameSize } = this.transport.capabilities;
+    return reliable && maxFrameSize >= this.#o.maxMessageSize;
+  }
+
   #onPeer(event: PeerEvent): void {
     if (event.type === 'connected') {
       this.#peers.set(event.peer.id, event.peer);
@@ -783,6 +798,7 @@ export class MessageBus {
     }
     this.#peers.delete(event.peer.id);
     this.#rejected.delete(event.peer.id);
+    this.#reassembler.forgetSender(event.peer.id);
     const reason = `peer ${event.peer.id} disconnected${event.reason ? ` (${event.reason})` : ''}`;
     this.#failCallsTo(event.peer.id, reason);
     this.#abortHandlers(event.peer.id, reason);
