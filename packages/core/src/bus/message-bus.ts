@@ -2,7 +2,7 @@ import { Observable, Subscription, isObservable } from '../rx.js';
 import type { Subscriber } from 'rxjs';
 import type { TimerHandle } from '../clock/index.js';
 import type { Envelope, Headers } from '../envelope/index.js';
-import { Kind, decodeMessageFrame, encodeMessageFrame, isHeaders, kindName, toErrorPayload } from '../envelope/index.js';
+import { Kind, MAX_NAME_LENGTH, decodeMessageFrame, encodeMessageFrame, isHeaders, kindName, toErrorPayload } from '../envelope/index.js';
 import { BusError, invalidArgument } from '../errors/index.js';
 import { FrameReassembler, Fragmenter } from '../fragment/index.js';
 import type { ReassemblerStats } from '../fragment/index.js';
@@ -16,6 +16,7 @@ import type { Handler } from './handler-context.js';
 import { RequestContext } from './handler-context.js';
 import { IdTable } from './id-table.js';
 import { ActiveHandlers } from './active-handlers.js';
+import { MAX_PEER_CODE, MAX_PEER_MESSAGE, clip, quote } from './peer-text.js';
 import type { MessageContext, MessageKindName, Middleware, MiddlewareSet } from './middleware.js';
 import { runMiddleware } from './middleware.js';
 import type { MessageBusOptions, ResolvedBusOptions } from './options.js';
@@ -504,7 +505,7 @@ export class MessageBus {
     if (call === undefined || (call.to !== undefined && call.to !== peer.id)) {
       if (envelope.kind === Kind.Error && envelope.id === 0) {
         const e = toErrorPayload(envelope.payload);
-        this.#o.logger.warn(`peer reported a protocol error: ${e.code}: ${e.message}`, { bus: this.#o.name, peer: peer.id });
+        this.#o.logger.warn(`peer reported a protocol error: ${clip(e.code, MAX_PEER_CODE)}: ${clip(e.message, MAX_PEER_MESSAGE)}`, { bus: this.#o.name, peer: peer.id });
         return;
       }
       this.#counters.lateResponses++;
@@ -638,7 +639,7 @@ export class MessageBus {
         this.#replyError(request, peer, error);
         return;
       }
-      this.#o.logger.warn(`could not answer '${request.name}'`, { bus: this.#o.name, peer: peer.id, error: String(error) });
+      this.#o.logger.warn(`could not answer ${quote(request.name)}`, { bus: this.#o.name, peer: peer.id, error: String(error) });
     });
   }
 
@@ -651,7 +652,7 @@ export class MessageBus {
     this.#send(
       { kind: Kind.Error, id: request.id, name: request.name, payload: { code, message, origin, ...(details && { details }) }, headers: undefined },
       peer.id,
-    ).catch((failure: unknown) => this.#o.logger.warn(`could not send error for '${request.name}'`, { bus: this.#o.name, error: String(failure) }));
+    ).catch((failure: unknown) => this.#o.logger.warn(`could not send error for ${quote(request.name)}`, { bus: this.#o.name, error: String(failure) }));
   }
 
   // ------------------------------------------------------------------ events
@@ -720,7 +721,7 @@ export class MessageBus {
           // A refusal by this bus (ACCESS_DENIED…) reaches the caller with its own code.
           this.#replyError(envelope, peer, error, BusError.is(error) ? 'bus' : 'handler');
         } else {
-          this.#o.logger.warn(`inbound middleware refused a ${kindName(envelope.kind)} message`, { bus: this.#o.name, name: envelope.name, error: String(error) });
+          this.#o.logger.warn(`inbound middleware refused a ${kindName(envelope.kind)} message`, { bus: this.#o.name, name: quote(envelope.name), error: String(error) });
         }
       },
     );
@@ -765,8 +766,10 @@ export class MessageBus {
    * peer where the transport can answer it, and disconnect it — a peer that
    * speaks garbage once will most likely keep doing so.
    */
-  #rejectPeer(peer: PeerInfo, code: string, message: string): void {
+  #rejectPeer(peer: PeerInfo, code: string, detail: string): void {
     if (this.#rejected.has(peer.id)) return;
+    // The detail may quote the peer's bytes (a decoder's message): cut it for the log and the reply.
+    const message = clip(detail, MAX_PEER_MESSAGE);
     this.#o.logger.warn(`dropped a frame from ${peer.id}: ${message}`, { bus: this.#o.name, peer: peer.id, code });
     // Transports without per-peer links cannot drop anyone; remembering such a
     // peer would silence every later warning about it, so only linked peers are.
@@ -886,22 +889,15 @@ interface CheckedRequest {
 
 function remoteError(method: string, payload: unknown): BusError {
   const e = toErrorPayload(payload);
+  // The remote's code and message are its words: cut in this error's message
+  // (callers log it); remoteMessage keeps the whole text for those who need it.
   if (e.origin === 'bus' && BusError.isCode(e.code)) {
-    return new BusError(e.code, e.message, { details: { method, ...(e.details ?? {}) } });
+    return new BusError(e.code, clip(e.message, MAX_PEER_MESSAGE), { details: { method, ...(e.details ?? {}) } });
   }
-  return new BusError('REMOTE_ERROR', `'${method}' failed on the remote side: ${e.code}: ${e.message}`, {
+  return new BusError('REMOTE_ERROR', `'${method}' failed on the remote side: ${clip(e.code, MAX_PEER_CODE)}: ${clip(e.message, MAX_PEER_MESSAGE)}`, {
     remoteCode: e.code,
     details: { method, remoteMessage: e.message, ...(e.details ?? {}) },
   });
-}
-
-/**
- * A peer's string, fit for a log line or a message: JSON-quoted (control
- * characters escaped) and cut to `max` characters, so a megabyte name costs
- * a line, not a megabyte.
- */
-function quote(text: string, max = 80): string {
-  return text.length <= max ? JSON.stringify(text) : `${JSON.stringify(text.slice(0, max))}… (${text.length} chars)`;
 }
 
 function isValidTopic(topic: string): boolean {
@@ -909,8 +905,8 @@ function isValidTopic(topic: string): boolean {
 }
 
 function checkName(name: unknown, what: string): asserts name is string {
-  if (typeof name !== 'string' || name.length === 0 || name.length > 1024) {
-    throw invalidArgument(`${what} must be a non-empty string of at most 1024 characters, got ${describeValue(name)}`);
+  if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME_LENGTH) {
+    throw invalidArgument(`${what} must be a non-empty string of at most ${MAX_NAME_LENGTH} characters, got ${describeValue(name)}`);
   }
 }
 

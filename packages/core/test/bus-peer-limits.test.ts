@@ -173,3 +173,71 @@ describe('maxActiveHandlersPerPeer', () => {
     expect(() => new MessageBus(t, { maxActiveHandlersPerPeer: 1 })).not.toThrow();
   });
 });
+
+describe('peer-controlled strings', () => {
+  it('answers NO_HANDLER for a long method with its name quoted once and cut, and the caller reads it', async () => {
+    const { server, rogue } = await serverAndRogue();
+    const replies: Uint8Array[] = [];
+    rogue.frames$.subscribe((f) => replies.push(f.data));
+    void server;
+    const name = 'x'.repeat(1000);
+    await rogue.send(request(1, name));
+    await flush();
+    expect(replies).toHaveLength(1);
+    const { decodeMessageFrame } = await import('../src/index.js');
+    const reply = decodeMessageFrame(replies[0]!, new Map([[msgpackCodec.id, msgpackCodec]]));
+    const message = (reply.payload as { message: string }).message;
+    expect(message.split('xxxxxxxxxx').length - 1).toBeLessThanOrEqual(8);
+    expect(message).toContain('(1000 chars)');
+    expect(message.length).toBeLessThan(300);
+  });
+
+  it('gives an honest caller a readable NO_HANDLER error', async () => {
+    const pair = await busPair();
+    cleanup.push(() => pair.close());
+    const error = (await pair.client.request('m'.repeat(1024)).catch((e: unknown) => e)) as BusError;
+    expect(error.code).toBe('NO_HANDLER');
+    expect(error.message.length).toBeLessThan(300);
+    expect(error.message).toContain('"mmmm');
+  });
+
+  it('drops a peer whose request names a method longer than 1024 characters, without answering it', async () => {
+    const { server, rogue } = await serverAndRogue();
+    let calls = 0;
+    server.handle('m', () => ++calls);
+    await rogue.send(request(1, 'm'.repeat(1_000_000)));
+    await flush();
+    expect(server.stats()).toMatchObject({ decodeFailed: 1, peersDropped: 1, noHandler: 0 });
+  });
+
+  it('cuts a remote error message in the caller\'s error, keeping the whole text in details', async () => {
+    const pair = await busPair();
+    cleanup.push(() => pair.close());
+    const long = 'e'.repeat(100_000);
+    pair.server.handle('fail', () => {
+      throw Object.assign(new Error(long), { code: 'C'.repeat(10_000) });
+    });
+    const error = (await pair.client.request('fail').catch((e: unknown) => e)) as BusError;
+    expect(error.code).toBe('REMOTE_ERROR');
+    expect(error.message.length).toBeLessThan(1300);
+    expect(error.details?.remoteMessage).toBe(long);
+  });
+});
+
+it('cuts a protocol error a peer reports before it reaches the log', async () => {
+  const network = new MockNetwork({ seed: 1 });
+  const warnings: string[] = [];
+  const server = new MessageBus(network.listen('svc'), { clock: network.clock, logger: { ...silentLogger, warn: (m: string) => warnings.push(m) } });
+  await server.start();
+  const rogue = network.connect('svc');
+  await rogue.start();
+  cleanup.push(async () => {
+    await rogue.close();
+    await server.close();
+  });
+  const payload = { code: 'C'.repeat(100_000), message: 'M'.repeat(500_000), origin: 'bus' };
+  await rogue.send(encodeMessageFrame({ kind: Kind.Error, id: 0, name: '', payload, headers: undefined }, msgpackCodec));
+  await flush();
+  expect(warnings).toHaveLength(1);
+  expect(warnings[0]!.length).toBeLessThan(1300);
+});
