@@ -241,3 +241,40 @@ it('cuts a protocol error a peer reports before it reaches the log', async () =>
   expect(warnings).toHaveLength(1);
   expect(warnings[0]!.length).toBeLessThan(1300);
 });
+
+describe('requests nothing could answer', () => {
+  it('never runs a handler for a request that came over a one-way transport', async () => {
+    const network = new MockNetwork({ seed: 1 });
+    const server = new MessageBus(network.join('events'), { clock: network.clock, logger: silentLogger });
+    let calls = 0;
+    server.handle('m', async () => ++calls);
+    await server.start();
+    const rogue = network.join('events');
+    await rogue.start();
+    cleanup.push(async () => {
+      await rogue.close();
+      await server.close();
+    });
+    for (let i = 1; i <= 100; i++) await rogue.send(request(i, 'm'));
+    await flush();
+    expect(calls).toBe(0);
+    expect(server.stats()).toMatchObject({ requestsUnanswerable: 100, activeHandlers: 0 });
+  });
+
+  it('never runs a handler for a request that inbound middleware held past its peer\'s disconnect', async () => {
+    const { server, rogue } = await serverAndRogue();
+    let calls = 0;
+    server.handle('m', async () => ++calls);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    server.use({ inbound: async (_msg, next) => { await held; await next(); } });
+    await rogue.send(request(1, 'm'));
+    await flush();
+    await rogue.close();
+    await flush();
+    release();
+    await flush();
+    expect(calls).toBe(0);
+    expect(server.stats()).toMatchObject({ requestsUnanswerable: 1, activeHandlers: 0 });
+  });
+});

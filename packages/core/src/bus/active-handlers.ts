@@ -13,10 +13,11 @@ export interface ActiveCall {
 
 /**
  * Why a request may not start: its id is already running for that peer (a
- * protocol violation: a caller never reuses an id still in flight), or the
- * peer already has `maxPerPeer` handlers running.
+ * protocol violation: a caller never reuses an id still in flight), the
+ * peer already has `maxPerPeer` handlers running, or the peer has no link
+ * to answer on (it left, or the transport is one-way).
  */
-export type Refusal = 'duplicate' | 'busy';
+export type Refusal = 'duplicate' | 'busy' | 'unlinked';
 
 /**
  * The handlers running for each peer, by request id (internal to the bus).
@@ -31,10 +32,16 @@ export type Refusal = 'duplicate' | 'busy';
 export class ActiveHandlers {
   readonly #byPeer = new Map<PeerId, IdTable<ActiveCall>>();
   readonly #maxPerPeer: number;
+  readonly #linked: (peer: PeerId) => boolean;
 
-  /** @param maxPerPeer - handlers one peer may have running at once. */
-  constructor(maxPerPeer: number) {
+  /**
+   * @param maxPerPeer - handlers one peer may have running at once.
+   * @param linked - whether a peer without a table yet can be answered; asked
+   *   only when its table would be made, so that no table outlives its peer.
+   */
+  constructor(maxPerPeer: number, linked: (peer: PeerId) => boolean) {
     this.#maxPerPeer = maxPerPeer;
+    this.#linked = linked;
   }
 
   /**
@@ -44,8 +51,10 @@ export class ActiveHandlers {
   enter(peer: PeerId, id: number, context: RequestContext): ActiveCall | Refusal {
     let calls = this.#byPeer.get(peer);
     // Small: one per peer, kept while the peer stays; it grows under load.
-    if (calls === undefined) this.#byPeer.set(peer, (calls = new IdTable(8)));
-    else if (calls.has(id)) return 'duplicate';
+    if (calls === undefined) {
+      if (!this.#linked(peer)) return 'unlinked';
+      this.#byPeer.set(peer, (calls = new IdTable(8)));
+    } else if (calls.has(id)) return 'duplicate';
     else if (calls.size >= this.#maxPerPeer) return 'busy';
     const active: ActiveCall = { context, subscription: undefined };
     calls.set(id, active);

@@ -74,6 +74,11 @@ export interface BusStats {
   middlewareDropped: number;
   /** Requests answered `BUSY` because their peer had `maxActiveHandlersPerPeer` handlers running. */
   requestsBusy: number;
+  /**
+   * Requests not run because nothing could carry their answer: they came over
+   * a one-way transport, or their peer left while inbound middleware held them.
+   */
+  requestsUnanswerable: number;
   pendingRequests: number;
   activeHandlers: number;
   reassembly: ReassemblerStats;
@@ -190,7 +195,10 @@ export class MessageBus {
     eventsRelayed: 0,
     middlewareDropped: 0,
     requestsBusy: 0,
+    requestsUnanswerable: 0,
   };
+  /** True once the transport announced a peer: from then on, a peer not in #peers has left. */
+  #peersReported = false;
   #nextId = 1;
   #starting: Promise<void> | undefined;
   #closed = false;
@@ -205,7 +213,7 @@ export class MessageBus {
     }
     this.transport = transport;
     this.#o = resolveBusOptions(options);
-    this.#active = new ActiveHandlers(this.#o.maxActiveHandlersPerPeer);
+    this.#active = new ActiveHandlers(this.#o.maxActiveHandlersPerPeer, (peer) => this.#isLinked(peer));
     this.#plainRequest = { timeout: this.#o.defaultTimeout, signal: undefined, to: undefined, headers: undefined };
     this.#reassembler = new FrameReassembler({
       clock: this.#o.clock,
@@ -600,8 +608,24 @@ export class MessageBus {
     if (this.#active.leave(peer.id, envelope.id)) this.#reply(envelope, peer, Kind.Response, result);
   }
 
+  /**
+   * Whether a request from `peer` can be answered: not on a one-way
+   * transport, nor for a peer that already left (a request held by async
+   * middleware past its peer's disconnect), where transports report peers.
+   */
+  #isLinked(peer: PeerId): boolean {
+    return this.transport.capabilities.duplex && (!this.#peersReported || this.#peers.has(peer));
+  }
+
   /** A request that may not run: a reused id drops its peer, one too many is answered `BUSY`. */
-  #refuse(envelope: Envelope, peer: PeerInfo, why: 'duplicate' | 'busy'): void {
+  #refuse(envelope: Envelope, peer: PeerInfo, why: 'duplicate' | 'busy' | 'unlinked'): void {
+    if (why === 'unlinked') {
+      this.#counters.requestsUnanswerable++;
+      if (!this.transport.capabilities.duplex) {
+        this.#rejectPeer(peer, 'DECODE_FAILED', 'sent a request over a one-way transport, which cannot carry the answer');
+      }
+      return;
+    }
     if (why === 'duplicate') {
       // A caller never reuses an id still in flight (ids skip pending ones and
       // a cancel travels ahead of any reuse): only a broken or hostile peer does.
@@ -772,8 +796,10 @@ export class MessageBus {
     const message = clip(detail, MAX_PEER_MESSAGE);
     this.#o.logger.warn(`dropped a frame from ${peer.id}: ${message}`, { bus: this.#o.name, peer: peer.id, code });
     // Transports without per-peer links cannot drop anyone; remembering such a
-    // peer would silence every later warning about it, so only linked peers are.
-    if (this.transport.capabilities.duplex) this.#rejected.add(peer.id);
+    // peer would silence every later warning about it, so only linked peers
+    // are, and only while connected: a peer that already left would stay
+    // in the set for good (its disconnect, which clears it, is past).
+    if (this.transport.capabilities.duplex && (!this.#peersReported || this.#peers.has(peer.id))) this.#rejected.add(peer.id);
     this.#counters.peersDropped++;
     const drop = (): void => this.transport.dropPeer(peer.id, `${code}: ${message}`);
     if (!this.transport.capabilities.duplex || this.transport.state !== 'open') {
@@ -796,6 +822,7 @@ export class MessageBus {
 
   #onPeer(event: PeerEvent): void {
     if (event.type === 'connected') {
+      this.#peersReported = true;
       this.#peers.set(event.peer.id, event.peer);
       return;
     }
@@ -810,6 +837,8 @@ export class MessageBus {
   #onState(state: TransportState): void {
     if (state === 'reconnecting') {
       this.#peers.clear();
+      // The new link starts clean, whatever the old one sent.
+      this.#rejected.clear();
       this.#failCallsTo(undefined, 'the transport lost its link and is reconnecting');
       this.#abortHandlers(undefined, 'the transport lost its link');
     } else if (state === 'closed' && !this.#closed) {
