@@ -73,7 +73,8 @@ describe('FrameReassembler expiry', () => {
     const frames = new Fragmenter().split(new Uint8Array(1000).fill(1), 424);
     reassembler.push(frames[0]!, 'peer');
     reassembler.push(frames[2]!, 'peer'); // frames[1] is lost
-    expect(reassembler.stats()).toMatchObject({ pendingMessages: 1, bufferedBytes: 1000, expired: 0 });
+    // One 1000-byte block (under 4 KiB) and one byte of bookkeeping for its 3 fragments.
+    expect(reassembler.stats()).toMatchObject({ pendingMessages: 1, bufferedBytes: 1001, expired: 0 });
 
     clock.advance(999);
     expect(reassembler.stats().pendingMessages).toBe(1);
@@ -213,9 +214,9 @@ describe('FrameReassembler drops malformed frames without throwing', () => {
 
 describe('FrameReassembler bounds', () => {
   it('evicts the oldest partial message when maxPendingMessages is reached', () => {
-    const { drops, reassembler } = setup({ maxPendingMessages: 3 });
+    const { drops, reassembler } = setup({ maxPendingMessages: 3, maxPendingMessagesPerSender: 3 });
     for (let sequence = 1; sequence <= 4; sequence++) reassembler.push(frame({ sequence }), 'peer');
-    expect(reassembler.stats()).toMatchObject({ pendingMessages: 3, evicted: 1, bufferedBytes: 30 });
+    expect(reassembler.stats()).toMatchObject({ pendingMessages: 3, evicted: 1, bufferedBytes: 33 });
     expect(drops).toEqual(['evicted']);
     // Sequence 1 was the oldest: its second half is late, the others complete.
     expect(reassembler.push(frame({ sequence: 1, index: 1 }), 'peer')).toBeUndefined();
@@ -225,15 +226,16 @@ describe('FrameReassembler bounds', () => {
   });
 
   it('evicts the oldest partial messages until the new one fits in maxBufferedBytes', () => {
-    const { reassembler } = setup({ maxBufferedBytes: 100, maxMessageSize: 100 });
+    // 113: a 100-byte message plus one bookkeeping bit for each of up to 100 fragments.
+    const { reassembler } = setup({ maxBufferedBytes: 113, maxMessageSize: 100 });
     reassembler.push(frame({ sequence: 1, total: 40, chunkLength: 20 }), 'peer');
     reassembler.push(frame({ sequence: 2, total: 40, chunkLength: 20 }), 'peer');
-    expect(reassembler.stats()).toMatchObject({ bufferedBytes: 80, evicted: 0 });
+    expect(reassembler.stats()).toMatchObject({ bufferedBytes: 82, evicted: 0 });
     reassembler.push(frame({ sequence: 3, total: 60, chunkLength: 30 }), 'peer');
-    // 80 + 60 > 100: evicting sequence 1 leaves 40 + 60.
-    expect(reassembler.stats()).toMatchObject({ bufferedBytes: 100, evicted: 1, pendingMessages: 2 });
+    // 82 + 61 > 113: evicting sequence 1 leaves 41 + 61.
+    expect(reassembler.stats()).toMatchObject({ bufferedBytes: 102, evicted: 1, pendingMessages: 2 });
     reassembler.push(frame({ sequence: 4, total: 100, chunkLength: 50 }), 'peer');
-    expect(reassembler.stats()).toMatchObject({ bufferedBytes: 100, evicted: 3, pendingMessages: 1 });
+    expect(reassembler.stats()).toMatchObject({ bufferedBytes: 101, evicted: 3, pendingMessages: 1 });
     reassembler.close();
   });
 

@@ -177,6 +177,8 @@ describe('FrameReassembler round trip', () => {
         lateDropped: 0,
         pendingMessages: 0,
         bufferedBytes: 0,
+        senders: 0,
+        largestSenderBytes: 0,
       });
     });
   });

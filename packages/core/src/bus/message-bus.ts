@@ -2,7 +2,7 @@ import { Observable, Subscription, isObservable } from '../rx.js';
 import type { Subscriber } from 'rxjs';
 import type { TimerHandle } from '../clock/index.js';
 import type { Envelope, Headers } from '../envelope/index.js';
-import { Kind, decodeMessageFrame, encodeMessageFrame, isHeaders, kindName, toErrorPayload } from '../envelope/index.js';
+import { Kind, MAX_NAME_LENGTH, decodeMessageFrame, encodeMessageFrame, isHeaders, kindName, toErrorPayload } from '../envelope/index.js';
 import { BusError, invalidArgument } from '../errors/index.js';
 import { FrameReassembler, Fragmenter } from '../fragment/index.js';
 import type { ReassemblerStats } from '../fragment/index.js';
@@ -15,6 +15,8 @@ import { FrameType, WIRE_VERSION, frameType, frameVersion } from '../wire/index.
 import type { Handler } from './handler-context.js';
 import { RequestContext } from './handler-context.js';
 import { IdTable } from './id-table.js';
+import { ActiveHandlers } from './active-handlers.js';
+import { MAX_PEER_CODE, MAX_PEER_MESSAGE, clip, quote } from './peer-text.js';
 import type { MessageContext, MessageKindName, Middleware, MiddlewareSet } from './middleware.js';
 import { runMiddleware } from './middleware.js';
 import type { MessageBusOptions, ResolvedBusOptions } from './options.js';
@@ -70,6 +72,13 @@ export interface BusStats {
   eventsRelayed: number;
   /** Messages a middleware chose not to pass on. */
   middlewareDropped: number;
+  /** Requests answered `BUSY` because their peer had `maxActiveHandlersPerPeer` handlers running. */
+  requestsBusy: number;
+  /**
+   * Requests not run because nothing could carry their answer: they came over
+   * a one-way transport, or their peer left while inbound middleware held them.
+   */
+  requestsUnanswerable: number;
   pendingRequests: number;
   activeHandlers: number;
   reassembly: ReassemblerStats;
@@ -119,12 +128,6 @@ interface PendingCall {
   detachSignal: (() => void) | undefined;
 }
 
-/** A handler still working on a request (async or streaming). */
-interface ActiveCall {
-  readonly context: RequestContext;
-  subscription: Subscription | undefined;
-}
-
 const KIND_TO_NAME: Readonly<Record<number, MessageKindName>> = {
   [Kind.Request]: 'request',
   [Kind.Response]: 'response',
@@ -161,7 +164,7 @@ export class MessageBus {
   readonly #plainRequest: CheckedRequest;
   readonly #handlers = new Map<string, Handler<unknown, unknown>>();
   readonly #pending = new IdTable<PendingCall>();
-  readonly #active = new Map<PeerId, IdTable<ActiveCall>>();
+  readonly #active: ActiveHandlers;
   readonly #subscriptions = new TopicIndex<Subscriber<BusEvent<unknown>>>();
   /** Every live subscriber, to complete them on close. */
   readonly #subscribers = new Set<Subscriber<BusEvent<unknown>>>();
@@ -191,7 +194,11 @@ export class MessageBus {
     eventsReceived: 0,
     eventsRelayed: 0,
     middlewareDropped: 0,
+    requestsBusy: 0,
+    requestsUnanswerable: 0,
   };
+  /** True once the transport announced a peer: from then on, a peer not in #peers has left. */
+  #peersReported = false;
   #nextId = 1;
   #starting: Promise<void> | undefined;
   #closed = false;
@@ -206,6 +213,7 @@ export class MessageBus {
     }
     this.transport = transport;
     this.#o = resolveBusOptions(options);
+    this.#active = new ActiveHandlers(this.#o.maxActiveHandlersPerPeer, (peer) => this.#isLinked(peer));
     this.#plainRequest = { timeout: this.#o.defaultTimeout, signal: undefined, to: undefined, headers: undefined };
     this.#reassembler = new FrameReassembler({
       clock: this.#o.clock,
@@ -378,12 +386,10 @@ export class MessageBus {
 
   /** Counters of traffic and drops, as a fresh object. */
   stats(): BusStats {
-    let activeHandlers = 0;
-    for (const calls of this.#active.values()) activeHandlers += calls.size;
     return {
       ...this.#counters,
       pendingRequests: this.#pending.size,
-      activeHandlers,
+      activeHandlers: this.#active.size,
       reassembly: this.#reassembler.stats(),
     };
   }
@@ -507,7 +513,7 @@ export class MessageBus {
     if (call === undefined || (call.to !== undefined && call.to !== peer.id)) {
       if (envelope.kind === Kind.Error && envelope.id === 0) {
         const e = toErrorPayload(envelope.payload);
-        this.#o.logger.warn(`peer reported a protocol error: ${e.code}: ${e.message}`, { bus: this.#o.name, peer: peer.id });
+        this.#o.logger.warn(`peer reported a protocol error: ${clip(e.code, MAX_PEER_CODE)}: ${clip(e.message, MAX_PEER_MESSAGE)}`, { bus: this.#o.name, peer: peer.id });
         return;
       }
       this.#counters.lateResponses++;
@@ -552,87 +558,99 @@ export class MessageBus {
     const handler = this.#handlers.get(envelope.name);
     if (handler === undefined) {
       this.#counters.noHandler++;
+      const method = quote(envelope.name);
       this.#reply(envelope, peer, Kind.Error, {
         code: 'NO_HANDLER',
-        message: `no handler for '${envelope.name}' on ${this.#o.name}; register one with bus.handle('${envelope.name}', fn)`,
+        message: `no handler for ${method} on ${this.#o.name}; register one with bus.handle(method, fn)`,
         origin: 'bus',
       });
       return;
     }
-    this.#counters.requestsHandled++;
     const context = new RequestContext(envelope.name, envelope.id, peer, envelope.headers);
+    // Entered before the call, whatever the handler turns out to return, so
+    // that a reused id or a peer over its share is refused before any work.
+    const active = this.#active.enter(peer.id, envelope.id, context);
+    if (typeof active === 'string') {
+      this.#refuse(envelope, peer, active);
+      return;
+    }
+    this.#counters.requestsHandled++;
     let result: unknown;
     try {
       result = handler(envelope.payload, context);
     } catch (error) {
-      this.#replyError(envelope, peer, error);
+      if (this.#active.leave(peer.id, envelope.id)) this.#replyError(envelope, peer, error);
       return;
     }
     if (isObservable(result)) {
-      const active = this.#track(peer.id, envelope.id, context);
       active.subscription = result.subscribe({
         next: (value) => this.#reply(envelope, peer, Kind.StreamNext, value),
         error: (error: unknown) => {
-          this.#untrack(peer.id, envelope.id);
-          this.#replyError(envelope, peer, error);
+          if (this.#active.leave(peer.id, envelope.id)) this.#replyError(envelope, peer, error);
         },
         complete: () => {
-          this.#untrack(peer.id, envelope.id);
-          this.#reply(envelope, peer, Kind.StreamEnd, undefined);
+          if (this.#active.leave(peer.id, envelope.id)) this.#reply(envelope, peer, Kind.StreamEnd, undefined);
         },
       });
-      if (active.subscription.closed) this.#untrack(peer.id, envelope.id);
       return;
     }
     if (isPromiseLike(result)) {
-      this.#track(peer.id, envelope.id, context);
       result.then(
         (value) => {
-          if (this.#untrack(peer.id, envelope.id)) this.#reply(envelope, peer, Kind.Response, value);
+          if (this.#active.leave(peer.id, envelope.id)) this.#reply(envelope, peer, Kind.Response, value);
         },
         (error: unknown) => {
-          if (this.#untrack(peer.id, envelope.id)) this.#replyError(envelope, peer, error);
+          if (this.#active.leave(peer.id, envelope.id)) this.#replyError(envelope, peer, error);
         },
       );
       return;
     }
-    this.#reply(envelope, peer, Kind.Response, result);
+    if (this.#active.leave(peer.id, envelope.id)) this.#reply(envelope, peer, Kind.Response, result);
   }
 
-  #track(peer: PeerId, id: number, context: RequestContext): ActiveCall {
-    let calls = this.#active.get(peer);
-    // Small: one per peer, kept while the peer stays; it grows under load.
-    if (calls === undefined) this.#active.set(peer, (calls = new IdTable(8)));
-    const active: ActiveCall = { context, subscription: undefined };
-    calls.set(id, active);
-    return active;
+  /**
+   * Whether a request from `peer` can be answered: not on a one-way
+   * transport, nor for a peer that already left (a request held by async
+   * middleware past its peer's disconnect), where transports report peers.
+   */
+  #isLinked(peer: PeerId): boolean {
+    return this.transport.capabilities.duplex && (!this.#peersReported || this.#peers.has(peer));
   }
 
-  /** Forgets an active call; false when it was already cancelled. */
-  #untrack(peer: PeerId, id: number): boolean {
-    // An emptied table stays until its peer leaves (#abortHandlers): an async
-    // handler per request would otherwise build a fresh one per request.
-    return this.#active.get(peer)?.delete(id) ?? false;
+  /** A request that may not run: a reused id drops its peer, one too many is answered `BUSY`. */
+  #refuse(envelope: Envelope, peer: PeerInfo, why: 'duplicate' | 'busy' | 'unlinked'): void {
+    if (why === 'unlinked') {
+      this.#counters.requestsUnanswerable++;
+      if (!this.transport.capabilities.duplex) {
+        this.#rejectPeer(peer, 'DECODE_FAILED', 'sent a request over a one-way transport, which cannot carry the answer');
+      }
+      return;
+    }
+    if (why === 'duplicate') {
+      // A caller never reuses an id still in flight (ids skip pending ones and
+      // a cancel travels ahead of any reuse): only a broken or hostile peer does.
+      this.#rejectPeer(peer, 'DECODE_FAILED', `request id ${envelope.id} is already running for this peer; a caller must not reuse the id of a call in flight`);
+      return;
+    }
+    this.#counters.requestsBusy++;
+    this.#reply(envelope, peer, Kind.Error, {
+      code: 'BUSY',
+      message: `this peer already has ${this.#o.maxActiveHandlersPerPeer} handlers running on ${this.#o.name} (maxActiveHandlersPerPeer); retry when some finish, or raise that option on the handling bus`,
+      origin: 'bus',
+    });
   }
 
   #onCancel(envelope: Envelope, peer: PeerInfo): void {
-    const active = this.#active.get(peer.id)?.get(envelope.id);
+    const active = this.#active.get(peer.id, envelope.id);
     if (active === undefined) return;
-    this.#untrack(peer.id, envelope.id);
-    active.context.abort(new BusError('CANCELLED', `the caller cancelled '${envelope.name}'`));
+    this.#active.leave(peer.id, envelope.id);
+    active.context.abort(new BusError('CANCELLED', `the caller cancelled ${quote(envelope.name)}`));
     active.subscription?.unsubscribe();
   }
 
   /** Aborts the handlers working for `peer` (all when undefined). */
   #abortHandlers(peer: PeerId | undefined, reason: string): void {
-    for (const [peerId, calls] of [...this.#active]) {
-      if (peer !== undefined && peerId !== peer) continue;
-      this.#active.delete(peerId);
-      for (const active of calls.values()) {
-        active.context.abort(new BusError('CANCELLED', reason));
-        active.subscription?.unsubscribe();
-      }
-    }
+    this.#active.abort(peer, reason);
   }
 
   #reply(request: Envelope, peer: PeerInfo, kind: Kind, payload: unknown): void {
@@ -645,7 +663,7 @@ export class MessageBus {
         this.#replyError(request, peer, error);
         return;
       }
-      this.#o.logger.warn(`could not answer '${request.name}'`, { bus: this.#o.name, peer: peer.id, error: String(error) });
+      this.#o.logger.warn(`could not answer ${quote(request.name)}`, { bus: this.#o.name, peer: peer.id, error: String(error) });
     });
   }
 
@@ -658,7 +676,7 @@ export class MessageBus {
     this.#send(
       { kind: Kind.Error, id: request.id, name: request.name, payload: { code, message, origin, ...(details && { details }) }, headers: undefined },
       peer.id,
-    ).catch((failure: unknown) => this.#o.logger.warn(`could not send error for '${request.name}'`, { bus: this.#o.name, error: String(failure) }));
+    ).catch((failure: unknown) => this.#o.logger.warn(`could not send error for ${quote(request.name)}`, { bus: this.#o.name, error: String(failure) }));
   }
 
   // ------------------------------------------------------------------ events
@@ -684,6 +702,9 @@ export class MessageBus {
 
   #onFrame({ data, peer }: InboundFrame): void {
     this.#counters.framesIn++;
+    // A peer being dropped may still have frames in flight (the rest of a
+    // read, a flood of bad requests): they are ignored, not served.
+    if (this.#rejected.size !== 0 && this.#rejected.has(peer.id)) return;
     if (frameVersion(data) !== WIRE_VERSION) {
       this.#counters.unsupportedVersion++;
       this.#rejectPeer(peer, 'UNSUPPORTED_VERSION', `frame uses wire version ${frameVersion(data)}; this peer speaks version ${WIRE_VERSION}`);
@@ -691,6 +712,11 @@ export class MessageBus {
     }
     let message: Uint8Array | undefined = data;
     if (frameType(data) === FrameType.Fragment) {
+      if (this.#fragmentsNeedless()) {
+        this.#counters.decodeFailed++;
+        this.#rejectPeer(peer, 'DECODE_FAILED', `sent a fragment frame over a reliable transport whose frames hold ${this.transport.capabilities.maxFrameSize} bytes, enough for any message (maxMessageSize ${this.#o.maxMessageSize}); a pipebus peer never fragments there`);
+        return;
+      }
       message = this.#reassembler.push(data, peer.id);
       if (message === undefined) return;
     }
@@ -719,7 +745,7 @@ export class MessageBus {
           // A refusal by this bus (ACCESS_DENIED…) reaches the caller with its own code.
           this.#replyError(envelope, peer, error, BusError.is(error) ? 'bus' : 'handler');
         } else {
-          this.#o.logger.warn(`inbound middleware refused a ${kindName(envelope.kind)} message`, { bus: this.#o.name, name: envelope.name, error: String(error) });
+          this.#o.logger.warn(`inbound middleware refused a ${kindName(envelope.kind)} message`, { bus: this.#o.name, name: quote(envelope.name), error: String(error) });
         }
       },
     );
@@ -764,12 +790,16 @@ export class MessageBus {
    * peer where the transport can answer it, and disconnect it — a peer that
    * speaks garbage once will most likely keep doing so.
    */
-  #rejectPeer(peer: PeerInfo, code: string, message: string): void {
+  #rejectPeer(peer: PeerInfo, code: string, detail: string): void {
     if (this.#rejected.has(peer.id)) return;
+    // The detail may quote the peer's bytes (a decoder's message): cut it for the log and the reply.
+    const message = clip(detail, MAX_PEER_MESSAGE);
     this.#o.logger.warn(`dropped a frame from ${peer.id}: ${message}`, { bus: this.#o.name, peer: peer.id, code });
     // Transports without per-peer links cannot drop anyone; remembering such a
-    // peer would silence every later warning about it, so only linked peers are.
-    if (this.transport.capabilities.duplex) this.#rejected.add(peer.id);
+    // peer would silence every later warning about it, so only linked peers
+    // are, and only while connected: a peer that already left would stay
+    // in the set for good (its disconnect, which clears it, is past).
+    if (this.transport.capabilities.duplex && (!this.#peersReported || this.#peers.has(peer.id))) this.#rejected.add(peer.id);
     this.#counters.peersDropped++;
     const drop = (): void => this.transport.dropPeer(peer.id, `${code}: ${message}`);
     if (!this.transport.capabilities.duplex || this.transport.state !== 'open') {
@@ -780,13 +810,25 @@ export class MessageBus {
     this.#send({ kind: Kind.Error, id: 0, name: '', payload: { code, message, origin: 'bus' }, headers: undefined }, peer.id).then(drop, drop);
   }
 
+  /**
+   * True where this bus would never fragment (#sendFrame): a reliable
+   * transport whose frames hold the largest message. A fragment there only
+   * makes the reassembler hold memory for a peer that needs none.
+   */
+  #fragmentsNeedless(): boolean {
+    const { reliable, maxFrameSize } = this.transport.capabilities;
+    return reliable && maxFrameSize >= this.#o.maxMessageSize;
+  }
+
   #onPeer(event: PeerEvent): void {
     if (event.type === 'connected') {
+      this.#peersReported = true;
       this.#peers.set(event.peer.id, event.peer);
       return;
     }
     this.#peers.delete(event.peer.id);
     this.#rejected.delete(event.peer.id);
+    this.#reassembler.forgetSender(event.peer.id);
     const reason = `peer ${event.peer.id} disconnected${event.reason ? ` (${event.reason})` : ''}`;
     this.#failCallsTo(event.peer.id, reason);
     this.#abortHandlers(event.peer.id, reason);
@@ -795,6 +837,8 @@ export class MessageBus {
   #onState(state: TransportState): void {
     if (state === 'reconnecting') {
       this.#peers.clear();
+      // The new link starts clean, whatever the old one sent.
+      this.#rejected.clear();
       this.#failCallsTo(undefined, 'the transport lost its link and is reconnecting');
       this.#abortHandlers(undefined, 'the transport lost its link');
     } else if (state === 'closed' && !this.#closed) {
@@ -874,10 +918,12 @@ interface CheckedRequest {
 
 function remoteError(method: string, payload: unknown): BusError {
   const e = toErrorPayload(payload);
+  // The remote's code and message are its words: cut in this error's message
+  // (callers log it); remoteMessage keeps the whole text for those who need it.
   if (e.origin === 'bus' && BusError.isCode(e.code)) {
-    return new BusError(e.code, e.message, { details: { method, ...(e.details ?? {}) } });
+    return new BusError(e.code, clip(e.message, MAX_PEER_MESSAGE), { details: { method, ...(e.details ?? {}) } });
   }
-  return new BusError('REMOTE_ERROR', `'${method}' failed on the remote side: ${e.code}: ${e.message}`, {
+  return new BusError('REMOTE_ERROR', `'${method}' failed on the remote side: ${clip(e.code, MAX_PEER_CODE)}: ${clip(e.message, MAX_PEER_MESSAGE)}`, {
     remoteCode: e.code,
     details: { method, remoteMessage: e.message, ...(e.details ?? {}) },
   });
@@ -888,8 +934,8 @@ function isValidTopic(topic: string): boolean {
 }
 
 function checkName(name: unknown, what: string): asserts name is string {
-  if (typeof name !== 'string' || name.length === 0 || name.length > 1024) {
-    throw invalidArgument(`${what} must be a non-empty string of at most 1024 characters, got ${describeValue(name)}`);
+  if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME_LENGTH) {
+    throw invalidArgument(`${what} must be a non-empty string of at most ${MAX_NAME_LENGTH} characters, got ${describeValue(name)}`);
   }
 }
 

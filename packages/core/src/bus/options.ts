@@ -3,17 +3,42 @@ import { systemClock } from '../clock/index.js';
 import type { Codec } from '../codec/index.js';
 import { jsonCodec, msgpackCodec, msgpackCompatCodec } from '../codec/index.js';
 import { BusError, invalidArgument } from '../errors/index.js';
+import { minBufferedBytesPerSender } from '../fragment/reassembler-options.js';
 import type { Logger } from './logger.js';
 import { consoleLogger } from './logger.js';
 
-/** Bounds of the reassembly of fragmented messages. */
+/** Upper end of `maxActiveHandlersPerPeer`: beyond it the bound would bound nothing. */
+const MAX_HANDLERS_PER_PEER = 1 << 20;
+
+/**
+ * Bounds of the reassembly of fragmented messages. Memory grows with the
+ * fragments received (4 KiB blocks), never with the size a fragment
+ * announces, and every byte held is counted.
+ */
 export interface ReassemblyOptions {
   /** Age after which a half-received message is dropped (ms). Default 30 000. */
   timeoutMs?: number;
-  /** Bytes all half-received messages may hold together. Default 64 MiB. */
+  /**
+   * Bytes all half-received messages may hold together, from all peers.
+   * Default 64 MiB (more if `maxMessageSize` needs it); at least
+   * `maxBufferedBytesPerSender`.
+   */
   maxBufferedBytes?: number;
-  /** Half-received messages held at once. Default 1024. */
+  /** Half-received messages held at once, from all peers. Default 1024. */
   maxPendingMessages?: number;
+  /**
+   * Bytes the half-received messages of one peer may hold; a peer over it
+   * loses its own oldest, never another peer's. Default a quarter of
+   * `maxBufferedBytes`, at least `maxMessageSize` + its bookkeeping
+   * (`maxMessageSize + ceil(min(maxMessageSize, 65535) / 8)`, 16 MiB + 8 KiB
+   * by default), up to `maxBufferedBytes`.
+   */
+  maxBufferedBytesPerSender?: number;
+  /**
+   * Half-received messages one peer may hold at once. Default a quarter of
+   * `maxPendingMessages` (256); from 1 to `maxPendingMessages`.
+   */
+  maxPendingMessagesPerSender?: number;
 }
 
 /** Options of a {@link MessageBus}; every one has a default. */
@@ -45,6 +70,14 @@ export interface MessageBusOptions {
   relay?: boolean;
   /** Name of this bus in logs. */
   name?: string;
+  /**
+   * Handlers one peer may have running at once on this bus (Promise handlers
+   * until they settle, streams until they end). A request beyond it is
+   * answered `BUSY` at once and its handler never runs, so one peer cannot
+   * hold unbounded work and memory. 1 to 1 048 576; default 1024 (16 times the
+   * 64-deep pipelining of `bench/reqrep`, a few MB of handler state per peer).
+   */
+  maxActiveHandlersPerPeer?: number;
 }
 
 /** Options with defaults applied and values checked. */
@@ -59,6 +92,7 @@ export interface ResolvedBusOptions {
   readonly localDelivery: boolean;
   readonly relay: boolean;
   readonly name: string;
+  readonly maxActiveHandlersPerPeer: number;
 }
 
 /** Checks a timeout: a positive number of milliseconds, or `Infinity`. */
@@ -73,6 +107,13 @@ export function checkTimeout(value: unknown, what: string): number {
 function checkPositiveInt(value: unknown, what: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
     throw invalidArgument(`${what} must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+function checkIntInRange(value: unknown, what: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw invalidArgument(`${what} must be an integer from ${min} to ${max}, got ${String(value)}`);
   }
   return value;
 }
@@ -140,12 +181,14 @@ export function resolveBusOptions(options: MessageBusOptions | undefined): Resol
   if (maxMessageSize > 0xffffffff) {
     throw invalidArgument(`options.maxMessageSize must be at most 4 GiB - 1 (the fragment header holds a u32 total), got ${maxMessageSize}`);
   }
-  const maxBufferedBytes = checkPositiveInt(r.maxBufferedBytes ?? Math.max(64 * 1024 * 1024, maxMessageSize), 'options.reassembly.maxBufferedBytes');
-  if (maxBufferedBytes < maxMessageSize) {
+  const minSenderBytes = minBufferedBytesPerSender(maxMessageSize);
+  const maxBufferedBytes = checkPositiveInt(r.maxBufferedBytes ?? Math.max(64 * 1024 * 1024, minSenderBytes), 'options.reassembly.maxBufferedBytes');
+  if (maxBufferedBytes < minSenderBytes) {
     throw invalidArgument(
-      `options.reassembly.maxBufferedBytes (${maxBufferedBytes}) must be at least options.maxMessageSize (${maxMessageSize}), or no message of the largest size could be reassembled`,
+      `options.reassembly.maxBufferedBytes (${maxBufferedBytes}) must be at least ${minSenderBytes} (options.maxMessageSize ${maxMessageSize} plus its fragments' bookkeeping), or no message of the largest size could be reassembled`,
     );
   }
+  const maxPendingMessages = checkPositiveInt(r.maxPendingMessages ?? 1024, 'options.reassembly.maxPendingMessages');
   return {
     codec,
     codecs,
@@ -155,11 +198,24 @@ export function resolveBusOptions(options: MessageBusOptions | undefined): Resol
     reassembly: {
       timeoutMs: checkPositiveInt(r.timeoutMs ?? 30_000, 'options.reassembly.timeoutMs'),
       maxBufferedBytes,
-      maxPendingMessages: checkPositiveInt(r.maxPendingMessages ?? 1024, 'options.reassembly.maxPendingMessages'),
+      maxPendingMessages,
+      maxBufferedBytesPerSender: checkIntInRange(
+        r.maxBufferedBytesPerSender ?? Math.max(minSenderBytes, Math.floor(maxBufferedBytes / 4)),
+        'options.reassembly.maxBufferedBytesPerSender',
+        minSenderBytes,
+        maxBufferedBytes,
+      ),
+      maxPendingMessagesPerSender: checkIntInRange(
+        r.maxPendingMessagesPerSender ?? Math.max(1, Math.floor(maxPendingMessages / 4)),
+        'options.reassembly.maxPendingMessagesPerSender',
+        1,
+        maxPendingMessages,
+      ),
     },
     logger: o.logger ?? consoleLogger,
     localDelivery: o.localDelivery ?? true,
     relay: o.relay ?? false,
     name: typeof o.name === 'string' ? o.name : 'bus',
+    maxActiveHandlersPerPeer: checkIntInRange(o.maxActiveHandlersPerPeer ?? 1024, 'options.maxActiveHandlersPerPeer', 1, MAX_HANDLERS_PER_PEER),
   };
 }

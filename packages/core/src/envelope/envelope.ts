@@ -30,6 +30,12 @@ export function kindName(kind: number): string {
   return KIND_NAMES[kind] ?? `unknown(${kind})`;
 }
 
+/**
+ * Longest method or topic name, in UTF-16 code units: the bus refuses longer
+ * ones when sending, and a peer's envelope with a longer name on receipt.
+ */
+export const MAX_NAME_LENGTH = 1024;
+
 /** Message headers: string keys to string values, as in HTTP or NATS. */
 export type Headers = Readonly<Record<string, string>>;
 
@@ -124,6 +130,9 @@ function validateWire(wire: unknown): Envelope {
     throw new BusError('DECODE_FAILED', `bad correlation id ${String(id)}`);
   }
   if (typeof name !== 'string') throw new BusError('DECODE_FAILED', 'envelope name is not a string');
+  if (name.length > MAX_NAME_LENGTH) {
+    throw new BusError('DECODE_FAILED', `envelope name is ${name.length} characters long; at most ${MAX_NAME_LENGTH} are allowed`);
+  }
   if (headers !== undefined && !isHeaders(headers)) {
     throw new BusError('DECODE_FAILED', 'envelope headers are not a string-to-string record');
   }

@@ -1,2 +1,2 @@
-export { Kind, decodeMessageFrame, encodeMessageFrame, isHeaders, kindName, toErrorPayload } from './envelope.js';
+export { Kind, MAX_NAME_LENGTH, decodeMessageFrame, encodeMessageFrame, isHeaders, kindName, toErrorPayload } from './envelope.js';
 export type { Envelope, ErrorPayload, Headers } from './envelope.js';

@@ -1,22 +1,14 @@
 import type { Clock, TimerHandle } from '../clock/clock.js';
 import { FRAGMENT_FRAME_BYTE } from '../wire/frame-types.js';
 import { FRAGMENT_HEADER_SIZE, readFragmentHeader } from './fragment-header.js';
+import { PartialMessage } from './partial-message.js';
 import { resolveReassemblerOptions } from './reassembler-options.js';
 import type { FragmentDropReason, FrameReassemblerOptions, ReassemblerStats } from './reassembler-options.js';
 
-/** One message being put back together. */
-interface PartialMessage {
-  readonly key: string;
-  readonly source: string;
-  readonly count: number;
-  readonly total: number;
-  /** Bytes in every fragment but the last (the wire format's layout rule). */
-  readonly chunkSize: number;
-  readonly buffer: Uint8Array;
-  /** One bit per fragment index already copied into `buffer`. */
-  readonly received: Uint8Array;
-  receivedCount: number;
-  readonly deadline: number;
+/** What one sender (transport peer) holds: its partial messages, oldest first, and their bytes. */
+interface SenderShare {
+  readonly partials: Map<string, PartialMessage>;
+  held: number;
 }
 
 /** How a finished message ended; decides how its late fragments are reported. */
@@ -27,10 +19,15 @@ type Outcome = 'completed' | 'expired' | 'evicted' | 'inconsistent';
  * frames, whatever order they arrive in, from any number of senders.
  *
  * Everything it receives comes from peers, so `push` never throws: a frame
- * that makes no sense is counted, reported to `onDrop` and ignored. Memory is
- * bounded by `maxBufferedBytes` and `maxPendingMessages` plus a small fixed
- * cost per remembered key, however many bogus half-messages a peer sends;
- * the oldest partial messages are evicted first.
+ * that makes no sense is counted, reported to `onDrop` and ignored. Memory
+ * grows with the fragments received, a 4 KiB block at a time, never with the
+ * total a first fragment announces; every byte held is counted. It is bounded
+ * per sender (`maxBufferedBytesPerSender`, `maxPendingMessagesPerSender`):
+ * a sender over its share loses its own oldest partial messages, never
+ * another sender's. Over all senders it is bounded by `maxBufferedBytes` and
+ * `maxPendingMessages`; reaching those evicts the oldest partial message of
+ * the sender holding the most. Plus a small fixed cost per partial message
+ * and per remembered key.
  *
  * Messages are keyed by transport peer id (`source`) + sender id + sequence.
  * On a transport without peer identity (a mailslot) pass one constant source:
@@ -53,12 +50,16 @@ export class FrameReassembler {
   readonly #maxMessageSize: number;
   readonly #maxBufferedBytes: number;
   readonly #maxPendingMessages: number;
+  readonly #maxSenderBytes: number;
+  readonly #maxSenderMessages: number;
   readonly #timeoutMs: number;
   readonly #recentCapacity: number;
   readonly #onDrop: ((reason: FragmentDropReason, source: string) => void) | undefined;
 
   /** Insertion order is creation order, hence also deadline order: the oldest is first. */
   readonly #partials = new Map<string, PartialMessage>();
+  /** Per sender: its partials (insertion order, so oldest first) and the bytes they hold. */
+  readonly #senders = new Map<string, SenderShare>();
   /** Keys of finished messages, oldest first (a FIFO bounded by recentCapacity). */
   readonly #recent = new Map<string, Outcome>();
   #bufferedBytes = 0;
@@ -79,6 +80,8 @@ export class FrameReassembler {
     this.#maxMessageSize = resolved.maxMessageSize;
     this.#maxBufferedBytes = resolved.maxBufferedBytes;
     this.#maxPendingMessages = resolved.maxPendingMessages;
+    this.#maxSenderBytes = resolved.maxBufferedBytesPerSender;
+    this.#maxSenderMessages = resolved.maxPendingMessagesPerSender;
     this.#timeoutMs = resolved.timeoutMs;
     this.#recentCapacity = resolved.recentCapacity;
     this.#onDrop = resolved.onDrop;
@@ -141,29 +144,44 @@ export class FrameReassembler {
     }
 
     let partial = this.#partials.get(key);
-    if (partial === undefined) {
-      partial = this.#open(key, source, count, total, chunkSize);
-    } else if (partial.count !== count || partial.total !== total || partial.chunkSize !== chunkSize) {
+    if (partial !== undefined && (partial.count !== count || partial.total !== total || partial.chunkSize !== chunkSize)) {
       this.#discard(partial);
       this.#remember(key, 'inconsistent');
       return this.#dropFragment('inconsistent', source);
     }
-
-    const bit = 1 << (index & 7);
-    const byte = index >>> 3;
-    if ((partial.received[byte]! & bit) !== 0) {
+    if (partial?.has(index)) {
       this.#duplicatesDropped++;
       return this.#report('duplicate', source);
     }
-    partial.received[byte] = partial.received[byte]! | bit;
-    partial.receivedCount++;
-    partial.buffer.set(frame.subarray(FRAGMENT_HEADER_SIZE), index * chunkSize);
+    if (partial === undefined) {
+      partial = new PartialMessage(key, source, count, total, chunkSize, this.#clock.now() + this.#timeoutMs);
+      this.#makeRoom(source, partial.held + partial.growth(index, chunkLength), undefined);
+      this.#open(partial);
+    } else {
+      this.#makeRoom(source, partial.growth(index, chunkLength), partial);
+    }
+    const before = partial.held;
+    partial.add(index, frame.subarray(FRAGMENT_HEADER_SIZE));
+    this.#account(partial, partial.held - before);
 
-    if (partial.receivedCount < count) return undefined;
+    if (!partial.complete) return undefined;
     this.#discard(partial);
     this.#remember(key, 'completed');
     this.#messagesCompleted++;
-    return partial.buffer;
+    return partial.join();
+  }
+
+  /**
+   * Forgets every partial message of `source`, whose link is gone: its
+   * missing fragments cannot come any more. Not reported as a drop.
+   */
+  forgetSender(source: string): void {
+    const share = this.#senders.get(source);
+    if (share === undefined) return;
+    for (const partial of [...share.partials.values()]) {
+      this.#discard(partial);
+      this.#remember(partial.key, 'expired');
+    }
   }
 
   /** A snapshot of the counters; a new object each call. */
@@ -178,6 +196,8 @@ export class FrameReassembler {
       lateDropped: this.#lateDropped,
       pendingMessages: this.#partials.size,
       bufferedBytes: this.#bufferedBytes,
+      senders: this.#senders.size,
+      largestSenderBytes: this.#largestShare('held')?.held ?? 0,
     };
   }
 
@@ -189,42 +209,83 @@ export class FrameReassembler {
   close(): void {
     this.#cancelTimer();
     this.#partials.clear();
+    this.#senders.clear();
     this.#recent.clear();
     this.#bufferedBytes = 0;
   }
 
-  #open(key: string, source: string, count: number, total: number, chunkSize: number): PartialMessage {
-    // Make room first, oldest first. total <= maxMessageSize <= maxBufferedBytes,
-    // so this always ends with enough room.
-    for (const oldest of this.#partials.values()) {
-      if (this.#partials.size < this.#maxPendingMessages && this.#bufferedBytes + total <= this.#maxBufferedBytes) break;
+  /**
+   * Evicts partial messages until `bytes` more (and, when `growing` is
+   * undefined, one more partial message) fit for `source`: first its own
+   * oldest while it is over its share, then, while the total is over, the
+   * oldest of whichever sender holds the most. `growing` is never evicted;
+   * it fits by itself (total + bookkeeping <= the per-sender share, checked
+   * at construction).
+   */
+  #makeRoom(source: string, bytes: number, growing: PartialMessage | undefined): void {
+    const opening = growing === undefined ? 1 : 0;
+    const own = this.#senders.get(source);
+    while (own !== undefined && (own.held + bytes > this.#maxSenderBytes || own.partials.size + opening > this.#maxSenderMessages)) {
+      if (!this.#evictOldest(own, growing)) break;
+    }
+    while (this.#bufferedBytes + bytes > this.#maxBufferedBytes) {
+      const share = this.#largestShare('held', growing);
+      if (share === undefined || !this.#evictOldest(share, growing)) break;
+    }
+    while (this.#partials.size + opening > this.#maxPendingMessages) {
+      const share = this.#largestShare('partials', growing);
+      if (share === undefined || !this.#evictOldest(share, growing)) break;
+    }
+  }
+
+  /** The share holding the most bytes (or partials) that has something other than `keep` to give. */
+  #largestShare(by: 'held' | 'partials', keep?: PartialMessage): SenderShare | undefined {
+    let largest: SenderShare | undefined;
+    let most = -1;
+    for (const share of this.#senders.values()) {
+      const amount = by === 'held' ? share.held : share.partials.size;
+      if (amount <= most) continue;
+      if (keep !== undefined && share.partials.size === 1 && share.partials.has(keep.key)) continue;
+      largest = share;
+      most = amount;
+    }
+    return largest;
+  }
+
+  /** Evicts the oldest partial of `share` other than `keep`; false when there is none. */
+  #evictOldest(share: SenderShare, keep: PartialMessage | undefined): boolean {
+    for (const oldest of share.partials.values()) {
+      if (oldest === keep) continue;
       this.#discard(oldest);
       this.#remember(oldest.key, 'evicted');
       this.#evicted++;
       this.#report('evicted', oldest.source);
+      return true;
     }
-    const partial: PartialMessage = {
-      key,
-      source,
-      count,
-      total,
-      chunkSize,
-      // Zero-filled memory comes from fresh OS pages for large sizes, so a bogus
-      // announcement costs address space rather than work until it is written.
-      buffer: new Uint8Array(total),
-      received: new Uint8Array((count + 7) >>> 3),
-      receivedCount: 0,
-      deadline: this.#clock.now() + this.#timeoutMs,
-    };
-    this.#partials.set(key, partial);
-    this.#bufferedBytes += total;
+    return false;
+  }
+
+  #open(partial: PartialMessage): void {
+    this.#partials.set(partial.key, partial);
+    let share = this.#senders.get(partial.source);
+    if (share === undefined) this.#senders.set(partial.source, (share = { partials: new Map(), held: 0 }));
+    share.partials.set(partial.key, partial);
+    this.#account(partial, partial.held);
     if (this.#timer === undefined) this.#schedule(partial.deadline);
-    return partial;
+  }
+
+  #account(partial: PartialMessage, bytes: number): void {
+    this.#bufferedBytes += bytes;
+    this.#senders.get(partial.source)!.held += bytes;
   }
 
   #discard(partial: PartialMessage): void {
-    this.#partials.delete(partial.key);
-    this.#bufferedBytes -= partial.total;
+    if (!this.#partials.delete(partial.key)) return;
+    this.#bufferedBytes -= partial.held;
+    const share = this.#senders.get(partial.source)!;
+    share.partials.delete(partial.key);
+    share.held -= partial.held;
+    if (share.partials.size === 0) this.#senders.delete(partial.source);
     // The sweep timer may stay armed for a removed head: it fires, finds
     // nothing due and re-arms. Only an empty table needs no timer at all.
     if (this.#partials.size === 0) this.#cancelTimer();

@@ -1,5 +1,7 @@
 import { invalidArgument } from '../errors/bus-error.js';
 import { systemClock, type Clock } from '../clock/clock.js';
+import { MAX_FRAGMENT_COUNT } from './fragment-header.js';
+import { bookkeepingBytes } from './partial-message.js';
 
 /**
  * Why a {@link FrameReassembler} dropped something:
@@ -22,13 +24,34 @@ export interface FrameReassemblerOptions {
   /** Largest message accepted, in bytes. Default 16 MiB. Larger announcements are dropped as `too-large`. */
   maxMessageSize?: number;
   /**
-   * Bytes held over all partial messages. Default 64 MiB. A partial message
-   * reserves its full announced length when its first fragment arrives, so
-   * this is a true bound on buffer memory. Must be at least `maxMessageSize`.
+   * Bytes held over all partial messages, from all senders. Default 64 MiB
+   * (or `maxBufferedBytesPerSender` if larger). A partial message holds the
+   * 4 KiB blocks its fragments landed in plus one bit per fragment, and all
+   * of it is counted, so this is a true bound on buffer memory. Reaching it
+   * evicts the oldest partial message of the sender holding the most bytes.
+   * Must be at least `maxBufferedBytesPerSender`.
    */
   maxBufferedBytes?: number;
-  /** Partial messages held at once. Default 1024. */
+  /**
+   * Partial messages held at once, from all senders. Default 1024. Reaching
+   * it evicts the oldest partial message of the sender holding the most.
+   */
   maxPendingMessages?: number;
+  /**
+   * Bytes the partial messages of one sender (one transport peer id) may
+   * hold. A sender over it loses its own oldest partial messages, never
+   * another sender's. Default a quarter of `maxBufferedBytes`, but at least
+   * the minimum: `maxMessageSize` plus the largest message's bookkeeping
+   * (one bit per fragment, `ceil(min(maxMessageSize, 65535) / 8)` bytes), so
+   * that one message of the largest size always fits. At most `maxBufferedBytes`.
+   */
+  maxBufferedBytesPerSender?: number;
+  /**
+   * Partial messages one sender may hold at once; beyond it that sender's
+   * oldest is evicted. Default a quarter of `maxPendingMessages` (at least 1);
+   * from 1 to `maxPendingMessages`.
+   */
+  maxPendingMessagesPerSender?: number;
   /** Age (since its first fragment) at which a partial message is dropped. Default 30 000 ms. */
   timeoutMs?: number;
   /**
@@ -67,8 +90,12 @@ export interface ReassemblerStats {
   lateDropped: number;
   /** Partial messages held now. */
   pendingMessages: number;
-  /** Bytes reserved by partial messages now. */
+  /** Bytes held by partial messages now (data blocks and bookkeeping). */
   bufferedBytes: number;
+  /** Senders holding partial messages now. */
+  senders: number;
+  /** Bytes held now by the sender holding the most. */
+  largestSenderBytes: number;
 }
 
 const MiB = 1024 * 1024;
@@ -107,8 +134,16 @@ export function resolveReassemblerOptions(options: FrameReassemblerOptions = {})
     throw invalidArgument('FrameReassembler: clock must implement now(), setTimeout() and clearTimeout() (see Clock); omit it to use systemClock');
   }
   const maxMessageSize = intOption('maxMessageSize', options.maxMessageSize, DEFAULTS.maxMessageSize, 1, MAX_TOTAL);
-  const maxBufferedBytes = intOption('maxBufferedBytes', options.maxBufferedBytes, DEFAULTS.maxBufferedBytes, 1, Number.MAX_SAFE_INTEGER);
+  const maxBufferedBytes = intOption('maxBufferedBytes', options.maxBufferedBytes, Math.max(DEFAULTS.maxBufferedBytes, minBufferedBytesPerSender(maxMessageSize)), 1, Number.MAX_SAFE_INTEGER);
   const maxPendingMessages = intOption('maxPendingMessages', options.maxPendingMessages, DEFAULTS.maxPendingMessages, 1, Number.MAX_SAFE_INTEGER);
+  const minSenderBytes = minBufferedBytesPerSender(maxMessageSize);
+  const maxPendingMessagesPerSender = intOption(
+    'maxPendingMessagesPerSender',
+    options.maxPendingMessagesPerSender,
+    Math.max(1, Math.floor(maxPendingMessages / 4)),
+    1,
+    maxPendingMessages,
+  );
   const recentCapacity = intOption('recentCapacity', options.recentCapacity, DEFAULTS.recentCapacity, 0, Number.MAX_SAFE_INTEGER);
   const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
   // Node clamps timers above 2^31-1 ms to 1 ms, which would expire everything at once.
@@ -123,16 +158,47 @@ export function resolveReassemblerOptions(options: FrameReassemblerOptions = {})
       { maxMessageSize, maxBufferedBytes },
     );
   }
+  if (maxBufferedBytes < minSenderBytes) {
+    throw invalidArgument(
+      `FrameReassembler: maxBufferedBytes must be at least ${minSenderBytes} (maxMessageSize ${maxMessageSize} plus its fragments' bookkeeping), got ${maxBufferedBytes}; raise maxBufferedBytes or lower maxMessageSize`,
+      { maxMessageSize, maxBufferedBytes },
+    );
+  }
+  const maxBufferedBytesPerSender = intOption(
+    'maxBufferedBytesPerSender',
+    options.maxBufferedBytesPerSender,
+    Math.max(minSenderBytes, Math.floor(maxBufferedBytes / 4)),
+    minSenderBytes,
+    maxBufferedBytes,
+  );
   if (options.onDrop !== undefined && typeof options.onDrop !== 'function') {
     throw invalidArgument('FrameReassembler: onDrop must be a function (reason, source) => void');
   }
-  return { clock, maxMessageSize, maxBufferedBytes, maxPendingMessages, timeoutMs, recentCapacity, onDrop: options.onDrop };
+  return {
+    clock,
+    maxMessageSize,
+    maxBufferedBytes,
+    maxPendingMessages,
+    maxBufferedBytesPerSender,
+    maxPendingMessagesPerSender,
+    timeoutMs,
+    recentCapacity,
+    onDrop: options.onDrop,
+  };
+}
+
+/**
+ * The least a sender's share may be: one message of `maxMessageSize` and its
+ * bookkeeping (a fragment holds at least one byte, and at most 65535 of them).
+ */
+export function minBufferedBytesPerSender(maxMessageSize: number): number {
+  return maxMessageSize + bookkeepingBytes(Math.min(maxMessageSize, MAX_FRAGMENT_COUNT));
 }
 
 function intOption(name: string, value: unknown, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    const range = min === 0 ? 'a non-negative integer' : 'a positive integer';
+    const range = min === 0 ? 'a non-negative integer' : min === 1 ? 'a positive integer' : `an integer from ${min}`;
     throw invalidArgument(
       `FrameReassembler: ${name} must be ${range}${max < Number.MAX_SAFE_INTEGER ? ` up to ${max}` : ''}, got ${String(value)}; omit it for the default ${fallback}`,
       { [name]: value },

@@ -1,0 +1,158 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { MockNetwork } from '@pipebus/transport-mock';
+import type { Clock, TimerHandle } from '../src/clock/index.js';
+import { FRAGMENT_HEADER_SIZE, Fragmenter, FrameReassembler, MessageBus, silentLogger } from '../src/index.js';
+import { flush, patternBytes } from './helpers.js';
+
+/** A clock whose time never moves: nothing expires during these tests. */
+const stillClock: Clock = {
+  now: () => 0,
+  setTimeout: (): TimerHandle => ({}),
+  clearTimeout: () => {},
+};
+
+const MiB = 1024 * 1024;
+
+/** A first fragment (index 0 of 424-byte frames) announcing a message of `total` bytes. */
+function claim(senderId: number, sequence: number, total: number): Uint8Array {
+  const chunk = 424 - FRAGMENT_HEADER_SIZE;
+  const bytes = new Uint8Array(424);
+  const view = new DataView(bytes.buffer);
+  view.setUint8(0, 0x11);
+  view.setUint32(2, senderId);
+  view.setUint32(6, sequence);
+  view.setUint16(10, 0);
+  view.setUint16(12, Math.ceil(total / chunk));
+  view.setUint32(14, total);
+  return bytes;
+}
+
+const cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const close of cleanup.splice(0)) await close();
+});
+
+describe('FrameReassembler fairness between senders', () => {
+  it('delivers an honest sender 200/200 while another claims 16 MiB per first fragment, within its per-sender bound', () => {
+    const r = new FrameReassembler({ clock: stillClock });
+    const perSender = 16 * MiB + 8192; // the default: maxMessageSize 16 MiB + its bookkeeping
+    const fragmenter = new Fragmenter();
+    let hostileSequence = 0;
+    let delivered = 0;
+    let mostHeld = 0;
+    for (let m = 0; m < 200; m++) {
+      const message = patternBytes(2000, m + 1);
+      for (const fragment of fragmenter.split(message, 424)) {
+        for (let k = 0; k < 5; k++) {
+          // Plain checks, not expect(): this loop runs 5,000 times.
+          if (r.push(claim(0xbad, hostileSequence++, 16 * MiB), 'hostile') !== undefined) throw new Error('a claim completed');
+          mostHeld = Math.max(mostHeld, r.stats().largestSenderBytes);
+        }
+        const out = r.push(fragment, 'honest');
+        if (out !== undefined) {
+          expect(out).toEqual(message);
+          delivered++;
+        }
+      }
+    }
+    expect(delivered).toBe(200);
+    const stats = r.stats();
+    // Memory grew with what the hostile sender really sent, not with its claims:
+    // at most 256 partials (its share of 1024) of one 4 KiB block + 5 KiB of bookkeeping.
+    expect(mostHeld).toBeLessThanOrEqual(perSender);
+    expect(stats.bufferedBytes).toBeLessThanOrEqual(256 * (4096 + 5200));
+    expect(stats.pendingMessages).toBeLessThanOrEqual(256);
+    expect(stats.evicted).toBe(5_000 - 256);
+    r.close();
+  });
+
+  it('evicts only the sender over its share, even when the global bound is reached', () => {
+    const r = new FrameReassembler({ clock: stillClock, maxMessageSize: 1000, maxBufferedBytes: 4000, maxBufferedBytesPerSender: 2000, maxPendingMessages: 8, maxPendingMessagesPerSender: 4 });
+    const honest = new Fragmenter().split(patternBytes(900), 424);
+    r.push(honest[0]!, 'honest');
+    // Three hostile identities, each filling its own share.
+    for (let i = 0; i < 100; i++) r.push(claim(i, i, 1000), `hostile-${i % 3}`);
+    expect(r.stats().pendingMessages).toBeLessThanOrEqual(8);
+    expect(r.stats().bufferedBytes).toBeLessThanOrEqual(4000);
+    // The honest message was never evicted: its last fragments complete it.
+    expect(r.push(honest[1]!, 'honest')).toBeUndefined();
+    expect(r.push(honest[2]!, 'honest')).toEqual(patternBytes(900));
+  });
+
+  it('holds memory in proportion to the fragments received, not to the announced total', () => {
+    const r = new FrameReassembler({ clock: stillClock });
+    r.push(claim(1, 1, 16 * MiB), 'peer');
+    // One 4 KiB block and one bit per announced fragment.
+    expect(r.stats().bufferedBytes).toBe(4096 + Math.ceil(Math.ceil((16 * MiB) / 406) / 8));
+  });
+
+  it('forgets a sender\'s partial messages when asked (its link is gone)', () => {
+    const r = new FrameReassembler({ clock: stillClock });
+    r.push(claim(1, 1, 5000), 'gone');
+    r.push(claim(1, 2, 5000), 'stays');
+    r.forgetSender('gone');
+    expect(r.stats()).toMatchObject({ pendingMessages: 1, senders: 1 });
+  });
+
+  it('validates the per-sender options against the global ones, naming the range', () => {
+    expect(() => new FrameReassembler({ maxMessageSize: 1000, maxBufferedBytes: 4000, maxBufferedBytesPerSender: 1000 })).toThrow(
+      /maxBufferedBytesPerSender must be an integer from 1125 up to 4000/,
+    );
+    expect(() => new FrameReassembler({ maxPendingMessages: 8, maxPendingMessagesPerSender: 9 })).toThrow(/maxPendingMessagesPerSender must be a positive integer up to 8/);
+    expect(() => new FrameReassembler({ maxMessageSize: 1000, maxBufferedBytes: 1000 })).toThrow(/maxBufferedBytes must be at least 1125/);
+  });
+});
+
+describe('fragments on a transport that never needs them', () => {
+  it('drops a peer that sends a fragment over a reliable transport whose frames hold any message', async () => {
+    const network = new MockNetwork({ seed: 1 });
+    const big = { capabilities: { maxFrameSize: 16 * MiB } };
+    const server = new MessageBus(network.listen('svc', big), { clock: network.clock, logger: silentLogger });
+    server.handle('ok', () => 'fine');
+    await server.start();
+    const rogue = network.connect('svc', big);
+    await rogue.start();
+    const good = new MessageBus(network.connect('svc', big), { clock: network.clock, logger: silentLogger });
+    cleanup.push(async () => {
+      await good.close();
+      await rogue.close();
+      await server.close();
+    });
+    await rogue.send(claim(1, 1, 16 * MiB));
+    await flush();
+    expect(server.stats()).toMatchObject({ peersDropped: 1, decodeFailed: 1 });
+    expect(server.stats().reassembly.fragmentsReceived).toBe(0);
+    await expect(good.request('ok')).resolves.toBe('fine');
+  });
+
+  it('forgets the partial messages of a peer that disconnects', async () => {
+    const network = new MockNetwork({ seed: 1 });
+    const small = { capabilities: { maxFrameSize: 424 } };
+    const server = new MessageBus(network.listen('svc', small), { clock: network.clock, logger: silentLogger });
+    await server.start();
+    const rogue = network.connect('svc', small);
+    await rogue.start();
+    cleanup.push(() => server.close());
+    await rogue.send(claim(1, 1, 1_000_000));
+    await flush();
+    expect(server.stats().reassembly.pendingMessages).toBe(1);
+    await rogue.close();
+    await flush();
+    expect(server.stats().reassembly).toMatchObject({ pendingMessages: 0, bufferedBytes: 0 });
+  });
+
+  it('still reassembles where frames are smaller than maxMessageSize', async () => {
+    const network = new MockNetwork({ seed: 1 });
+    const small = { capabilities: { maxFrameSize: 4096 } };
+    const server = new MessageBus(network.listen('svc', small), { clock: network.clock, logger: silentLogger });
+    const client = new MessageBus(network.connect('svc', small), { clock: network.clock, logger: silentLogger });
+    cleanup.push(async () => {
+      await client.close();
+      await server.close();
+    });
+    server.handle('size', (p: Uint8Array) => p.byteLength);
+    await server.start();
+    await expect(client.request('size', patternBytes(100_000))).resolves.toBe(100_000);
+    expect(server.stats().peersDropped).toBe(0);
+  });
+});
