@@ -305,6 +305,11 @@ export class PipeLink {
     if (this.#o.pauseReadsWhenBlocked) {
       // A server's peer that lets this much pile up is not reading: drop it, keep serving the rest.
       this.destroy(`not reading: over maxPendingSendBytes (${limit}) waited for it`, 'flood');
+      // Report the loss now, not on the socket's 'close' a tick later: a handler
+      // emitting synchronously (`from(bigArray)`) is inside this send, and only a
+      // disconnect seen now lets its bus stop it before it produces the rest
+      // for nobody (10^6 values: ~10 s of CPU, measured).
+      this.#finish();
       return Promise.reject(new BusError('TRANSPORT_CLOSED', `${this.#o.label} does not read what is sent to it (over maxPendingSendBytes ${limit} waiting); it was disconnected`));
     }
     return Promise.reject(
