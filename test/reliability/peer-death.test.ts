@@ -8,6 +8,7 @@ import { BusError, MessageBus, silentLogger } from '@pipebus/core';
 import { NamedPipeClient, NamedPipeServer } from '@pipebus/transport-namedpipe';
 import { fuzzRuns } from './support/fuzz.js';
 import { serveTrialMethods } from './support/trial-methods.js';
+import { within } from './support/within.js';
 
 /**
  * Peer death at random moments: a child process is killed with SIGKILL while
@@ -49,16 +50,6 @@ function startPeer(mode: 'server' | 'client', address: string): Promise<ChildPro
   });
 }
 
-/** Fails with a message naming what never happened, if `promise` is not settled within `ms`: a hang detector, not a pause. */
-async function within<T>(what: string, promise: Promise<T>, ms = 10_000): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`hung: ${what} did not happen within ${ms} ms`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 const dirOption = runtimeDir === '' ? {} : { runtimeDir };
 
 describe('peer death at random moments (SIGKILL)', () => {
@@ -82,7 +73,7 @@ describe('peer death at random moments (SIGKILL)', () => {
         killAt = at;
         const gone = firstValueFrom(server.peers$.pipe(filter((e) => e.type === 'disconnected')));
         victim = await startPeer('client', address);
-        await within(`trial ${trial}: the client's disconnection after echo ${at}`, gone);
+        await within(`trial ${trial}: the client's disconnection after echo ${at}`, gone, 10_000);
         // The bus reacted to the same event before us (it subscribed first).
         worst.handlersAborted = Math.max(worst.handlersAborted, performance.now() - killedAt);
         expect(bus.stats().activeHandlers).toBe(0);
