@@ -1,5 +1,6 @@
 import { describeValue, invalidArgument, type Logger } from '@pipebus/core';
 import { resolveMailslotAddress, type ResolvedMailslotAddress } from '../address/resolve-address.js';
+import { DEFAULT_MAX_LISTENERS } from '../registry/group-registry.js';
 
 /** Options of a {@link MailslotTransport}. */
 export interface MailslotOptions {
@@ -30,7 +31,13 @@ export interface MailslotOptions {
    * by queueing the message (Wine blocks it while the reader's buffer is full).
    */
   sendTimeoutMs?: number;
-  /** Where dropped frames and reader failures are reported. */
+  /**
+   * Group listeners one listing of the registry reads, default 4096 (1 to 65536). A group with
+   * more reaches only the first this many found (a warning is logged once): it bounds the work
+   * and memory of a listing whatever another process puts in the directory.
+   */
+  maxListeners?: number;
+  /** Where dropped frames, ignored registry markers and reader failures are reported. */
   logger?: Logger;
 }
 
@@ -51,6 +58,7 @@ export interface ResolvedMailslotOptions {
   readonly frameSize: number;
   readonly readTimeoutMs: number;
   readonly sendTimeoutMs: number;
+  readonly maxListeners: number;
   readonly runtimeDir: string | undefined;
   readonly logger: Logger | undefined;
 }
@@ -85,9 +93,13 @@ export function resolveMailslotOptions(o: MailslotOptions): ResolvedMailslotOpti
   if (!Number.isInteger(sendTimeoutMs) || sendTimeoutMs < 1 || sendTimeoutMs > 600_000) {
     throw invalidArgument(`options.sendTimeoutMs must be an integer from 1 to 600000, got ${describeValue(o.sendTimeoutMs)}`);
   }
+  const maxListeners = o.maxListeners ?? DEFAULT_MAX_LISTENERS;
+  if (!Number.isInteger(maxListeners) || maxListeners < 1 || maxListeners > 65_536) {
+    throw invalidArgument(`options.maxListeners must be an integer from 1 to 65536, got ${describeValue(o.maxListeners)}`);
+  }
   const logger = o.logger;
   if (logger !== undefined && (logger === null || typeof logger.warn !== 'function' || typeof logger.debug !== 'function')) {
     throw invalidArgument('options.logger must be a Logger { debug, info, warn, error } from @pipebus/core');
   }
-  return { resolved, mode, raw: o.raw ?? false, frameSize, readTimeoutMs, sendTimeoutMs, runtimeDir: o.runtimeDir, logger };
+  return { resolved, mode, raw: o.raw ?? false, frameSize, readTimeoutMs, sendTimeoutMs, maxListeners, runtimeDir: o.runtimeDir, logger };
 }

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { BusError, Transport, type Logger, type PeerInfo, type TransportCapabilities } from '@pipebus/core';
-import { defaultRuntimeDir, ensurePrivateDir } from '../address/runtime-dir.js';
 import { platformBackend } from '../backend/choose-backend.js';
 import type { Datagram, SlotBackend, SlotReader, SlotWriter } from '../backend/slot-backend.js';
 import { ReaderLoop } from '../reader/reader-loop.js';
@@ -105,8 +104,8 @@ export class MailslotTransport extends Transport {
     const writes = o.mode !== 'read';
     try {
       if (r.kind === 'group') {
-        ensurePrivateDir(o.runtimeDir ?? defaultRuntimeDir());
-        const registry = (this.#registry = new GroupRegistry(r, (pid) => backend.isProcessAlive(pid)));
+        const registry = (this.#registry = new GroupRegistry(r, (pid) => backend.isProcessAlive(pid), o.maxListeners, (m) => this.#log('warn', m)));
+        // Checks the runtime directory and each one below it (ACCESS_DENIED if not private).
         registry.ensureDir();
         if (reads) {
           const entry = `${process.pid}-${randomBytes(4).toString('hex')}`;
