@@ -1,5 +1,6 @@
 import { isProcessAlive } from '../registry/process-alive.js';
-import { unlinkSync } from 'node:fs';
+import { lstatSync, unlinkSync, type Stats } from 'node:fs';
+import { BusError } from '@pipebus/core';
 import type { Datagram, SlotBackend, SlotReader, SlotWriter, WaitResult } from '../backend/slot-backend.js';
 import { E, libc, type Libc } from './libc.js';
 import { datagramSocket, posixError } from './posix-errors.js';
@@ -19,6 +20,8 @@ class PosixReader implements SlotReader {
     readonly fd: number,
     readonly path: string,
     private readonly frameSize: number,
+    /** The socket file bind() made (dev/ino): close() removes that file and nothing else. */
+    private readonly bound: Stats | undefined,
   ) {
     this.#buf = Buffer.allocUnsafe(frameSize);
   }
@@ -51,6 +54,10 @@ class PosixReader implements SlotReader {
     if (this.#closed) return;
     this.#closed = true;
     this.lib.close(this.fd);
+    // Only the socket this reader bound: whatever replaced it at that path (another reader's
+    // socket, a file, or a directory swapped under it) is not ours to delete.
+    const now = lstatSync(this.path, { throwIfNoEntry: false });
+    if (now === undefined || this.bound === undefined || !now.isSocket() || now.dev !== this.bound.dev || now.ino !== this.bound.ino) return;
     try {
       unlinkSync(this.path);
     } catch {
@@ -79,15 +86,12 @@ export class PosixBackend implements SlotBackend {
     const { addr, len } = sockaddrUn(path, lib.c);
     if (lib.bind(fd, addr, len) !== 0) {
       const errno = lib.errno();
-      if (errno !== E.EADDRINUSE || this.#isBound(path)) {
-        lib.close(fd);
-        throw posixError('bind', errno, path, errno === E.EADDRINUSE ? 'another process already reads this slot (one reader per name); close it or choose another name' : undefined);
-      }
-      // A socket file nobody is bound to is what a killed reader leaves: take its place.
       try {
-        unlinkSync(path);
-      } catch {
-        /* raced with another sweeper: bind decides */
+        if (errno !== E.EADDRINUSE) throw posixError('bind', errno, path);
+        this.#replaceStaleSocket(path);
+      } catch (error) {
+        lib.close(fd);
+        throw error;
       }
       if (lib.bind(fd, addr, len) !== 0) {
         const again = lib.errno();
@@ -95,7 +99,37 @@ export class PosixBackend implements SlotBackend {
         throw posixError('bind', again, path);
       }
     }
-    return new PosixReader(lib, fd, path, frameSize);
+    return new PosixReader(lib, fd, path, frameSize, lstatSync(path, { throwIfNoEntry: false }));
+  }
+
+  /**
+   * Removes what bind() found at `path` only if it is a socket nobody answers
+   * on: what a killed reader leaves. Anything else stays where it is and the
+   * reader is refused with ADDRESS_IN_USE naming the path: a regular file, a
+   * directory or a symlink is someone's data, and a socket that answers is a
+   * live reader (one reader per name).
+   */
+  #replaceStaleSocket(path: string): void {
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    // Gone meanwhile: the second bind decides.
+    if (st === undefined) return;
+    if (!st.isSocket()) {
+      const what = st.isSymbolicLink() ? 'a symlink' : st.isDirectory() ? 'a directory' : st.isFile() ? 'a regular file' : 'not a socket';
+      throw new BusError('ADDRESS_IN_USE', `'${path}' exists and is ${what}; pipebus only ever replaces a stale socket and will not remove it: move it away or choose another slot name`, {
+        osName: 'EADDRINUSE', osCode: E.EADDRINUSE, details: { path },
+      });
+    }
+    const answer = this.#probe(path);
+    if (answer !== E.ECONNREFUSED) {
+      throw answer === 0
+        ? posixError('bind', E.EADDRINUSE, path, 'another process already reads this slot (one reader per name); close it or choose another name')
+        : posixError('connect', answer, path, `cannot tell whether the socket at '${path}' is live, so it is left alone; remove it if it is stale, or choose another name`);
+    }
+    try {
+      unlinkSync(path);
+    } catch {
+      /* raced with another sweeper: bind decides */
+    }
   }
 
   createWriter(frameSize: number): SlotWriter {
@@ -132,13 +166,13 @@ export class PosixBackend implements SlotBackend {
     return isProcessAlive(pid);
   }
 
-  /** connect() succeeds only if a socket is bound at `path`; a stale file gives ECONNREFUSED. */
-  #isBound(path: string): boolean {
+  /** 0 when a reader is bound at socket `path`; ECONNREFUSED when nobody is (stale); else the errno. */
+  #probe(path: string): number {
     const probe = datagramSocket(this.#lib, path);
     const { addr, len } = sockaddrUn(path, this.#lib.c);
     const ok = this.#lib.connect(probe, addr, len) === 0;
     const errno = ok ? 0 : this.#lib.errno();
     this.#lib.close(probe);
-    return ok || errno !== E.ECONNREFUSED;
+    return errno;
   }
 }
