@@ -1,7 +1,8 @@
 import { isProcessAlive } from '../registry/process-alive.js';
-import { lstatSync, unlinkSync, type Stats } from 'node:fs';
+import { chmodSync, lstatSync, unlinkSync, type Stats } from 'node:fs';
 import { BusError } from '@pipebus/core';
 import type { Datagram, SlotBackend, SlotReader, SlotWriter, WaitResult } from '../backend/slot-backend.js';
+import { CredentialReceiver, credentialsSupported } from './credentials.js';
 import { E, libc, type Libc } from './libc.js';
 import { datagramSocket, posixError } from './posix-errors.js';
 import { PosixWriter } from './posix-writer.js';
@@ -13,6 +14,8 @@ class PosixReader implements SlotReader {
   readonly #buf: Buffer;
   readonly #addr = Buffer.alloc(SOCKADDR_UN_SIZE);
   readonly #addrLen = Buffer.alloc(4);
+  /** Where the kernel gives per-datagram credentials (Linux), every read goes through recvmsg to get them. */
+  readonly #creds: CredentialReceiver | undefined;
   #closed = false;
 
   constructor(
@@ -24,27 +27,37 @@ class PosixReader implements SlotReader {
     private readonly bound: Stats | undefined,
   ) {
     this.#buf = Buffer.allocUnsafe(frameSize);
+    if (credentialsSupported(lib)) this.#creds = new CredentialReceiver(lib, fd, this.#buf, this.#addr, path);
   }
 
   drain(max: number, emit: (d: Datagram) => void, oversize: (size: number) => void): number {
     const { c } = this.lib;
     let read = 0;
     while (read < max && !this.#closed) {
-      this.#addrLen.writeUInt32LE(SOCKADDR_UN_SIZE, 0);
+      const creds = this.#creds;
       // MSG_TRUNC: the result is the datagram's real size, so an oversized one is noticed, not cut.
-      const n = this.lib.recvfrom(this.fd, this.#buf, this.frameSize, c.MSG_DONTWAIT | c.MSG_TRUNC, this.#addr, this.#addrLen);
+      const flags = c.MSG_DONTWAIT | c.MSG_TRUNC;
+      let n: number;
+      if (creds !== undefined) {
+        n = creds.receive(flags);
+      } else {
+        this.#addrLen.writeUInt32LE(SOCKADDR_UN_SIZE, 0);
+        n = this.lib.recvfrom(this.fd, this.#buf, this.frameSize, flags, this.#addr, this.#addrLen);
+      }
       if (n < 0) {
         const errno = this.lib.errno();
         if (errno === E.EAGAIN || errno === E.EWOULDBLOCK) break;
         if (errno === E.EINTR) continue;
-        throw posixError('recvfrom', errno, this.path);
+        throw posixError(creds !== undefined ? 'recvmsg' : 'recvfrom', errno, this.path);
       }
       read++;
       if (n > this.frameSize) {
         oversize(n);
         continue;
       }
-      const sender = senderFromAddress(this.#addr, this.#addrLen.readUInt32LE(0));
+      const sender = creds !== undefined
+        ? senderFromAddress(this.#addr, creds.addressLength(), creds.credentials())
+        : senderFromAddress(this.#addr, this.#addrLen.readUInt32LE(0));
       emit({ data: new Uint8Array(this.#buf.subarray(0, n)), sender });
     }
     return read;
@@ -80,7 +93,7 @@ export class PosixBackend implements SlotBackend {
   /** The process's one wait for full readers, shared by every writer (made on first use). */
   #writable: WritableWaiter | undefined;
 
-  createReader(path: string, frameSize: number): SlotReader {
+  createReader(path: string, frameSize: number, _readTimeoutMs: number, allowOtherUsers: boolean): SlotReader {
     const lib = this.#lib;
     const fd = datagramSocket(this.#lib, path);
     const { addr, len } = sockaddrUn(path, lib.c);
@@ -99,7 +112,23 @@ export class PosixBackend implements SlotBackend {
         throw posixError('bind', again, path);
       }
     }
-    return new PosixReader(lib, fd, path, frameSize, lstatSync(path, { throwIfNoEntry: false }));
+    try {
+      // Who may send is the socket file's write bit: this user only, unless widened. The reader
+      // also drops datagrams whose kernel-given uid is another user's (see MailslotOptions.allowOtherUsers).
+      chmodSync(path, allowOtherUsers ? 0o666 : 0o600);
+      return new PosixReader(lib, fd, path, frameSize, lstatSync(path));
+    } catch (error) {
+      lib.close(fd);
+      try {
+        unlinkSync(path);
+      } catch {
+        /* nothing bound there to clean up */
+      }
+      const e = error as NodeJS.ErrnoException;
+      throw BusError.is(error) ? error : new BusError('OS_ERROR', `cannot set the mode of the new socket '${path}': ${e.message}; check the slot's directory`, {
+        cause: error, ...(e.code !== undefined && { osName: e.code }),
+      });
+    }
   }
 
   /**

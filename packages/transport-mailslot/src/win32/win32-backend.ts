@@ -120,7 +120,7 @@ export class Win32Backend implements SlotBackend {
   #turn = 0;
   #waiting: Win32Reader | undefined;
 
-  createReader(path: string, frameSize: number, readTimeoutMs: number): SlotReader {
+  createReader(path: string, frameSize: number, readTimeoutMs: number, _allowOtherUsers: boolean): SlotReader {
     const handle = this.#k.CreateMailslotW(path, 0, readTimeoutMs, null);
     if (handle === INVALID_HANDLE_VALUE) throw win32Error('CreateMailslotW', this.#k.GetLastError(), path);
     return new Win32Reader(this.#k, handle, path, frameSize);
