@@ -64,6 +64,30 @@ function sendFromChild(path: string, text: string, claim: string, uid?: number):
     }
   });
 
+  it('tells two writers apart when their datagrams interleave (the reader reuses a sender only for the same address)', async () => {
+    const path = uniqueSlot(runtimeDir, 'two');
+    const reader = new MailslotTransport({ address: path, mode: 'read', raw: true });
+    const a = new MailslotTransport({ address: path, mode: 'write', raw: true });
+    const b = new MailslotTransport({ address: path, mode: 'write', raw: true });
+    const got = firstValueFrom(reader.frames$.pipe(take(6), toArray()));
+    await reader.start();
+    await a.start();
+    await b.start();
+    try {
+      for (let i = 0; i < 3; i++) {
+        await a.send(Uint8Array.of(0xa));
+        await b.send(Uint8Array.of(0xb));
+      }
+      const frames = await got;
+      const idOf = (byte: number): Set<string> => new Set(frames.filter((f) => f.data[0] === byte).map((f) => f.peer.id));
+      expect(idOf(0xa).size).toBe(1);
+      expect(idOf(0xb).size).toBe(1);
+      expect([...idOf(0xa)][0]).not.toBe([...idOf(0xb)][0]);
+    } finally {
+      await Promise.all([a.close(), b.close(), reader.close()]);
+    }
+  });
+
   it("a process naming its socket after another writer's pid is delivered under its own pid, not the claimed one", async () => {
     const path = uniqueSlot(runtimeDir, 'spoof');
     const reader = new MailslotTransport({ address: path, mode: 'read', raw: true });

@@ -1,3 +1,4 @@
+import { endianness } from 'node:os';
 import koffi from 'koffi';
 import type { Libc } from './libc.js';
 import { posixError } from './posix-errors.js';
@@ -17,10 +18,10 @@ const CMSG_DATA = 16;
 
 /**
  * Whether this process can read per-datagram credentials: Linux (SO_PASSCRED)
- * on a 64-bit build, the only layout of `struct msghdr` written here.
+ * on a 64-bit little-endian build, the only layout of `struct msghdr` written here.
  */
 export function credentialsSupported(lib: Libc): boolean {
-  return lib.c.SO_PASSCRED !== undefined && koffi.sizeof('void *') === 8 && process.platform === 'linux';
+  return lib.c.SO_PASSCRED !== undefined && koffi.sizeof('void *') === 8 && process.platform === 'linux' && endianness() === 'LE';
 }
 
 /**
@@ -67,9 +68,10 @@ export class CredentialReceiver {
    * above the buffer means it was cut), or -1 with errno set.
    */
   receive(flags: number): number {
+    // 32-bit writes of 64-bit fields whose high halves stay 0: no BigInt on the per-datagram path.
     this.#msg.writeUInt32LE(this.addr.byteLength, 8);
-    this.#msg.writeBigUInt64LE(BigInt(CONTROL_SIZE), 40);
-    this.#control.writeBigUInt64LE(0n, 0);
+    this.#msg.writeUInt32LE(CONTROL_SIZE, 40);
+    this.#control.writeUInt32LE(0, 0);
     return this.lib.recvmsg(this.fd, this.#msg, flags);
   }
 
@@ -80,9 +82,9 @@ export class CredentialReceiver {
 
   /** The kernel's credentials of the last datagram, if it attached them. */
   credentials(): KernelCredentials | undefined {
-    const controlLen = Number(this.#msg.readBigUInt64LE(40));
+    const controlLen = this.#msg.readUInt32LE(40);
     const c = this.#control;
-    if (controlLen < CMSG_DATA + 12 || Number(c.readBigUInt64LE(0)) < CMSG_DATA + 12) return undefined;
+    if (controlLen < CMSG_DATA + 12 || c.readUInt32LE(0) < CMSG_DATA + 12) return undefined;
     if (c.readInt32LE(8) !== this.#solSocket || c.readInt32LE(12) !== this.#scmCredentials) return undefined;
     return { pid: c.readInt32LE(CMSG_DATA), uid: c.readUInt32LE(CMSG_DATA + 4), gid: c.readUInt32LE(CMSG_DATA + 8) };
   }

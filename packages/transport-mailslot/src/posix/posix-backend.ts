@@ -1,7 +1,7 @@
 import { isProcessAlive } from '../registry/process-alive.js';
 import { chmodSync, lstatSync, unlinkSync, type Stats } from 'node:fs';
 import { BusError } from '@pipebus/core';
-import type { Datagram, SlotBackend, SlotReader, SlotWriter, WaitResult } from '../backend/slot-backend.js';
+import type { Datagram, SenderInfo, SlotBackend, SlotReader, SlotWriter, WaitResult } from '../backend/slot-backend.js';
 import { CredentialReceiver, credentialsSupported } from './credentials.js';
 import { E, libc, type Libc } from './libc.js';
 import { datagramSocket, posixError } from './posix-errors.js';
@@ -16,6 +16,7 @@ class PosixReader implements SlotReader {
   readonly #addrLen = Buffer.alloc(4);
   /** Where the kernel gives per-datagram credentials (Linux), every read goes through recvmsg to get them. */
   readonly #creds: CredentialReceiver | undefined;
+  #last: { addr: Buffer; len: number; sender: SenderInfo | undefined } | undefined;
   #closed = false;
 
   constructor(
@@ -55,12 +56,30 @@ class PosixReader implements SlotReader {
         oversize(n);
         continue;
       }
-      const sender = creds !== undefined
-        ? senderFromAddress(this.#addr, creds.addressLength(), creds.credentials())
-        : senderFromAddress(this.#addr, this.#addrLen.readUInt32LE(0));
+      const sender = creds !== undefined ? this.#sender(creds) : senderFromAddress(this.#addr, this.#addrLen.readUInt32LE(0));
       emit({ data: new Uint8Array(this.#buf.subarray(0, n)), sender });
     }
     return read;
+  }
+
+  /**
+   * The sender of the datagram just read. A writer sends many in a row: when
+   * address and credentials are the last datagram's, its SenderInfo is reused
+   * rather than parsed again.
+   */
+  #sender(creds: CredentialReceiver): SenderInfo | undefined {
+    const len = creds.addressLength();
+    const who = creds.credentials();
+    const last = this.#last;
+    if (
+      last !== undefined && len === last.len && who?.pid === last.sender?.pid && who?.uid === last.sender?.uid && who?.gid === last.sender?.gid &&
+      this.#addr.compare(last.addr, 0, len, 0, len) === 0
+    ) {
+      return last.sender;
+    }
+    const sender = senderFromAddress(this.#addr, len, who);
+    this.#last = { addr: Buffer.from(this.#addr.subarray(0, len)), len, sender };
+    return sender;
   }
 
   close(): void {
