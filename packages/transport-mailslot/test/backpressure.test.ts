@@ -27,7 +27,7 @@ afterEach(async () => {
  * left out of the process's reader loop. Its queue fills and stays full.
  */
 function stalledReader(path: string): SlotReader & { take(max: number): number[] } {
-  const reader = platformBackend().createReader(path, 65536, 200);
+  const reader = platformBackend().createReader(path, 65536, 200, false);
   cleanups.push(() => reader.close());
   return Object.assign(reader, {
     /** Reads up to `max` waiting messages; returns the index each frame carries. */

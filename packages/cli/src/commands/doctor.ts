@@ -1,6 +1,7 @@
-import { stat } from 'node:fs/promises';
+import { lstat, readdir, readlink, stat } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BusError, MessageBus, silentLogger } from '@pipebus/core';
 import { NamedPipeClient, defaultRuntimeDir, resolvePipeAddress } from '@pipebus/transport-namedpipe';
@@ -13,7 +14,8 @@ export const doctorHelp = `Usage: pipebus doctor [ADDRESS]
 
 Check this machine, and the server at ADDRESS if given, and say what is wrong in
 words you can act on: no server, pipe busy, access denied, a stale socket file
-left by a dead server, Wine or Windows version quirks.`;
+left by a dead server, a runtime directory the transports will refuse (a symlink,
+another user's, open to others), Wine or Windows version quirks.`;
 
 type Verdict = 'ok' | 'warn' | 'fail';
 const MARK: Record<Verdict, string> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' };
@@ -52,19 +54,66 @@ export async function doctor(args: string[], io: CliIo): Promise<number> {
 
 type Report = (verdict: Verdict, what: string, advice?: string) => void;
 
+/** Sub-directories of mailslot/ (one per group) checked at most, so a huge directory cannot stall doctor. */
+const MAX_GROUP_DIRS = 256;
+
+/**
+ * Reports what the transports will refuse, with the same policy they apply
+ * (lstat, not a symlink, a directory, this user's, no group/other bits): a
+ * directory they refuse is a failure here too, not a warning.
+ */
 async function checkRuntimeDir(report: Report): Promise<void> {
   const dir = defaultRuntimeDir();
-  try {
-    const s = await stat(dir);
-    const mode = s.mode & 0o777;
-    const mine = typeof process.getuid !== 'function' || s.uid === process.getuid();
-    if (!mine) report('fail', `runtime directory ${dir} belongs to uid ${s.uid}, not you`, 'another user could read your sockets: remove it or set XDG_RUNTIME_DIR to a directory of yours');
-    else if (mode !== 0o700) report('warn', `runtime directory ${dir} has mode ${mode.toString(8)}`, 'expected 700; run: chmod 700 ' + dir);
-    else report('ok', `runtime directory ${dir} (mode 700, yours)`);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') report('ok', `runtime directory ${dir} does not exist yet (created by the first server)`);
-    else report('fail', `cannot read runtime directory ${dir}: ${(error as Error).message}`);
+  const xdg = process.env['XDG_RUNTIME_DIR'];
+  if (xdg !== undefined && xdg.length > 0 && !isAbsolute(xdg)) {
+    report('warn', `XDG_RUNTIME_DIR is a relative path ('${xdg}'): pipebus ignores it and uses ${dir}`, 'set XDG_RUNTIME_DIR to an absolute path, or unset it');
   }
+  if ((await checkPrivateDir(dir, 'runtime directory', report)) !== 'ok') return;
+  const mailslot = join(dir, 'mailslot');
+  if ((await checkPrivateDir(mailslot, 'mailslot directory', report)) !== 'ok') return;
+  let groups: string[];
+  try {
+    groups = (await readdir(mailslot)).slice(0, MAX_GROUP_DIRS);
+  } catch {
+    return;
+  }
+  for (const group of groups) await checkPrivateDir(join(mailslot, group), 'mailslot group directory', report, true);
+}
+
+/** 'ok' when `dir` passes (or is absent), after reporting; quiet (failures only) for the many group dirs. */
+async function checkPrivateDir(dir: string, what: string, report: Report, quiet = false): Promise<'ok' | 'absent' | 'refused'> {
+  let s;
+  try {
+    s = await lstat(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      if (!quiet && what === 'runtime directory') report('ok', `${what} ${dir} does not exist yet (created by the first server)`);
+      return 'absent';
+    }
+    report('fail', `cannot read ${what} ${dir}: ${(error as Error).message}`);
+    return 'refused';
+  }
+  const refuse = 'the pipebus transports refuse it (ACCESS_DENIED)';
+  if (s.isSymbolicLink()) {
+    const target = await readlink(dir).catch(() => '?');
+    report('fail', `${what} ${dir} is a symlink (to ${target})`, `${refuse}: whoever can change the link can redirect your sockets; remove it and pipebus creates a private directory`);
+    return 'refused';
+  }
+  if (!s.isDirectory()) {
+    report('fail', `${what} ${dir} is not a directory`, `${refuse}: move that file away`);
+    return 'refused';
+  }
+  if (typeof process.getuid === 'function' && s.uid !== process.getuid()) {
+    report('fail', `${what} ${dir} belongs to uid ${s.uid}, not you (uid ${process.getuid()})`, `${refuse}: another user could read your sockets; remove it, or set XDG_RUNTIME_DIR to a directory of yours`);
+    return 'refused';
+  }
+  const mode = s.mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    report('fail', `${what} ${dir} has mode ${mode.toString(8)}, open to other users`, `${refuse}: run chmod 700 ${dir}`);
+    return 'refused';
+  }
+  if (!quiet) report('ok', `${what} ${dir} (mode ${mode.toString(8)}, yours, not a link)`);
+  return 'ok';
 }
 
 async function checkAddress(address: string, report: Report): Promise<void> {

@@ -78,6 +78,10 @@ export function resolveMailslotAddress(
   const windows = platform === 'win32';
   // Paths follow the target platform, not the one running this (tests resolve both anywhere).
   const join = windows ? win32.join : posix.join;
+  if (options.runtimeDir !== undefined && !(windows ? win32.isAbsolute(options.runtimeDir) : posix.isAbsolute(options.runtimeDir))) {
+    // A relative directory would be another one in every working directory: two processes of a group would never meet.
+    throw invalidArgument(`options.runtimeDir must be an absolute path, got '${options.runtimeDir}'`);
+  }
 
   if (address.startsWith('mailslot://')) {
     const group = address.slice('mailslot://'.length);

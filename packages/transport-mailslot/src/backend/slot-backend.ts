@@ -4,10 +4,16 @@
  * (kernel32 mailslots). Every failure is thrown as a BusError with osCode/osName.
  */
 
-/** Who sent a datagram, where the OS tells (POSIX abstract sender names; never on Windows). */
+/**
+ * Who sent a datagram, where the OS tells (never on Windows). `pid`, `uid`
+ * and `gid` are present only when the kernel vouches for them (Linux
+ * SCM_CREDENTIALS), never from what a sender claims.
+ */
 export interface SenderInfo {
   readonly id: string;
   readonly pid?: number;
+  readonly uid?: number;
+  readonly gid?: number;
 }
 
 /** One received message. */
@@ -68,8 +74,12 @@ export type WaitResult = { reader: SlotReader; datagram: Datagram } | { reader: 
 /** The operating-system side of the mailslot transport. */
 export interface SlotBackend {
   readonly platform: 'posix' | 'win32';
-  /** Creates and owns slot `path`. Throws `ADDRESS_IN_USE` when another reader holds it. */
-  createReader(path: string, frameSize: number, readTimeoutMs: number): SlotReader;
+  /**
+   * Creates and owns slot `path`. Throws `ADDRESS_IN_USE` when another reader holds it.
+   * Other users may write to it only with `allowOtherUsers` (POSIX: socket mode 0666
+   * instead of 0600; Windows: the slot's DACL).
+   */
+  createReader(path: string, frameSize: number, readTimeoutMs: number, allowOtherUsers: boolean): SlotReader;
   /** A writer for messages of at most `frameSize` bytes. */
   createWriter(frameSize: number): SlotWriter;
   /**

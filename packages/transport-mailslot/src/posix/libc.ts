@@ -31,11 +31,19 @@ export interface SocketConstants {
   readonly sunLen: boolean;
   /** Linux has an abstract socket namespace (sun_path starting with NUL). */
   readonly abstractNames: boolean;
+  /**
+   * Linux: SO_PASSCRED makes the kernel attach the sender's real pid/uid/gid
+   * (SCM_CREDENTIALS) to every datagram a socket receives. Undefined where the
+   * kernel offers no per-datagram credentials (macOS).
+   */
+  readonly SO_PASSCRED?: number;
+  readonly SCM_CREDENTIALS?: number;
 }
 
 const LINUX: SocketConstants = {
   AF_UNIX: 1, SOCK_DGRAM: 2, SOL_SOCKET: 1, SO_SNDBUF: 7, SO_RCVBUF: 8,
   MSG_DONTWAIT: 0x40, MSG_TRUNC: 0x20, POLLIN: 1, POLLOUT: 4, pollOutTracksPeer: true, sunLen: false, abstractNames: true,
+  SO_PASSCRED: 16, SCM_CREDENTIALS: 2,
 };
 const DARWIN: SocketConstants = {
   AF_UNIX: 1, SOCK_DGRAM: 2, SOL_SOCKET: 0xffff, SO_SNDBUF: 0x1001, SO_RCVBUF: 0x1002,
@@ -51,6 +59,8 @@ export interface Libc {
   send(fd: number, buf: Uint8Array, len: number, flags: number): number;
   sendto(fd: number, buf: Uint8Array, len: number, flags: number, addr: Buffer | null, addrLen: number): number;
   recvfrom(fd: number, buf: Buffer, len: number, flags: number, addr: Buffer | null, addrLen: Buffer | null): number;
+  /** `msg` is a `struct msghdr` laid out by hand (see posix/credentials.ts). */
+  recvmsg(fd: number, msg: Buffer, flags: number): number;
   setsockopt(fd: number, level: number, name: number, value: Buffer, len: number): number;
   socketpair(domain: number, type: number, protocol: number, sv: Buffer): number;
   close(fd: number): number;
@@ -78,6 +88,7 @@ export function libc(): Libc {
     send: lib.func('intptr_t send(int fd, void *buf, size_t len, int flags)'),
     sendto: lib.func('intptr_t sendto(int fd, void *buf, size_t len, int flags, void *addr, uint32_t addrlen)'),
     recvfrom: lib.func('intptr_t recvfrom(int fd, void *buf, size_t len, int flags, void *addr, void *addrlen)'),
+    recvmsg: lib.func('intptr_t recvmsg(int fd, void *msg, int flags)'),
     setsockopt: lib.func('int setsockopt(int fd, int level, int name, void *value, uint32_t len)'),
     socketpair: lib.func('int socketpair(int domain, int type, int protocol, void *sv)'),
     close: lib.func('int close(int fd)'),

@@ -1,3 +1,5 @@
+import type { SenderInfo } from '../backend/slot-backend.js';
+import type { KernelCredentials } from './credentials.js';
 import type { SocketConstants } from './libc.js';
 
 /** Bytes of a `struct sockaddr_un` (2-byte family header + 108-byte path). */
@@ -32,20 +34,33 @@ export function writerName(pid: number, random: string, serial: number): string 
 }
 
 /**
- * Reads the sender's identity from the address recvfrom filled in: pipebus
- * writers bind to {@link writerName}, so the pid is known; other senders are
- * anonymous (unbound) or named by their path.
+ * The sender of a datagram, from the address recvfrom/recvmsg filled in and,
+ * where the kernel gave them, its credentials. Only the kernel's word counts:
+ * `pid`, `uid` and `gid` come from `creds` alone. A pipebus writer's abstract
+ * name (`pipebus-w/<pid>/<random>`) only gives the id its `<random>` part, and
+ * only when its `<pid>` is the kernel's; any other sender is
+ * `mailslot:<pid>@<name>` (or `mailslot:<pid>` when unbound), so no process can
+ * pass for another. Without credentials (macOS) the id is the name, unverified,
+ * and there is no pid.
  */
-export function senderFromAddress(addr: Buffer, len: number): { id: string; pid?: number } | undefined {
-  if (len <= 2) return undefined;
-  const name = addr.subarray(2, len);
-  if (name[0] === 0) {
-    const text = name.subarray(1).toString('utf8');
+export function senderFromAddress(addr: Buffer, len: number, creds?: KernelCredentials): SenderInfo | undefined {
+  const name = len <= 2 ? undefined : addr.subarray(2, len);
+  let text: string | undefined;
+  let claimed: { pid: number; random: string } | undefined;
+  if (name !== undefined && name[0] === 0) {
+    text = `@${name.subarray(1).toString('utf8')}`;
     // The serial is left out of the id: every socket of one writer is one peer. Older writers had none.
-    const m = /^pipebus-w\/(\d+)\/([0-9a-f]+)(?:\/[0-9a-f]+)?$/.exec(text);
-    if (m !== null) return { id: `mailslot:${m[1]}-${m[2]}`, pid: Number(m[1]) };
-    return { id: `mailslot:@${text}` };
+    const m = /^@pipebus-w\/(\d+)\/([0-9a-f]+)(?:\/[0-9a-f]+)?$/.exec(text);
+    if (m !== null) claimed = { pid: Number(m[1]), random: m[2]! };
+  } else if (name !== undefined) {
+    const end = name.indexOf(0);
+    text = name.subarray(0, end < 0 ? name.length : end).toString('utf8');
   }
-  const end = name.indexOf(0);
-  return { id: `mailslot:${name.subarray(0, end < 0 ? name.length : end).toString('utf8')}` };
+  if (creds === undefined) {
+    if (claimed !== undefined) return { id: `mailslot:${claimed.pid}-${claimed.random}` };
+    return text === undefined ? undefined : { id: `mailslot:${text}` };
+  }
+  const who = { pid: creds.pid, uid: creds.uid, gid: creds.gid };
+  if (claimed !== undefined && claimed.pid === creds.pid) return { id: `mailslot:${creds.pid}-${claimed.random}`, ...who };
+  return { id: `mailslot:${creds.pid}${text === undefined ? '' : `@${text.replace(/^@/, '')}`}`, ...who };
 }

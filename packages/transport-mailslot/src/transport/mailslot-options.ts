@@ -1,5 +1,6 @@
 import { describeValue, invalidArgument, type Logger } from '@pipebus/core';
 import { resolveMailslotAddress, type ResolvedMailslotAddress } from '../address/resolve-address.js';
+import { DEFAULT_MAX_LISTENERS } from '../registry/group-registry.js';
 
 /** Options of a {@link MailslotTransport}. */
 export interface MailslotOptions {
@@ -30,7 +31,22 @@ export interface MailslotOptions {
    * by queueing the message (Wine blocks it while the reader's buffer is full).
    */
   sendTimeoutMs?: number;
-  /** Where dropped frames and reader failures are reported. */
+  /**
+   * Group listeners one listing of the registry reads, default 4096 (1 to 65536). A group with
+   * more reaches only the first this many found (a warning is logged once): it bounds the work
+   * and memory of a listing whatever another process puts in the directory.
+   */
+  maxListeners?: number;
+  /**
+   * Let other local users write to this transport's slot. Default false: the slot's socket file is
+   * mode 0600 and, on Linux, every datagram whose sender the kernel names as another uid
+   * (SCM_CREDENTIALS) is dropped and counted (`stats().foreignDropped`); on Windows the slot's DACL
+   * grants only this user. With true: socket mode 0666 / write access for authenticated users, and
+   * no uid filter. Group registries stay private to one user either way. Same meaning as the
+   * named-pipe server's option.
+   */
+  allowOtherUsers?: boolean;
+  /** Where dropped frames, ignored registry markers and reader failures are reported. */
   logger?: Logger;
 }
 
@@ -51,6 +67,8 @@ export interface ResolvedMailslotOptions {
   readonly frameSize: number;
   readonly readTimeoutMs: number;
   readonly sendTimeoutMs: number;
+  readonly maxListeners: number;
+  readonly allowOtherUsers: boolean;
   readonly runtimeDir: string | undefined;
   readonly logger: Logger | undefined;
 }
@@ -85,9 +103,16 @@ export function resolveMailslotOptions(o: MailslotOptions): ResolvedMailslotOpti
   if (!Number.isInteger(sendTimeoutMs) || sendTimeoutMs < 1 || sendTimeoutMs > 600_000) {
     throw invalidArgument(`options.sendTimeoutMs must be an integer from 1 to 600000, got ${describeValue(o.sendTimeoutMs)}`);
   }
+  const maxListeners = o.maxListeners ?? DEFAULT_MAX_LISTENERS;
+  if (!Number.isInteger(maxListeners) || maxListeners < 1 || maxListeners > 65_536) {
+    throw invalidArgument(`options.maxListeners must be an integer from 1 to 65536, got ${describeValue(o.maxListeners)}`);
+  }
+  if (o.allowOtherUsers !== undefined && typeof o.allowOtherUsers !== 'boolean') {
+    throw invalidArgument(`options.allowOtherUsers must be a boolean, got ${describeValue(o.allowOtherUsers)}`);
+  }
   const logger = o.logger;
   if (logger !== undefined && (logger === null || typeof logger.warn !== 'function' || typeof logger.debug !== 'function')) {
     throw invalidArgument('options.logger must be a Logger { debug, info, warn, error } from @pipebus/core');
   }
-  return { resolved, mode, raw: o.raw ?? false, frameSize, readTimeoutMs, sendTimeoutMs, runtimeDir: o.runtimeDir, logger };
+  return { resolved, mode, raw: o.raw ?? false, frameSize, readTimeoutMs, sendTimeoutMs, maxListeners, allowOtherUsers: o.allowOtherUsers ?? false, runtimeDir: o.runtimeDir, logger };
 }

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { BusError, Transport, type Logger, type PeerInfo, type TransportCapabilities } from '@pipebus/core';
-import { defaultRuntimeDir, ensurePrivateDir } from '../address/runtime-dir.js';
 import { platformBackend } from '../backend/choose-backend.js';
 import type { Datagram, SlotBackend, SlotReader, SlotWriter } from '../backend/slot-backend.js';
 import { ReaderLoop } from '../reader/reader-loop.js';
@@ -20,6 +19,8 @@ export interface MailslotStats {
   framesReceived: number;
   /** Received messages dropped for exceeding frameSize. */
   oversizeDropped: number;
+  /** Received messages dropped because the kernel named another user as their sender (see allowOtherUsers). */
+  foreignDropped: number;
   /** Listeners other than this transport found in the group registry at the last send. */
   listeners: number;
   /** Registry entries of dead listeners this transport removed. */
@@ -54,9 +55,13 @@ const UNKNOWN_PEER = 'mailslot:unknown';
 export class MailslotTransport extends Transport {
   readonly capabilities: TransportCapabilities;
   readonly #o: ResolvedMailslotOptions;
-  readonly #counters: FanOutCounters & { framesSent: number; framesReceived: number; oversizeDropped: number; listeners: number } = {
-    framesSent: 0, deliveries: 0, sendRetries: 0, framesReceived: 0, oversizeDropped: 0, listeners: 0,
+  readonly #counters: FanOutCounters & { framesSent: number; framesReceived: number; oversizeDropped: number; foreignDropped: number; listeners: number } = {
+    framesSent: 0, deliveries: 0, sendRetries: 0, framesReceived: 0, oversizeDropped: 0, foreignDropped: 0, listeners: 0,
   };
+  /** This process's uid: datagrams the kernel says came from another are dropped unless allowOtherUsers. */
+  readonly #uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  /** Foreign uids already logged (each once; bounded). */
+  readonly #loggedUids = new Set<number>();
   #backend: SlotBackend | undefined;
   #registry: GroupRegistry | undefined;
   #entry: string | undefined;
@@ -105,8 +110,8 @@ export class MailslotTransport extends Transport {
     const writes = o.mode !== 'read';
     try {
       if (r.kind === 'group') {
-        ensurePrivateDir(o.runtimeDir ?? defaultRuntimeDir());
-        const registry = (this.#registry = new GroupRegistry(r, (pid) => backend.isProcessAlive(pid)));
+        const registry = (this.#registry = new GroupRegistry(r, (pid) => backend.isProcessAlive(pid), o.maxListeners, (m) => this.#log('warn', m)));
+        // Checks the runtime directory and each one below it (ACCESS_DENIED if not private).
         registry.ensureDir();
         if (reads) {
           const entry = `${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -149,7 +154,7 @@ export class MailslotTransport extends Transport {
   }
 
   #openReader(backend: SlotBackend, path: string): void {
-    const reader = (this.#reader = backend.createReader(path, this.#o.frameSize, this.#o.readTimeoutMs));
+    const reader = (this.#reader = backend.createReader(path, this.#o.frameSize, this.#o.readTimeoutMs, this.#o.allowOtherUsers));
     ReaderLoop.of(backend).add(reader, {
       deliver: (d) => this.#onDatagram(d),
       oversize: (size) => {
@@ -164,10 +169,24 @@ export class MailslotTransport extends Transport {
   }
 
   #onDatagram({ data, sender }: Datagram): void {
+    if (sender?.uid !== undefined && sender.uid !== this.#uid && !this.#o.allowOtherUsers) {
+      this.#counters.foreignDropped++;
+      if (!this.#loggedUids.has(sender.uid) && this.#loggedUids.size < 64) {
+        this.#loggedUids.add(sender.uid);
+        this.#log('warn', `dropped a message from uid ${sender.uid} (pid ${sender.pid ?? '?'}) on ${this.path}: only this user (uid ${this.#uid}) may send here unless the transport is opened with allowOtherUsers: true`);
+      }
+      return;
+    }
     this.#counters.framesReceived++;
     const peer: PeerInfo = sender === undefined
       ? { id: UNKNOWN_PEER, address: this.#o.resolved.address }
-      : { id: sender.id, ...(sender.pid !== undefined && { pid: sender.pid }), address: this.#o.resolved.address };
+      : {
+          id: sender.id,
+          ...(sender.pid !== undefined && { pid: sender.pid }),
+          ...(sender.uid !== undefined && { uid: sender.uid }),
+          ...(sender.gid !== undefined && { gid: sender.gid }),
+          address: this.#o.resolved.address,
+        };
     this.emitFrame({ data, peer });
   }
 

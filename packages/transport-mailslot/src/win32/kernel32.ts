@@ -7,7 +7,8 @@ import koffi from 'koffi';
  * address (also for `.async` calls, whose Buffers we keep alive until done).
  */
 export interface Kernel32 {
-  CreateMailslotW(name: string, maxMessageSize: number, readTimeoutMs: number, security: null): number;
+  /** `security`: a SECURITY_ATTRIBUTES laid out in a Buffer (see slot-security.ts), or null for the token's default DACL. */
+  CreateMailslotW(name: string, maxMessageSize: number, readTimeoutMs: number, security: Buffer | null): number;
   CreateFileW(name: string, access: number, share: number, security: null, disposition: number, flags: number, template: number): number;
   WriteFile: ((handle: number, buf: Uint8Array, size: number, written: Buffer, overlapped: null) => boolean) & {
     async(handle: number, buf: Uint8Array, size: number, written: Buffer, overlapped: null, cb: (err: unknown, ok: boolean) => void): void;

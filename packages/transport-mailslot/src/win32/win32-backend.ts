@@ -3,6 +3,7 @@ import { isProcessAlive } from '../registry/process-alive.js';
 import {
   FILE_ATTRIBUTE_NORMAL, FILE_SHARE_READ, FILE_SHARE_WRITE, GENERIC_WRITE, INVALID_HANDLE_VALUE, MAILSLOT_NO_MESSAGE, OPEN_EXISTING, WinError, kernel32, type Kernel32,
 } from './kernel32.js';
+import { slotSecurity } from './slot-security.js';
 import { win32Error } from './win32-errors.js';
 
 /** Mailslots carry no sender identity: every frame gets this one, and the bus's fragment sender id tells writers apart. */
@@ -120,8 +121,9 @@ export class Win32Backend implements SlotBackend {
   #turn = 0;
   #waiting: Win32Reader | undefined;
 
-  createReader(path: string, frameSize: number, readTimeoutMs: number): SlotReader {
-    const handle = this.#k.CreateMailslotW(path, 0, readTimeoutMs, null);
+  createReader(path: string, frameSize: number, readTimeoutMs: number, allowOtherUsers: boolean): SlotReader {
+    // An explicit DACL (this user only, unless widened) rather than whatever the token's default grants.
+    const handle = this.#k.CreateMailslotW(path, 0, readTimeoutMs, slotSecurity(allowOtherUsers).attributes);
     if (handle === INVALID_HANDLE_VALUE) throw win32Error('CreateMailslotW', this.#k.GetLastError(), path);
     return new Win32Reader(this.#k, handle, path, frameSize);
   }
