@@ -145,7 +145,9 @@ describe('exhaustion: peers that hold the door', () => {
       expect(await newcomer.request('echo', 'in at last')).toBe('in at last');
       const after = await victim.report();
       figures.push(`8 tricklers holding maxClients 8, firstFrameTimeout 300 ms: newcomer got BUSY, tricklers cut after ${cutAfter.toFixed(0)} ms, then the newcomer was served; peersRejected ${after.server.peersRejected}`);
-      expect(after.server.peersRejected).toBeGreaterThanOrEqual(1);
+      // POSIX: the server accepted and refused the newcomer itself. Windows: with maxClients
+      // instances taken it creates no more, so the newcomer meets ERROR_PIPE_BUSY (also BUSY).
+      if (!isWindows) expect(after.server.peersRejected).toBeGreaterThanOrEqual(1);
     } finally {
       await newcomer.close();
     }
