@@ -104,7 +104,7 @@ describe('the client checks who the server is', () => {
     await pool.server(address).start();
     const client = pool.client(address);
     await client.start();
-    const server = client.server as { uid?: number; sid?: string } | undefined;
+    const server = client.server;
     if (isWindows) expect(server?.sid).toMatch(/^S-1-5-/);
     else expect(server?.uid).toBe(process.getuid!());
   });
@@ -115,7 +115,7 @@ describe('the client checks who the server is', () => {
     await pool.server(address, { allow: { sids: ['S-1-5-32-545'] } }).start();
     const client = pool.client(address);
     await client.start();
-    expect((client.server as { sid?: string }).sid).toMatch(/^S-1-5-21-/);
+    expect(client.server?.sid).toMatch(/^S-1-5-21-/);
   });
 
   // A server of another uid needs root to start; elsewhere this case is skipped, not faked.

@@ -15,6 +15,8 @@ export interface PeerInfo {
   readonly uid?: number;
   /** POSIX group id of the peer. */
   readonly gid?: number;
+  /** Windows: the user SID of the peer's process (`S-1-5-21-…`), where the transport reads it (a named-pipe client, of its server). */
+  readonly sid?: string;
   /** The address the peer is reached at, for logs. */
   readonly address?: string;
 }
