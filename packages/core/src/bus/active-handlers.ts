@@ -22,9 +22,9 @@ export type Refusal = 'duplicate' | 'busy' | 'unlinked';
 /**
  * The handlers running for each peer, by request id (internal to the bus).
  *
- * Every handler is entered here *before* it is called and leaves when it
- * answers, whatever it returns: a synchronous one for the span of its call,
- * a Promise until it settles, an Observable until it ends. So one table
+ * Every request is admitted here *before* its handler is called, and a
+ * handler that goes on after its call (a Promise until it settles, an
+ * Observable until it ends) is entered until it answers. So one table
  * answers the questions a hostile peer forces: is this id already running
  * (a second call with it would replace the first, whose abort would then
  * never be found), and how many handlers is this peer holding.
@@ -45,17 +45,29 @@ export class ActiveHandlers {
   }
 
   /**
-   * Enters a handler about to be called; returns its entry, or why it may
-   * not run (and then nothing was entered).
+   * Whether a request may start: undefined when it may, else why not. Enters
+   * nothing: a handler that answers synchronously never needs an entry (no
+   * cancel or disconnect can reach it before it returns), and skipping the
+   * entry keeps the common request path as cheap as it was before the table.
    */
-  enter(peer: PeerId, id: number, context: RequestContext): ActiveCall | Refusal {
+  admit(peer: PeerId, id: number): Refusal | undefined {
+    const calls = this.#byPeer.get(peer);
+    if (calls === undefined) return this.#linked(peer) ? undefined : 'unlinked';
+    if (calls.has(id)) return 'duplicate';
+    return calls.size >= this.#maxPerPeer ? 'busy' : undefined;
+  }
+
+  /**
+   * Enters a handler, admitted before its call, that goes on after it (it
+   * returned a Promise or an Observable). Undefined when its id was entered
+   * meanwhile: only a transport delivering the peer's next request inside
+   * the handler's own call could do that, and it is a duplicate all the same.
+   */
+  enter(peer: PeerId, id: number, context: RequestContext): ActiveCall | undefined {
     let calls = this.#byPeer.get(peer);
     // Small: one per peer, kept while the peer stays; it grows under load.
-    if (calls === undefined) {
-      if (!this.#linked(peer)) return 'unlinked';
-      this.#byPeer.set(peer, (calls = new IdTable(8)));
-    } else if (calls.has(id)) return 'duplicate';
-    else if (calls.size >= this.#maxPerPeer) return 'busy';
+    if (calls === undefined) this.#byPeer.set(peer, (calls = new IdTable(8)));
+    else if (calls.has(id)) return undefined;
     const active: ActiveCall = { context, subscription: undefined };
     calls.set(id, active);
     return active;

@@ -15,7 +15,7 @@ import { FrameType, WIRE_VERSION, frameType, frameVersion } from '../wire/index.
 import type { Handler } from './handler-context.js';
 import { RequestContext } from './handler-context.js';
 import { IdTable } from './id-table.js';
-import { ActiveHandlers } from './active-handlers.js';
+import { ActiveHandlers, type ActiveCall } from './active-handlers.js';
 import { MAX_PEER_CODE, MAX_PEER_MESSAGE, clip, quote } from './peer-text.js';
 import type { MessageContext, MessageKindName, Middleware, MiddlewareSet } from './middleware.js';
 import { runMiddleware } from './middleware.js';
@@ -566,23 +566,25 @@ export class MessageBus {
       });
       return;
     }
-    const context = new RequestContext(envelope.name, envelope.id, peer, envelope.headers);
-    // Entered before the call, whatever the handler turns out to return, so
-    // that a reused id or a peer over its share is refused before any work.
-    const active = this.#active.enter(peer.id, envelope.id, context);
-    if (typeof active === 'string') {
-      this.#refuse(envelope, peer, active);
+    // Admitted before the call, so that a reused id or a peer over its share
+    // is refused before any work; entered only if the handler goes on.
+    const refusal = this.#active.admit(peer.id, envelope.id);
+    if (refusal !== undefined) {
+      this.#refuse(envelope, peer, refusal);
       return;
     }
     this.#counters.requestsHandled++;
+    const context = new RequestContext(envelope.name, envelope.id, peer, envelope.headers);
     let result: unknown;
     try {
       result = handler(envelope.payload, context);
     } catch (error) {
-      if (this.#active.leave(peer.id, envelope.id)) this.#replyError(envelope, peer, error);
+      this.#replyError(envelope, peer, error);
       return;
     }
     if (isObservable(result)) {
+      const active = this.#enter(envelope, peer, context);
+      if (active === undefined) return;
       active.subscription = result.subscribe({
         next: (value) => this.#reply(envelope, peer, Kind.StreamNext, value),
         error: (error: unknown) => {
@@ -595,6 +597,7 @@ export class MessageBus {
       return;
     }
     if (isPromiseLike(result)) {
+      if (this.#enter(envelope, peer, context) === undefined) return;
       result.then(
         (value) => {
           if (this.#active.leave(peer.id, envelope.id)) this.#reply(envelope, peer, Kind.Response, value);
@@ -605,7 +608,17 @@ export class MessageBus {
       );
       return;
     }
-    if (this.#active.leave(peer.id, envelope.id)) this.#reply(envelope, peer, Kind.Response, result);
+    this.#reply(envelope, peer, Kind.Response, result);
+  }
+
+  /** Enters a handler that goes on after its call; a duplicate that slipped in meanwhile is aborted and its peer dropped. */
+  #enter(envelope: Envelope, peer: PeerInfo, context: RequestContext): ActiveCall | undefined {
+    const active = this.#active.enter(peer.id, envelope.id, context);
+    if (active === undefined) {
+      context.abort(new BusError('CANCELLED', `request id ${envelope.id} was reused while its handler ran`));
+      this.#refuse(envelope, peer, 'duplicate');
+    }
+    return active;
   }
 
   /**
