@@ -2,8 +2,8 @@ import path from 'node:path';
 import { Kind, MessageBus, silentLogger, toErrorPayload } from '@pipebus/core';
 import { NamedPipeClient } from '@pipebus/transport-namedpipe';
 import { RawPeer } from './support/raw-peer.js';
-import { nextMessage } from './support/other-user.js';
-import { MB, Victim, closed, forkTs, isWindows } from './support/victim.js';
+import { forkTs, nextMessage } from './support/child.js';
+import { MB, Victim, closed, isWindows } from './support/victim.js';
 import { within } from './support/within.js';
 
 /**

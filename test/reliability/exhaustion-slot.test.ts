@@ -4,8 +4,8 @@ import path from 'node:path';
 import { filter, firstValueFrom, scan } from 'rxjs';
 import { MessageBus, silentLogger } from '@pipebus/core';
 import { MailslotTransport } from '@pipebus/transport-mailslot';
-import { nextMessage } from './support/other-user.js';
-import { MB, forkTs, isWindows } from './support/victim.js';
+import { forkTs, nextMessage } from './support/child.js';
+import { MB, isWindows } from './support/victim.js';
 import { within } from './support/within.js';
 
 /**

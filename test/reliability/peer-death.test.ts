@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { filter, firstValueFrom } from 'rxjs';
 import { BusError, MessageBus, silentLogger } from '@pipebus/core';
 import { NamedPipeClient, NamedPipeServer } from '@pipebus/transport-namedpipe';
+import { forkTs } from './support/child.js';
 import { fuzzRuns } from './support/fuzz.js';
 import { serveTrialMethods } from './support/trial-methods.js';
 import { within } from './support/within.js';
@@ -18,7 +19,6 @@ import { within } from './support/within.js';
  * printed; PIPEBUS_FUZZ_SEED replays it).
  */
 const isWindows = process.platform === 'win32';
-const RUN_TS = path.resolve(__dirname, '../../packages/transport-mailslot/test/fixtures/run-ts.cjs');
 const PEER = path.join(__dirname, 'fixtures', 'death-peer.ts');
 // Linux runs 100 of each direction (200 in all); Wine a tenth (process start-up there is ~1 s).
 const TRIALS = fuzzRuns(100);
@@ -39,15 +39,20 @@ function killPoints(salt: number): number[] {
   return fc.sample(fc.integer({ min: 1, max: 300 }), { seed: SEED + salt, numRuns: TRIALS });
 }
 
-/** Starts the death peer and resolves once it reports ready. */
-function startPeer(mode: 'server' | 'client', address: string): Promise<ChildProcess> {
-  const child = fork(RUN_TS, [PEER, mode, address, runtimeDir], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] });
+/**
+ * Starts the death peer; `ready` resolves once it reports ready. The child is
+ * returned at once: a server may see the peer's first echo before the
+ * parent sees its 'ready', and the kill at echo 1 must reach this child.
+ */
+function startPeer(mode: 'server' | 'client', address: string): { child: ChildProcess; ready: Promise<void> } {
+  const child = forkTs(PEER, [mode, address, runtimeDir]);
   children.add(child);
   child.once('exit', () => children.delete(child));
-  return new Promise((resolve, reject) => {
-    child.once('message', () => resolve(child));
+  const ready = new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
     child.once('exit', (code, signal) => reject(new Error(`the ${mode} peer exited (${code ?? signal}) before it was ready`)));
   });
+  return { child, ready };
 }
 
 const dirOption = runtimeDir === '' ? {} : { runtimeDir };
@@ -72,7 +77,9 @@ describe('peer death at random moments (SIGKILL)', () => {
         counts.echoes = 0;
         killAt = at;
         const gone = firstValueFrom(server.peers$.pipe(filter((e) => e.type === 'disconnected')));
-        victim = await startPeer('client', address);
+        const peer = startPeer('client', address);
+        victim = peer.child;
+        await peer.ready;
         await within(`trial ${trial}: the client's disconnection after echo ${at}`, gone, 10_000);
         // The bus reacted to the same event before us (it subscribed first).
         worst.handlersAborted = Math.max(worst.handlersAborted, performance.now() - killedAt);
@@ -89,7 +96,8 @@ describe('peer death at random moments (SIGKILL)', () => {
   it(`a client fails every call in flight when its server is killed mid-traffic (${TRIALS} trials)`, async () => {
     for (const [trial, at] of killPoints(2).entries()) {
       const address = `pipe://death-cli-${process.pid}-${trial}`;
-      const victim = await startPeer('server', address);
+      const { child: victim, ready } = startPeer('server', address);
+      await ready;
       const bus = new MessageBus(new NamedPipeClient({ address, logger: silentLogger, reconnect: false, ...dirOption }), { logger: silentLogger });
       try {
         await bus.start();

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BusError, silentLogger } from '@pipebus/core';
 import { NamedPipeClient } from '@pipebus/transport-namedpipe';
-import { OTHER_UID, asRoot, forkAsOtherUser, nextMessage, sharedDir } from './support/other-user.js';
+import { nextMessage } from './support/child.js';
+import { OTHER_UID, asRoot, forkAsOtherUser, sharedDir } from './support/other-user.js';
 
 /**
  * Named pipes with a second user on the machine (POSIX; run as root so that a

@@ -34,16 +34,3 @@ export function forkAsOtherUser(dir: string, script: string, args: readonly stri
   fs.chmodSync(copy, 0o644);
   return fork(copy, [...args], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [], cwd: dir, uid: OTHER_UID, gid: OTHER_GID });
 }
-
-/** The next IPC message from `child` that `accept` takes; rejects if the child exits first. */
-export function nextMessage<T>(child: ChildProcess, accept: (message: unknown) => message is T): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: unknown): void => {
-      if (!accept(message)) return;
-      child.off('message', onMessage);
-      resolve(message);
-    };
-    child.on('message', onMessage);
-    child.once('exit', (code, signal) => reject(new Error(`the other user's process exited (${code ?? signal}) before the expected message`)));
-  });
-}

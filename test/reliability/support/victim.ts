@@ -1,4 +1,5 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { forkTs } from './child.js';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -6,7 +7,6 @@ import path from 'node:path';
 import { Kind, encodeMessageFrame, msgpackCodec, type BusStats, type Envelope } from '@pipebus/core';
 import { resolvePipeAddress, type PipeStats } from '@pipebus/transport-namedpipe';
 
-const RUN_TS = path.resolve(__dirname, '../../../packages/transport-mailslot/test/fixtures/run-ts.cjs');
 const VICTIM = path.resolve(__dirname, '../fixtures/victim.ts');
 export const isWindows = process.platform === 'win32';
 
@@ -24,11 +24,6 @@ export interface VictimReport {
   slow: { started: number; aborted: number };
   peer?: string;
   reason?: string;
-}
-
-/** Runs a TypeScript file of this suite in a child process (the repository's sources, as jest runs them), with an IPC channel. */
-export function forkTs(file: string, args: readonly string[], execArgv: string[] = []): ChildProcess {
-  return fork(RUN_TS, [file, ...args], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv });
 }
 
 /** A hub process under attack, and the means to attack it and read its own counters. */
