@@ -711,10 +711,15 @@ export class MessageBus {
   }
 
   #relay(frame: Uint8Array, from: PeerInfo): void {
+    let own: Uint8Array | undefined;
     for (const peer of this.#peers.keys()) {
       if (peer === from.id) continue;
       this.#counters.eventsRelayed++;
-      this.#sendFrame(frame, peer).catch((error: unknown) =>
+      // A frame cut out of a larger read keeps that whole read alive while it
+      // waits for a slow peer, which is charged only the frame's bytes: queue
+      // a copy of just the frame, made once and shared by every peer.
+      own ??= frame.byteLength < frame.buffer.byteLength ? new Uint8Array(frame) : frame;
+      this.#sendFrame(own, peer).catch((error: unknown) =>
         this.#o.logger.debug('relay failed', { bus: this.#o.name, peer, error: String(error) }),
       );
     }
