@@ -17,6 +17,7 @@ import { RequestContext } from './handler-context.js';
 import { IdTable } from './id-table.js';
 import { ActiveHandlers, type ActiveCall } from './active-handlers.js';
 import { MAX_PEER_CODE, MAX_PEER_MESSAGE, clip, quote } from './peer-text.js';
+import { reassemblyOwner } from './reassembly-owner.js';
 import type { MessageContext, MessageKindName, Middleware, MiddlewareSet } from './middleware.js';
 import { runMiddleware } from './middleware.js';
 import type { MessageBusOptions, ResolvedBusOptions } from './options.js';
@@ -744,7 +745,7 @@ export class MessageBus {
         this.#rejectPeer(peer, 'DECODE_FAILED', `sent a fragment frame over a reliable transport whose frames hold ${this.transport.capabilities.maxFrameSize} bytes, enough for any message (maxMessageSize ${this.#o.maxMessageSize}); a pipebus peer never fragments there`);
         return;
       }
-      message = this.#reassembler.push(data, peer.id);
+      message = this.#reassembler.push(data, peer.id, reassemblyOwner(peer));
       if (message === undefined) return;
     }
     let envelope: Envelope;
