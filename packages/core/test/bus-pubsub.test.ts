@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { MockNetwork } from '@pipebus/transport-mock';
 import { firstValueFrom, take, toArray } from 'rxjs';
-import { BusError, MessageBus, silentLogger } from '../src/index.js';
-import type { BusEvent } from '../src/index.js';
+import { BusError, Kind, MessageBus, Transport, encodeMessageFrame, msgpackCodec, silentLogger } from '../src/index.js';
+import type { BusEvent, PeerId, TransportCapabilities } from '../src/index.js';
 import { busPair, flush } from './helpers.js';
 
 const cleanup: Array<() => Promise<void>> = [];
@@ -103,5 +103,49 @@ describe('publish/subscribe', () => {
     await expect(pair.client.publish('a.*')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(pair.client.publish('')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(pair.client.publish('a', 1, { headers: { n: 1 } as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+});
+
+/** A server transport with three peers whose frames the test hands in, and which records what is sent. */
+class HubTransport extends Transport {
+  readonly capabilities: TransportCapabilities = { duplex: true, broadcast: false, maxFrameSize: 16 * 1024 * 1024, reliable: true, ordered: true };
+  readonly sent: Array<{ frame: Uint8Array; to?: PeerId }> = [];
+  protected async doStart(): Promise<void> {
+    for (const id of ['a', 'b', 'c']) this.emitPeer({ type: 'connected', peer: { id } });
+  }
+  protected async doSend(frame: Uint8Array, to?: PeerId): Promise<void> {
+    this.sent.push(to === undefined ? { frame } : { frame, to });
+  }
+  protected async doClose(): Promise<void> {}
+  receive(data: Uint8Array, from: PeerId): void {
+    this.emitFrame({ data, peer: { id: from } });
+  }
+}
+
+describe('relay', () => {
+  it('queues a copy of just the frame when it is a view into a larger read, one copy for every peer', async () => {
+    const transport = new HubTransport();
+    const hub = new MessageBus(transport, { logger: silentLogger, relay: true });
+    cleanup.push(() => hub.close());
+    await hub.start();
+    const event = encodeMessageFrame({ kind: Kind.Event, id: 0, name: 'a.b', payload: 1, headers: undefined }, msgpackCodec);
+    // What a stream transport hands over: one frame inside a 64 KiB socket read.
+    const read = new Uint8Array(65536);
+    read.set(event, 100);
+    transport.receive(read.subarray(100, 100 + event.byteLength), 'a');
+    await flush();
+    expect(transport.sent.map((s) => s.to)).toEqual(['b', 'c']);
+    const [b, c] = transport.sent.map((s) => s.frame);
+    expect(b!.buffer.byteLength).toBe(event.byteLength);
+    expect(c).toBe(b);
+    expect([...b!]).toEqual([...event]);
+
+    // A frame that owns its whole buffer is relayed as it is.
+    transport.sent.length = 0;
+    const whole = new Uint8Array(event);
+    transport.receive(whole, 'b');
+    await flush();
+    expect(transport.sent.map((s) => s.frame)).toEqual([whole, whole]);
+    expect(transport.sent[0]!.frame).toBe(whole);
   });
 });

@@ -68,7 +68,8 @@ describe('request/response', () => {
     let signal: AbortSignal | undefined;
     pair.server.handle('slow', (_: unknown, ctx) => {
       signal = ctx.signal;
-      return new Promise(() => {});
+      // A handler that stops when told: a cancelled one holds its slot until it settles.
+      return new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error)));
     });
     const result = pair.client.request('slow', null, { timeout: 500 }).catch((e: unknown) => e);
     await flush();

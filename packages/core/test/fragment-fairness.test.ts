@@ -103,6 +103,53 @@ describe('FrameReassembler fairness between senders', () => {
   });
 });
 
+describe('a sender with many peer ids (one process, a socket name per message)', () => {
+  it('has one share per owner: many sources of one owner cannot evict another owner\'s message', () => {
+    const r = new FrameReassembler({ clock: stillClock, maxMessageSize: 1000, maxBufferedBytes: 4000, maxBufferedBytesPerSender: 2000, maxPendingMessages: 8, maxPendingMessagesPerSender: 4 });
+    const honest = new Fragmenter().split(patternBytes(900), 424);
+    r.push(honest[0]!, 'honest', 'process 1');
+    for (let i = 0; i < 100; i++) r.push(claim(1, i, 1000), `sybil-${i}`, 'process 2');
+    // Process 2's share (2000 bytes) holds one 1000-byte claim at a time, whatever its names.
+    expect(r.stats()).toMatchObject({ pendingMessages: 2, senders: 2 });
+    expect(r.push(honest[1]!, 'honest', 'process 1')).toBeUndefined();
+    expect(r.push(honest[2]!, 'honest', 'process 1')).toEqual(patternBytes(900));
+    // A departing peer id takes only its own partials out of its owner's share.
+    r.push(claim(1, 100, 1000), 'sybil-100', 'process 2');
+    r.push(claim(2, 1, 900), 'other', 'process 2');
+    r.forgetSender('sybil-100');
+    expect(r.stats()).toMatchObject({ pendingMessages: 1, senders: 1 });
+  });
+
+  it('on the bus: peers with one pid and different ids share one quota, so an honest publisher is served in full', async () => {
+    const network = new MockNetwork({ seed: 1 });
+    const reassembly = { maxBufferedBytes: 64 * 1024, maxBufferedBytesPerSender: 32 * 1024, maxPendingMessages: 16, maxPendingMessagesPerSender: 4 };
+    const victim = new MessageBus(network.join('grp'), { clock: network.clock, logger: silentLogger, maxMessageSize: 16 * 1024, reassembly });
+    const publisher = new MessageBus(network.join('grp', { pid: 100 }), { clock: network.clock, logger: silentLogger, localDelivery: false });
+    // One attacking process, a fresh peer id per partial message it never completes.
+    const sybils = Array.from({ length: 40 }, () => network.join('grp', { pid: 666 }));
+    cleanup.push(async () => {
+      for (const t of sybils) await t.close();
+      await publisher.close();
+      await victim.close();
+    });
+    let got = 0;
+    victim.subscribe('h.>').subscribe(() => got++);
+    await victim.start();
+    await publisher.start();
+    for (const t of sybils) await t.start();
+    for (let m = 0; m < 20; m++) {
+      // The honest message goes out in fragments, with the attack interleaved.
+      const sending = publisher.publish(`h.${m}`, patternBytes(8000, m + 1));
+      for (let i = 0; i < 40; i++) await sybils[i]!.send(claim(0xbad, m * 40 + i, 16 * 1024));
+      await sending;
+      await flush();
+    }
+    await flush();
+    expect(got).toBe(20);
+    expect(victim.stats().reassembly.pendingMessages).toBeLessThanOrEqual(4);
+  });
+});
+
 describe('fragments on a transport that never needs them', () => {
   it('drops a peer that sends a fragment over a reliable transport whose frames hold any message', async () => {
     const network = new MockNetwork({ seed: 1 });

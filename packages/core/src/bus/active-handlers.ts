@@ -4,11 +4,21 @@ import type { PeerId } from '../transport/index.js';
 import type { RequestContext } from './handler-context.js';
 import { IdTable } from './id-table.js';
 
-/** A handler working on a request, from the moment it is called until it answers. */
+/**
+ * A request this bus is working on, from the moment a handler (or async
+ * inbound middleware) takes it until it is done with it.
+ */
 export interface ActiveCall {
+  readonly id: number;
   readonly context: RequestContext;
   /** The stream a streaming handler returned, to unsubscribe on cancel. */
   subscription: Subscription | undefined;
+  /**
+   * True once the caller cancelled it: its answer is no longer wanted, but
+   * a Promise (or middleware) that has not settled still holds its slot and
+   * its id, since nothing can stop it sooner.
+   */
+  cancelled: boolean;
 }
 
 /**
@@ -68,21 +78,44 @@ export class ActiveHandlers {
     // Small: one per peer, kept while the peer stays; it grows under load.
     if (calls === undefined) this.#byPeer.set(peer, (calls = new IdTable(8)));
     else if (calls.has(id)) return undefined;
-    const active: ActiveCall = { context, subscription: undefined };
+    const active: ActiveCall = { id, context, subscription: undefined, cancelled: false };
     calls.set(id, active);
     return active;
   }
 
-  /** The running handler of `id` for `peer`, if any. */
-  get(peer: PeerId, id: number): ActiveCall | undefined {
-    return this.#byPeer.get(peer)?.get(id);
+  /**
+   * The caller cancelled request `id`: its handler is aborted at once. A
+   * stream is unsubscribed and so ends here; anything else (a Promise, a
+   * request in middleware) stays entered until it settles. Counting it until
+   * then is what makes the cap hold: a handler that ignores its signal goes
+   * on running, and a peer could otherwise start any number of them by
+   * cancelling each. Keeping its id entered also refuses a reuse of the id
+   * while it runs, so that its late leave() cannot meet a newer call.
+   */
+  cancel(peer: PeerId, id: number, reason: BusError): void {
+    const calls = this.#byPeer.get(peer);
+    const active = calls?.get(id);
+    if (active === undefined || active.cancelled) return;
+    active.cancelled = true;
+    active.context.abort(reason);
+    if (active.subscription !== undefined) {
+      calls!.delete(id);
+      active.subscription.unsubscribe();
+    }
   }
 
-  /** Forgets a handler; false when it was no longer there (cancelled, or its peer left). */
-  leave(peer: PeerId, id: number): boolean {
+  /**
+   * Forgets `active` once it is done. True when its answer should still be
+   * sent: it was the entry of its id (not one its peer's leaving already
+   * removed, whose id a newer call may hold by now) and was not cancelled.
+   */
+  leave(peer: PeerId, active: ActiveCall): boolean {
+    const calls = this.#byPeer.get(peer);
+    if (calls === undefined || calls.get(active.id) !== active) return false;
     // An emptied table stays until its peer leaves (abort): a handler per
     // request would otherwise build a fresh table per request.
-    return this.#byPeer.get(peer)?.delete(id) ?? false;
+    calls.delete(active.id);
+    return !active.cancelled;
   }
 
   /** Aborts and forgets every handler running for `peer` (for every peer when undefined). */
@@ -93,6 +126,7 @@ export class ActiveHandlers {
     for (const calls of tables) {
       if (calls === undefined) continue;
       for (const active of calls.values()) {
+        // Their leave() will find no table: no answer goes out, nothing is counted twice.
         active.context.abort(new BusError('CANCELLED', reason));
         active.subscription?.unsubscribe();
       }

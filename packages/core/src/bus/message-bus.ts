@@ -17,6 +17,7 @@ import { RequestContext } from './handler-context.js';
 import { IdTable } from './id-table.js';
 import { ActiveHandlers, type ActiveCall } from './active-handlers.js';
 import { MAX_PEER_CODE, MAX_PEER_MESSAGE, clip, quote } from './peer-text.js';
+import { reassemblyOwner } from './reassembly-owner.js';
 import type { MessageContext, MessageKindName, Middleware, MiddlewareSet } from './middleware.js';
 import { runMiddleware } from './middleware.js';
 import type { MessageBusOptions, ResolvedBusOptions } from './options.js';
@@ -588,27 +589,39 @@ export class MessageBus {
       active.subscription = result.subscribe({
         next: (value) => this.#reply(envelope, peer, Kind.StreamNext, value),
         error: (error: unknown) => {
-          if (this.#active.leave(peer.id, envelope.id)) this.#replyError(envelope, peer, error);
+          if (this.#active.leave(peer.id, active)) this.#replyError(envelope, peer, error);
         },
         complete: () => {
-          if (this.#active.leave(peer.id, envelope.id)) this.#reply(envelope, peer, Kind.StreamEnd, undefined);
+          if (this.#active.leave(peer.id, active)) this.#reply(envelope, peer, Kind.StreamEnd, undefined);
         },
       });
       return;
     }
     if (isPromiseLike(result)) {
-      if (this.#enter(envelope, peer, context) === undefined) return;
+      const active = this.#enter(envelope, peer, context);
+      if (active === undefined) return;
       result.then(
         (value) => {
-          if (this.#active.leave(peer.id, envelope.id)) this.#reply(envelope, peer, Kind.Response, value);
+          if (this.#active.leave(peer.id, active)) this.#reply(envelope, peer, Kind.Response, value);
         },
         (error: unknown) => {
-          if (this.#active.leave(peer.id, envelope.id)) this.#replyError(envelope, peer, error);
+          if (this.#active.leave(peer.id, active)) this.#replyError(envelope, peer, error);
         },
       );
       return;
     }
     this.#reply(envelope, peer, Kind.Response, result);
+  }
+
+  /**
+   * Enters a request before inbound middleware runs: refused (null) as a
+   * handler would be, when its id is in use or its peer at its cap.
+   */
+  #hold(envelope: Envelope, peer: PeerInfo): ActiveCall | null {
+    const refusal = this.#active.admit(peer.id, envelope.id);
+    const held = refusal === undefined ? this.#active.enter(peer.id, envelope.id, new RequestContext(envelope.name, envelope.id, peer, envelope.headers)) : undefined;
+    if (held === undefined) this.#refuse(envelope, peer, refusal ?? 'duplicate');
+    return held ?? null;
   }
 
   /** Enters a handler that goes on after its call; a duplicate that slipped in meanwhile is aborted and its peer dropped. */
@@ -640,8 +653,9 @@ export class MessageBus {
       return;
     }
     if (why === 'duplicate') {
-      // A caller never reuses an id still in flight (ids skip pending ones and
-      // a cancel travels ahead of any reuse): only a broken or hostile peer does.
+      // A caller never reuses an id still in flight, nor one it cancelled whose
+      // handler has not settled (ids skip pending ones and wrap only after
+      // 2^32 calls): only a broken or hostile peer does.
       this.#rejectPeer(peer, 'DECODE_FAILED', `request id ${envelope.id} is already running for this peer; a caller must not reuse the id of a call in flight`);
       return;
     }
@@ -654,11 +668,7 @@ export class MessageBus {
   }
 
   #onCancel(envelope: Envelope, peer: PeerInfo): void {
-    const active = this.#active.get(peer.id, envelope.id);
-    if (active === undefined) return;
-    this.#active.leave(peer.id, envelope.id);
-    active.context.abort(new BusError('CANCELLED', `the caller cancelled ${quote(envelope.name)}`));
-    active.subscription?.unsubscribe();
+    this.#active.cancel(peer.id, envelope.id, new BusError('CANCELLED', `the caller cancelled ${quote(envelope.name)}`));
   }
 
   /** Aborts the handlers working for `peer` (all when undefined). */
@@ -702,10 +712,15 @@ export class MessageBus {
   }
 
   #relay(frame: Uint8Array, from: PeerInfo): void {
+    let own: Uint8Array | undefined;
     for (const peer of this.#peers.keys()) {
       if (peer === from.id) continue;
       this.#counters.eventsRelayed++;
-      this.#sendFrame(frame, peer).catch((error: unknown) =>
+      // A frame cut out of a larger read keeps that whole read alive while it
+      // waits for a slow peer, which is charged only the frame's bytes: queue
+      // a copy of just the frame, made once and shared by every peer.
+      own ??= frame.byteLength < frame.buffer.byteLength ? new Uint8Array(frame) : frame;
+      this.#sendFrame(own, peer).catch((error: unknown) =>
         this.#o.logger.debug('relay failed', { bus: this.#o.name, peer, error: String(error) }),
       );
     }
@@ -730,7 +745,7 @@ export class MessageBus {
         this.#rejectPeer(peer, 'DECODE_FAILED', `sent a fragment frame over a reliable transport whose frames hold ${this.transport.capabilities.maxFrameSize} bytes, enough for any message (maxMessageSize ${this.#o.maxMessageSize}); a pipebus peer never fragments there`);
         return;
       }
-      message = this.#reassembler.push(data, peer.id);
+      message = this.#reassembler.push(data, peer.id, reassemblyOwner(peer));
       if (message === undefined) return;
     }
     let envelope: Envelope;
@@ -747,13 +762,29 @@ export class MessageBus {
       this.#dispatch(envelope, peer, message);
       return;
     }
+    // A request waiting in (async) middleware holds one of its peer's
+    // handler slots, so that a peer cannot park any number of them there.
+    const held = envelope.kind === Kind.Request ? this.#hold(envelope, peer) : undefined;
+    if (held === null) return;
     const context = toContext('inbound', envelope, peer);
-    runMiddleware(this.#inbound, context, () => this.#dispatch(fromContext(envelope, context), peer, message)).then(
+    const pass = (): void => {
+      // Gone from the table: cancelled meanwhile, or its peer left (then nothing can carry an answer).
+      if (held !== undefined && !this.#active.leave(peer.id, held)) {
+        if (!held.cancelled) this.#counters.requestsUnanswerable++;
+        return;
+      }
+      this.#dispatch(fromContext(envelope, context), peer, message);
+    };
+    runMiddleware(this.#inbound, context, pass).then(
       (passed) => {
         if (!passed) this.#counters.middlewareDropped++;
+        if (held !== undefined) this.#active.leave(peer.id, held);
       },
       (error: unknown) => {
         this.#counters.middlewareDropped++;
+        if (held !== undefined) this.#active.leave(peer.id, held);
+        // Refused after its caller cancelled it: nobody waits for the answer.
+        if (held?.cancelled === true) return;
         if (envelope.kind === Kind.Request) {
           // A refusal by this bus (ACCESS_DENIED…) reaches the caller with its own code.
           this.#replyError(envelope, peer, error, BusError.is(error) ? 'bus' : 'handler');

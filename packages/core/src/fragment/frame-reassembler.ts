@@ -5,7 +5,7 @@ import { PartialMessage } from './partial-message.js';
 import { resolveReassemblerOptions } from './reassembler-options.js';
 import type { FragmentDropReason, FrameReassemblerOptions, ReassemblerStats } from './reassembler-options.js';
 
-/** What one sender (transport peer) holds: its partial messages, oldest first, and their bytes. */
+/** What one sender (a process, or a transport peer) holds: its partial messages, oldest first, and their bytes. */
 interface SenderShare {
   readonly partials: Map<string, PartialMessage>;
   held: number;
@@ -30,6 +30,9 @@ type Outcome = 'completed' | 'expired' | 'evicted' | 'inconsistent';
  * and per remembered key.
  *
  * Messages are keyed by transport peer id (`source`) + sender id + sequence.
+ * Quotas are per `owner` (default: `source`): pass the sender's process where
+ * the OS vouches for it, so that one process sending under many peer ids (a
+ * socket name per message) still has one share, not one per name.
  * On a transport without peer identity (a mailslot) pass one constant source:
  * the sender id alone then tells senders apart, and the copies of a domain
  * broadcast that arrive once per network protocol are recognised as duplicates.
@@ -95,8 +98,12 @@ export class FrameReassembler {
    *
    * The returned bytes are a new buffer, except for a single-fragment message,
    * which is a view into `frame` (transports hand over frames they no longer use).
+   *
+   * @param owner - whose per-sender share the message counts against; default
+   *   `source`. Give one key per kernel-verified process (see the bus's
+   *   `reassemblyOwner`), never anything the sender chooses.
    */
-  push(frame: Uint8Array, source: string): Uint8Array | undefined {
+  push(frame: Uint8Array, source: string, owner: string = source): Uint8Array | undefined {
     this.#fragmentsReceived++;
     if (!(frame instanceof Uint8Array) || frame.length <= FRAGMENT_HEADER_SIZE || frame[0] !== FRAGMENT_FRAME_BYTE) {
       return this.#dropFragment('malformed', source);
@@ -154,11 +161,11 @@ export class FrameReassembler {
       return this.#report('duplicate', source);
     }
     if (partial === undefined) {
-      partial = new PartialMessage(key, source, count, total, chunkSize, this.#clock.now() + this.#timeoutMs);
-      this.#makeRoom(source, partial.held + partial.growth(index, chunkLength), undefined);
+      partial = new PartialMessage(key, source, owner, count, total, chunkSize, this.#clock.now() + this.#timeoutMs);
+      this.#makeRoom(owner, partial.held + partial.growth(index, chunkLength), undefined);
       this.#open(partial);
     } else {
-      this.#makeRoom(source, partial.growth(index, chunkLength), partial);
+      this.#makeRoom(partial.owner, partial.growth(index, chunkLength), partial);
     }
     const before = partial.held;
     partial.add(index, frame.subarray(FRAGMENT_HEADER_SIZE));
@@ -176,9 +183,10 @@ export class FrameReassembler {
    * missing fragments cannot come any more. Not reported as a drop.
    */
   forgetSender(source: string): void {
-    const share = this.#senders.get(source);
-    if (share === undefined) return;
-    for (const partial of [...share.partials.values()]) {
+    // Shares are per owner, which may hold other peers' partials: pick this
+    // peer's out of all of them (at most maxPendingMessages, once per disconnect).
+    for (const partial of [...this.#partials.values()]) {
+      if (partial.source !== source) continue;
       this.#discard(partial);
       this.#remember(partial.key, 'expired');
     }
@@ -216,15 +224,15 @@ export class FrameReassembler {
 
   /**
    * Evicts partial messages until `bytes` more (and, when `growing` is
-   * undefined, one more partial message) fit for `source`: first its own
+   * undefined, one more partial message) fit for `owner`: first its own
    * oldest while it is over its share, then, while the total is over, the
-   * oldest of whichever sender holds the most. `growing` is never evicted;
+   * oldest of whichever owner holds the most. `growing` is never evicted;
    * it fits by itself (total + bookkeeping <= the per-sender share, checked
    * at construction).
    */
-  #makeRoom(source: string, bytes: number, growing: PartialMessage | undefined): void {
+  #makeRoom(owner: string, bytes: number, growing: PartialMessage | undefined): void {
     const opening = growing === undefined ? 1 : 0;
-    const own = this.#senders.get(source);
+    const own = this.#senders.get(owner);
     while (own !== undefined && (own.held + bytes > this.#maxSenderBytes || own.partials.size + opening > this.#maxSenderMessages)) {
       if (!this.#evictOldest(own, growing)) break;
     }
@@ -267,8 +275,8 @@ export class FrameReassembler {
 
   #open(partial: PartialMessage): void {
     this.#partials.set(partial.key, partial);
-    let share = this.#senders.get(partial.source);
-    if (share === undefined) this.#senders.set(partial.source, (share = { partials: new Map(), held: 0 }));
+    let share = this.#senders.get(partial.owner);
+    if (share === undefined) this.#senders.set(partial.owner, (share = { partials: new Map(), held: 0 }));
     share.partials.set(partial.key, partial);
     this.#account(partial, partial.held);
     if (this.#timer === undefined) this.#schedule(partial.deadline);
@@ -276,16 +284,16 @@ export class FrameReassembler {
 
   #account(partial: PartialMessage, bytes: number): void {
     this.#bufferedBytes += bytes;
-    this.#senders.get(partial.source)!.held += bytes;
+    this.#senders.get(partial.owner)!.held += bytes;
   }
 
   #discard(partial: PartialMessage): void {
     if (!this.#partials.delete(partial.key)) return;
     this.#bufferedBytes -= partial.held;
-    const share = this.#senders.get(partial.source)!;
+    const share = this.#senders.get(partial.owner)!;
     share.partials.delete(partial.key);
     share.held -= partial.held;
-    if (share.partials.size === 0) this.#senders.delete(partial.source);
+    if (share.partials.size === 0) this.#senders.delete(partial.owner);
     // The sweep timer may stay armed for a removed head: it fires, finds
     // nothing due and re-arms. Only an empty table needs no timer at all.
     if (this.#partials.size === 0) this.#cancelTimer();

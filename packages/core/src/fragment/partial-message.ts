@@ -32,6 +32,8 @@ export class PartialMessage {
   constructor(
     readonly key: string,
     readonly source: string,
+    /** Whose quota it counts against: its sender's process where known, else `source`. */
+    readonly owner: string,
     readonly count: number,
     readonly total: number,
     /** Bytes in every fragment but the last (the wire format's layout rule). */

@@ -38,8 +38,9 @@ export interface FrameReassemblerOptions {
    */
   maxPendingMessages?: number;
   /**
-   * Bytes the partial messages of one sender (one transport peer id) may
-   * hold. A sender over it loses its own oldest partial messages, never
+   * Bytes the partial messages of one sender may hold. A sender is the `owner`
+   * given to `push` (the bus gives the peer's process, pid and uid, where the
+   * transport reads them from the kernel, else its transport peer id). A sender over it loses its own oldest partial messages, never
    * another sender's. Default a quarter of `maxBufferedBytes`, but at least
    * the minimum: `maxMessageSize` plus the largest message's bookkeeping
    * (one bit per fragment, `ceil(min(maxMessageSize, 65535) / 8)` bytes), so
@@ -92,7 +93,7 @@ export interface ReassemblerStats {
   pendingMessages: number;
   /** Bytes held by partial messages now (data blocks and bookkeeping). */
   bufferedBytes: number;
-  /** Senders holding partial messages now. */
+  /** Senders (owners: processes, or peer ids where no pid is known) holding partial messages now. */
   senders: number;
   /** Bytes held now by the sender holding the most. */
   largestSenderBytes: number;
