@@ -3,10 +3,11 @@ import { BusError, FRAME_TAKEN, Transport, type Logger, type PeerId, type PeerIn
 import { accessPolicy, refusal, type AccessPolicy, type AllowPeers } from '../access/peer-access.js';
 import { resolvePipeAddress, type ResolvedPipeAddress } from '../address/resolve-address.js';
 import { Greeting, greetingWord, refuseWith } from '../link/handshake.js';
+import { InboundBudget } from '../link/inbound-budget.js';
 import { PipeLink, type LinkFault } from '../link/pipe-link.js';
 import { emptyStats, type PipeStats } from '../link/pipe-stats.js';
 import {
-  DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_PENDING_SEND_BYTES, MAX_FRAME_SIZE_LIMIT,
+  DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_PENDING_SEND_BYTES, MAX_FRAME_SIZE_LIMIT, defaultMaxInboundBufferBytes,
   optionalBoolean, optionalDir, optionalInteger, optionalLogger, requireObject,
 } from '../options/validate.js';
 import { loadBackend, type PeerIdentity, type PipeListener } from '../platform/pipe-backend.js';
@@ -54,6 +55,14 @@ export interface PipeServerOptions {
    * limited. 0 turns it off. Default 30000.
    */
   frameTimeout?: number;
+  /**
+   * Bytes all unfinished inbound frames together may hold (each grows with the bytes received).
+   * A link whose frame needs more than is left stops being read (its peer's writes block) until
+   * other frames complete or links close; links wait first come, first served, and `maxFrameSize`
+   * of it is kept so that one frame can always finish. From `maxFrameSize`. Default 4 ×
+   * `maxFrameSize` (64 MiB).
+   */
+  maxInboundBufferBytes?: number;
 }
 
 interface ServerPeer {
@@ -91,6 +100,7 @@ export class NamedPipeServer extends Transport {
   readonly #stallTimeout: number;
   readonly #firstFrameTimeout: number;
   readonly #frameTimeout: number;
+  readonly #inbound: InboundBudget;
   readonly #logger: Logger;
   readonly #peers = new Map<PeerId, ServerPeer>();
   readonly #closedLinks = new Set<Promise<void>>();
@@ -111,6 +121,8 @@ export class NamedPipeServer extends Transport {
     this.#stallTimeout = optionalInteger(WHAT, 'stallTimeout', options.stallTimeout, 30_000, 1, 2_147_483_647);
     this.#firstFrameTimeout = optionalInteger(WHAT, 'firstFrameTimeout', options.firstFrameTimeout, 10_000, 0, 2_147_483_647);
     this.#frameTimeout = optionalInteger(WHAT, 'frameTimeout', options.frameTimeout, 30_000, 0, 2_147_483_647);
+    const maxInbound = optionalInteger(WHAT, 'maxInboundBufferBytes', options.maxInboundBufferBytes, defaultMaxInboundBufferBytes(this.#maxFrameSize), this.#maxFrameSize, Number.MAX_SAFE_INTEGER);
+    this.#inbound = new InboundBudget(maxInbound, this.#maxFrameSize);
     this.#logger = optionalLogger(WHAT, options.logger);
     this.#address = resolvePipeAddress(options.address, this.#runtimeDir === undefined ? {} : { runtimeDir: this.#runtimeDir });
     this.path = this.#address.path;
@@ -119,7 +131,7 @@ export class NamedPipeServer extends Transport {
 
   /** A snapshot of this server's counters. */
   stats(): PipeStats {
-    return { ...this.#stats };
+    return { ...this.#stats, inboundBytesHeld: this.#inbound.held, inboundWaits: this.#inbound.waits, inboundWaiting: this.#inbound.waiting };
   }
 
   /** The peers connected right now. */
@@ -210,7 +222,7 @@ export class NamedPipeServer extends Transport {
       socket,
       {
         raw: this.#raw, maxFrameSize: this.#maxFrameSize, maxPendingSendBytes: this.#maxPendingSendBytes, pauseReadsWhenBlocked: true, stallTimeoutMs: this.#stallTimeout, label,
-        deadlines: { firstFrameMs: this.#firstFrameTimeout, frameMs: this.#frameTimeout },
+        deadlines: { firstFrameMs: this.#firstFrameTimeout, frameMs: this.#frameTimeout }, inbound: this.#inbound,
       },
       this.#stats,
       {
