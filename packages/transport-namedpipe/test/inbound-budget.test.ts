@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import type { NamedPipeServer } from '@pipebus/transport-namedpipe';
 import { FrameDecoder } from '../src/framing/frame-decoder.js';
 import { InboundBudget } from '../src/link/inbound-budget.js';
-import { framed, makeRuntimeDir, Pool, uniqueAddress, within } from './helpers.js';
+import { framed, isWindows, makeRuntimeDir, Pool, uniqueAddress, within } from './helpers.js';
 
 const pool = new Pool(makeRuntimeDir());
 const sockets: net.Socket[] = [];
@@ -146,7 +146,9 @@ describe('maxInboundBufferBytes: a bound on unfinished frames across all links',
     // Unbounded they would hold 24 × 2 MiB = 48 MiB: the budget's own count, and the process's
     // (slack: buffers outgrown by doubling, not yet collected, and one socket read per peer).
     expect(server.stats().inboundBytesHeld).toBeLessThanOrEqual(BUDGET);
-    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(2 * BUDGET + PEERS * 256 * KiB + 2 * MiB);
+    // POSIX reads at most 64 KiB at a time; under Wine one read can carry a whole frame, and a
+    // waiting link keeps the read it could not take (beyond the budget: one read per link).
+    if (!isWindows) expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(2 * BUDGET + PEERS * 256 * KiB + 2 * MiB);
     const { answer } = await honestFrame(server);
     await until('the honest frame to queue', () => server.stats().inboundWaiting >= PEERS - 3);
     // The hogs finish their frames: served in turn, then the honest one.
@@ -180,7 +182,8 @@ describe('maxInboundBufferBytes: a bound on unfinished frames across all links',
     expect(frames.map((f) => f.data.byteLength)).toEqual(new Array(clients).fill(1 * MiB - 100));
     expect(new Set(frames.map((f) => f.data[0])).size).toBe(clients);
     expect(frames.every((f) => f.data.every((b) => b === f.data[0]))).toBe(true);
-    expect(server.stats().inboundWaits).toBeGreaterThan(0);
+    // (Under Wine each frame may come in one read: whole, it needs no buffer and never waits.)
+    if (!isWindows) expect(server.stats().inboundWaits).toBeGreaterThan(0);
     await until('everything released', () => server.stats().inboundBytesHeld === 0);
   });
 });
