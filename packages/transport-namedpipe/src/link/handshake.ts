@@ -112,7 +112,7 @@ export function awaitGreeting(socket: net.Socket, path: string, timeoutMs: numbe
 
 /** The error for a greeting other than Accepted. */
 function refused(path: string, status: number | undefined): BusError {
-  if (status === Greeting.Busy) return new BusError('BUSY', `the server at '${path}' is full (its maxClients are connected); retry later, or connect with a larger { connectTimeout } to wait for a free slot`);
+  if (status === Greeting.Busy) return new BusError('BUSY', `the server at '${path}' is full (its maxClients, or its maxClientsPerUser for this user, are connected); retry later, or connect with a larger { connectTimeout } to wait for a free slot`);
   if (status === Greeting.Denied) return new BusError('ACCESS_DENIED', `the server at '${path}' refused this user; run both sides as the same user, or start the server with an { allow } that admits this user`);
   return new BusError('DECODE_FAILED', `the server at '${path}' answered with unknown status ${status}; is it a newer pipebus?`);
 }

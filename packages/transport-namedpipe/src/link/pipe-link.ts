@@ -134,7 +134,7 @@ export class PipeLink {
     this.#account = options.raw ? undefined : options.inbound?.open();
     this.#decoder = options.raw ? undefined : new FrameDecoder(options.maxFrameSize, this.#account);
     const deadlines = options.deadlines;
-    this.#deadlines = deadlines === undefined || (deadlines.firstFrameMs <= 0 && deadlines.frameMs <= 0)
+    this.#deadlines = deadlines === undefined || (deadlines.firstFrameMs <= 0 && deadlines.frameMs <= 0 && (deadlines.idleMs ?? 0) <= 0)
       ? undefined
       : new ReadDeadlines(deadlines, options.timers ?? systemTimers, (reason) => {
         this.#stats.slowDrops++;

@@ -63,6 +63,20 @@ export interface PipeServerOptions {
    * `maxFrameSize` (64 MiB).
    */
   maxInboundBufferBytes?: number;
+  /**
+   * ms a peer may go without sending a complete frame (from connecting, or from its last one)
+   * before it is dropped, so idle peers cannot hold `maxClients` slots forever. A client that
+   * only listens must then send something (such as `bus.ping()`) more often. 0 (the default)
+   * turns it off: a client may stay quiet for hours.
+   */
+  idleTimeout?: number;
+  /**
+   * Clients one user may have connected at once (POSIX uid; Windows user SID, clients whose
+   * user cannot be read counting as one user); more get BUSY as over `maxClients`. Default
+   * `maxClients` (no extra cap). A server that admits other users with `allow` should set it,
+   * so that no one user can take every slot.
+   */
+  maxClientsPerUser?: number;
 }
 
 interface ServerPeer {
@@ -101,6 +115,10 @@ export class NamedPipeServer extends Transport {
   readonly #firstFrameTimeout: number;
   readonly #frameTimeout: number;
   readonly #inbound: InboundBudget;
+  readonly #idleTimeout: number;
+  readonly #maxClientsPerUser: number;
+  /** Clients connected per user (see {@link userKey}). */
+  readonly #perUser = new Map<string, number>();
   readonly #logger: Logger;
   readonly #peers = new Map<PeerId, ServerPeer>();
   readonly #closedLinks = new Set<Promise<void>>();
@@ -123,6 +141,8 @@ export class NamedPipeServer extends Transport {
     this.#frameTimeout = optionalInteger(WHAT, 'frameTimeout', options.frameTimeout, 30_000, 0, 2_147_483_647);
     const maxInbound = optionalInteger(WHAT, 'maxInboundBufferBytes', options.maxInboundBufferBytes, defaultMaxInboundBufferBytes(this.#maxFrameSize), this.#maxFrameSize, Number.MAX_SAFE_INTEGER);
     this.#inbound = new InboundBudget(maxInbound, this.#maxFrameSize);
+    this.#idleTimeout = optionalInteger(WHAT, 'idleTimeout', options.idleTimeout, 0, 0, 2_147_483_647);
+    this.#maxClientsPerUser = optionalInteger(WHAT, 'maxClientsPerUser', options.maxClientsPerUser, this.#maxClients, 1, this.#maxClients);
     this.#logger = optionalLogger(WHAT, options.logger);
     this.#address = resolvePipeAddress(options.address, this.#runtimeDir === undefined ? {} : { runtimeDir: this.#runtimeDir });
     this.path = this.#address.path;
@@ -210,6 +230,13 @@ export class NamedPipeServer extends Transport {
       this.#refuse(socket, identity, Greeting.Busy, 'BUSY', `maxClients (${this.#maxClients}) are already connected`);
       return;
     }
+    const user = userKey(identity);
+    const ofUser = this.#perUser.get(user) ?? 0;
+    if (ofUser >= this.#maxClientsPerUser) {
+      this.#refuse(socket, identity, Greeting.Busy, 'BUSY', `maxClientsPerUser (${this.#maxClientsPerUser}) of ${user} are already connected`);
+      return;
+    }
+    this.#perUser.set(user, ofUser + 1);
     // Framed clients wait for this word before start() resolves (see link/handshake.ts).
     if (!this.#raw) socket.write(greetingWord(Greeting.Accepted));
     const id = `client-${++this.#sequence}`;
@@ -222,13 +249,16 @@ export class NamedPipeServer extends Transport {
       socket,
       {
         raw: this.#raw, maxFrameSize: this.#maxFrameSize, maxPendingSendBytes: this.#maxPendingSendBytes, pauseReadsWhenBlocked: true, stallTimeoutMs: this.#stallTimeout, label,
-        deadlines: { firstFrameMs: this.#firstFrameTimeout, frameMs: this.#frameTimeout }, inbound: this.#inbound,
+        deadlines: { firstFrameMs: this.#firstFrameTimeout, frameMs: this.#frameTimeout, idleMs: this.#idleTimeout }, inbound: this.#inbound,
       },
       this.#stats,
       {
         onFrame: (data) => this.emitFrame({ data, peer: info }),
         onClose: (reason, fault) => {
           this.#peers.delete(id);
+          const left = (this.#perUser.get(user) ?? 1) - 1;
+          if (left > 0) this.#perUser.set(user, left);
+          else this.#perUser.delete(user);
           this.#stats.peersConnected--;
           this.#closedLinks.delete(closedLink);
           closed();
@@ -262,4 +292,11 @@ export class NamedPipeServer extends Transport {
       this.emitError(new BusError(code, `dropped ${peer.id} from '${this.path}': ${reason}`, { details: { peer: peer.id, fault } }));
     }
   }
+}
+
+/** Whom `maxClientsPerUser` counts a client against: its uid (POSIX) or SID (Windows); one bucket for clients whose user the OS did not tell. */
+function userKey(identity: PeerIdentity): string {
+  if (identity.uid !== undefined) return `uid ${identity.uid}`;
+  if (identity.sid !== undefined) return identity.sid.toUpperCase();
+  return 'an unknown user';
 }
