@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ReadDeadlines, type Timers } from '../src/link/read-deadlines.js';
+import { ReadDeadlines, type DeadlineOptions, type Timers } from '../src/link/read-deadlines.js';
 
 /** A manual clock: time moves only when the test says so. */
 function manualClock(): Timers & { advance(ms: number): void; pending(): number } {
@@ -24,9 +24,9 @@ function manualClock(): Timers & { advance(ms: number): void; pending(): number 
   };
 }
 
-const OPTIONS = { firstFrameMs: 10_000, frameMs: 30_000 };
+const OPTIONS: DeadlineOptions = { firstFrameMs: 10_000, frameMs: 30_000 };
 
-function deadlines(options = OPTIONS) {
+function deadlines(options: DeadlineOptions = OPTIONS) {
   const clock = manualClock();
   const expired: string[] = [];
   const d = new ReadDeadlines(options, clock, (reason) => expired.push(reason));
@@ -88,5 +88,22 @@ describe('ReadDeadlines', () => {
     off.clock.advance(100_000);
     expect(off.expired).toEqual([]);
     expect(off.clock.pending()).toBe(0);
+  });
+
+  it('idleTimeout: cuts a peer with no complete frame for that long, counted from connecting or its last frame', () => {
+    const { clock, expired, d } = deadlines({ ...OPTIONS, idleMs: 60_000 });
+    d.onRead(1, false); // the hello, at once
+    clock.advance(59_999);
+    d.onRead(1, true); // a byte of a frame is not a frame
+    clock.advance(1);
+    expect(expired).toEqual([expect.stringMatching(/no complete frame for 60000 ms \(idleTimeout\)/)]);
+    const active = deadlines({ ...OPTIONS, idleMs: 60_000 });
+    for (let n = 1; n <= 10; n++) {
+      active.d.onRead(n, false);
+      active.clock.advance(59_000);
+    }
+    expect(active.expired).toEqual([]);
+    active.d.stop();
+    expect(active.clock.pending()).toBe(0);
   });
 });

@@ -1,3 +1,5 @@
+import type { FrameMemory } from '../link/inbound-budget.js';
+
 /** Bytes of the length prefix in front of every framed message (u32, big-endian). */
 export const LENGTH_PREFIX_BYTES = 4;
 
@@ -26,6 +28,11 @@ export interface FrameViolation {
  * pays for the memory it makes us hold by sending it.
  * After a violation the decoder is poisoned: the stream has lost its frame
  * boundaries and nothing after it can be trusted.
+ *
+ * Given a {@link FrameMemory}, every growth is asked for first. A refused one
+ * stalls the decoder: it keeps the rest of the chunk, and {@link stalledFor}
+ * says how many bytes the rest of the frame needs; once they are granted,
+ * {@link resume} goes on where it stopped. The caller stops reading meanwhile.
  */
 export class FrameDecoder {
   readonly #max: number;
@@ -37,9 +44,21 @@ export class FrameDecoder {
   /** The length its prefix announced. */
   #bodyLength = 0;
   #violation: FrameViolation | undefined;
+  readonly #memory: FrameMemory | undefined;
+  /** While stalled: the bytes of the chunk not consumed yet, and what the frame needs to go on. */
+  #rest: Uint8Array | undefined;
+  #stalledFor = 0;
+  /** Granted after a stall and not used yet: the next growth takes it instead of asking. */
+  #prepaid = 0;
 
-  constructor(maxFrameSize: number) {
+  constructor(maxFrameSize: number, memory?: FrameMemory) {
     this.#max = maxFrameSize;
+    this.#memory = memory;
+  }
+
+  /** Bytes a stalled decoder waits for (the rest of its frame); 0 when it is not stalled. */
+  get stalledFor(): number {
+    return this.#stalledFor;
   }
 
   /** The violation that stopped this decoder, if any. */
@@ -67,6 +86,28 @@ export class FrameDecoder {
    */
   push(chunk: Uint8Array, onFrame: (frame: Uint8Array) => void): FrameViolation | undefined {
     if (this.#violation !== undefined) return this.#violation;
+    if (this.#stalledFor > 0) {
+      // The caller pauses its reads on a stall, but a chunk already on its way keeps its place in line.
+      this.#rest = Buffer.concat([this.#rest!, chunk]);
+      return undefined;
+    }
+    return this.#consume(chunk, onFrame);
+  }
+
+  /**
+   * After the {@link stalledFor} bytes were granted (taken on this decoder's
+   * behalf): consumes the bytes kept back. It may stall again, on a later frame.
+   */
+  resume(onFrame: (frame: Uint8Array) => void): FrameViolation | undefined {
+    if (this.#stalledFor === 0 || this.#violation !== undefined) return this.#violation;
+    this.#prepaid = this.#stalledFor;
+    this.#stalledFor = 0;
+    const rest = this.#rest!;
+    this.#rest = undefined;
+    return this.#consume(rest, onFrame);
+  }
+
+  #consume(chunk: Uint8Array, onFrame: (frame: Uint8Array) => void): FrameViolation | undefined {
     let at = 0;
     while (at < chunk.byteLength) {
       if (this.#body === undefined) {
@@ -96,12 +137,18 @@ export class FrameDecoder {
       }
       const take = Math.min(this.#bodyLength - this.#bodyFill, chunk.byteLength - at);
       const body = this.#room(take);
+      if (body === undefined) {
+        this.#rest = chunk.subarray(at);
+        this.#stalledFor = this.#bodyLength - this.#body!.byteLength;
+        return undefined;
+      }
       body.set(chunk.subarray(at, at + take), this.#bodyFill);
       this.#bodyFill += take;
       at += take;
       if (this.#bodyFill === this.#bodyLength) {
         this.#body = undefined;
         this.#bodyFill = 0;
+        this.#memory?.release();
         onFrame(body);
       }
     }
@@ -125,12 +172,23 @@ export class FrameDecoder {
     return true;
   }
 
-  /** The body buffer, grown (doubling, capped at the announced length) to hold `more` bytes. */
-  #room(more: number): Buffer {
+  /**
+   * The body buffer, grown (doubling, capped at the announced length) to hold
+   * `more` bytes; undefined when the memory for that was refused.
+   */
+  #room(more: number): Buffer | undefined {
     const body = this.#body!;
     const need = this.#bodyFill + more;
     if (need <= body.byteLength) return body;
-    const capacity = Math.min(this.#bodyLength, Math.max(need, body.byteLength * 2, INITIAL_BODY_BYTES));
+    let capacity: number;
+    if (this.#prepaid > 0) {
+      // Granted after a stall: the rest of the frame at once.
+      capacity = body.byteLength + this.#prepaid;
+      this.#prepaid = 0;
+    } else {
+      capacity = Math.min(this.#bodyLength, Math.max(need, body.byteLength * 2, INITIAL_BODY_BYTES));
+      if (this.#memory !== undefined && !this.#memory.take(capacity - body.byteLength)) return undefined;
+    }
     // allocUnsafe: every byte is overwritten before the frame is handed out.
     const grown = Buffer.allocUnsafe(capacity);
     body.copy(grown, 0, 0, this.#bodyFill);

@@ -83,11 +83,19 @@ export function awaitGreeting(socket: net.Socket, path: string, timeoutMs: numbe
         return;
       }
       const status = got[3];
-      if (got.byteLength > GREETING_BYTES) socket.unshift(got.subarray(GREETING_BYTES));
-      if (status === Greeting.Accepted) done();
-      else if (status === Greeting.Busy) done(new BusError('BUSY', `the server at '${path}' is full (its maxClients are connected); retry later, or connect with a larger { connectTimeout } to wait for a free slot`));
-      else if (status === Greeting.Denied) done(new BusError('ACCESS_DENIED', `the server at '${path}' refused this user; run both sides as the same user, or start the server with an { allow } that admits this user`));
-      else done(new BusError('DECODE_FAILED', `the server at '${path}' answered with unknown status ${status}; is it a newer pipebus?`));
+      if (status !== Greeting.Accepted) {
+        done(refused(path, status));
+        return;
+      }
+      // Detach and pause first, then put back what followed the greeting (the
+      // first frames of a busy server often share its read). On a flowing
+      // socket unshift() re-emits 'data' at once: with this listener still
+      // attached it came back here, appended the rest to `got` again and
+      // unshifted again, doubling until a RangeError killed the client.
+      // Paused, the bytes wait in the socket for the link's own listener.
+      const rest = got.subarray(GREETING_BYTES);
+      done();
+      if (rest.byteLength > 0) socket.unshift(rest);
     };
     const onEnd = (): void => done(new BusError('TRANSPORT_CLOSED', `the server at '${path}' closed the connection before greeting it; it may be shutting down`));
     const onError = (error: Error): void => done(new BusError('TRANSPORT_CLOSED', `the connection to '${path}' failed before the server greeted it: ${error.message}`, { cause: error }));
@@ -100,4 +108,11 @@ export function awaitGreeting(socket: net.Socket, path: string, timeoutMs: numbe
     socket.once('close', onEnd);
     socket.once('error', onError);
   });
+}
+
+/** The error for a greeting other than Accepted. */
+function refused(path: string, status: number | undefined): BusError {
+  if (status === Greeting.Busy) return new BusError('BUSY', `the server at '${path}' is full (its maxClients, or its maxClientsPerUser for this user, are connected); retry later, or connect with a larger { connectTimeout } to wait for a free slot`);
+  if (status === Greeting.Denied) return new BusError('ACCESS_DENIED', `the server at '${path}' refused this user; run both sides as the same user, or start the server with an { allow } that admits this user`);
+  return new BusError('DECODE_FAILED', `the server at '${path}' answered with unknown status ${status}; is it a newer pipebus?`);
 }

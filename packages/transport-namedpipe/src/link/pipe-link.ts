@@ -1,7 +1,8 @@
 import type net from 'node:net';
 import { BusError, FRAME_TAKEN } from '@pipebus/core';
 import { errnoError } from '../errors/os-error.js';
-import { FrameDecoder, lengthPrefix } from '../framing/frame-decoder.js';
+import { FrameDecoder, lengthPrefix, type FrameViolation } from '../framing/frame-decoder.js';
+import type { InboundAccount, InboundBudget } from './inbound-budget.js';
 import type { PipeStats } from './pipe-stats.js';
 import { ReadDeadlines, systemTimers, type DeadlineOptions, type Timers } from './read-deadlines.js';
 
@@ -24,6 +25,8 @@ export interface LinkOptions {
   readonly stallTimeoutMs?: number;
   /** Server side: how long a peer may make us wait for its first frame and for the rest of a frame it started. */
   readonly deadlines?: DeadlineOptions;
+  /** Server side: the bound on unfinished frames across all links (`maxInboundBufferBytes`) this link draws on. */
+  readonly inbound?: InboundBudget;
   /** The clock of those deadlines (tests inject one). Default: Node's timers. */
   readonly timers?: Timers;
   /** For log lines and error messages. */
@@ -98,6 +101,7 @@ export class PipeLink {
   readonly #h: LinkHandlers;
   readonly #stats: PipeStats;
   readonly #decoder: FrameDecoder | undefined;
+  readonly #account: InboundAccount | undefined;
   readonly #queue: SendJob[] = [];
   /** Frames written alone whose write callback has not come yet. */
   readonly #inFlight = new Set<SendJob>();
@@ -127,9 +131,10 @@ export class PipeLink {
     this.#o = options;
     this.#h = handlers;
     this.#stats = stats;
-    this.#decoder = options.raw ? undefined : new FrameDecoder(options.maxFrameSize);
+    this.#account = options.raw ? undefined : options.inbound?.open();
+    this.#decoder = options.raw ? undefined : new FrameDecoder(options.maxFrameSize, this.#account);
     const deadlines = options.deadlines;
-    this.#deadlines = deadlines === undefined || (deadlines.firstFrameMs <= 0 && deadlines.frameMs <= 0)
+    this.#deadlines = deadlines === undefined || (deadlines.firstFrameMs <= 0 && deadlines.frameMs <= 0 && (deadlines.idleMs ?? 0) <= 0)
       ? undefined
       : new ReadDeadlines(deadlines, options.timers ?? systemTimers, (reason) => {
         this.#stats.slowDrops++;
@@ -185,6 +190,8 @@ export class PipeLink {
     this.#closeReason = reason;
     this.#fault ??= fault;
     this.#cutByUs = true;
+    // Its unfinished frame's share of the inbound budget is free at once, not at 'close'.
+    this.#account?.close();
     this.#socket.destroy();
   }
 
@@ -297,7 +304,12 @@ export class PipeLink {
       this.#queuedBytes -= queuedFrameCost(job.frame);
       this.#write(job);
     }
-    if (!this.#blocked && this.#o.pauseReadsWhenBlocked && !this.#closed) this.#socket.resume();
+    if (!this.#blocked && this.#o.pauseReadsWhenBlocked && !this.#closed && !this.#stalled) this.#socket.resume();
+  }
+
+  /** The decoder waits for room in the server's inbound budget: reading stays paused until it has it. */
+  get #stalled(): boolean {
+    return (this.#decoder?.stalledFor ?? 0) > 0;
   }
 
   #overflow(pending: number): Promise<void> {
@@ -332,19 +344,37 @@ export class PipeLink {
       this.#deadlines?.onRead(this.#framesRead, false);
       return;
     }
-    const violation = this.#decoder.push(chunk, (frame) => {
-      if (this.#stopped) return;
-      this.#framesRead++;
-      // A zero-length frame is the link's own (a client's hello): no envelope is ever empty.
-      if (frame.byteLength === 0) return;
-      this.#stats.framesIn++;
-      this.#h.onFrame(frame);
-    });
-    if (!this.#stopped) this.#deadlines?.onRead(this.#framesRead, this.#decoder.midFrame);
-    if (violation !== undefined && !this.#stopped) {
+    this.#decoded(this.#decoder.push(chunk, this.#deliver));
+  }
+
+  readonly #deliver = (frame: Uint8Array): void => {
+    if (this.#stopped) return;
+    this.#framesRead++;
+    // A zero-length frame is the link's own (a client's hello): no envelope is ever empty.
+    if (frame.byteLength === 0) return;
+    this.#stats.framesIn++;
+    this.#h.onFrame(frame);
+  };
+
+  /** After the decoder took bytes: deadlines, a violation, or a stall on the inbound budget. */
+  #decoded(violation: FrameViolation | undefined): void {
+    if (this.#stopped) return;
+    this.#deadlines?.onRead(this.#framesRead, this.#decoder!.midFrame);
+    if (violation !== undefined) {
       this.#stats.oversizeFrames++;
       this.destroy(`sent a frame length of ${violation.length} bytes, above maxFrameSize ${violation.max}`, 'oversize');
+      return;
     }
+    if (!this.#stalled) return;
+    // Read no more (the OS holds its bytes, its writes block) until the budget has room; frameTimeout runs on.
+    this.#socket.pause();
+    this.#account!.request(this.#decoder!.stalledFor, () => this.#unstall());
+  }
+
+  #unstall(): void {
+    if (this.#stopped || this.#closed) return;
+    this.#decoded(this.#decoder!.resume(this.#deliver));
+    if (!this.#stopped && !this.#stalled && !(this.#blocked && this.#o.pauseReadsWhenBlocked)) this.#socket.resume();
   }
 
   #checkTruncation(): void {
@@ -359,6 +389,7 @@ export class PipeLink {
     if (this.#closed) return;
     this.#checkTruncation();
     this.#closed = true;
+    this.#account?.close();
     clearTimeout(this.#stallTimer);
     this.#deadlines?.stop();
     const error = this.#closedError();

@@ -28,6 +28,12 @@ export interface PipeStats {
   readPauses: number;
   /** Client: links re-established after a drop. */
   reconnects: number;
+  /** Server: bytes held right now by unfinished inbound frames, all links together (bounded by `maxInboundBufferBytes`); a client: 0. */
+  inboundBytesHeld: number;
+  /** Server: times a link stopped reading until `maxInboundBufferBytes` had room for the rest of its frame. */
+  inboundWaits: number;
+  /** Server: links stopped right now, waiting for that room. */
+  inboundWaiting: number;
   /** Frames a send had taken (and resolved) that the link closed before handing them to the socket: the peer never got them. */
   framesUnsent: number;
 }
@@ -38,5 +44,6 @@ export function emptyStats(): PipeStats {
     framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0,
     peersConnected: 0, peersAccepted: 0, peersRejected: 0, peersDropped: 0,
     oversizeFrames: 0, truncatedFrames: 0, floodDrops: 0, slowDrops: 0, readPauses: 0, reconnects: 0, framesUnsent: 0,
+    inboundBytesHeld: 0, inboundWaits: 0, inboundWaiting: 0,
   };
 }

@@ -18,8 +18,10 @@ export const systemTimers: Timers = {
 export interface DeadlineOptions {
   /** From connection to the first complete frame (raw mode: the first byte). */
   readonly firstFrameMs: number;
-  /** From the first byte of a frame to its last. Idle time between frames is not limited. */
+  /** From the first byte of a frame to its last. */
   readonly frameMs: number;
+  /** From connecting, or the last complete frame, to the next complete frame (`idleTimeout`). Default 0: idle time is not limited. */
+  readonly idleMs?: number;
 }
 
 /**
@@ -42,6 +44,9 @@ export class ReadDeadlines {
   #frameStartedAt = -1;
   #awaitingFirst: boolean;
   #stopped = false;
+  #idle: unknown;
+  /** Frames completed when the idle deadline was last started. */
+  #idleFrames = 0;
 
   constructor(options: DeadlineOptions, timers: Timers, expire: (reason: string) => void) {
     this.#o = options;
@@ -51,6 +56,15 @@ export class ReadDeadlines {
     if (this.#awaitingFirst) {
       this.#first = timers.setTimeout(() => this.#fire(`sent no complete frame within ${options.firstFrameMs} ms of connecting (firstFrameTimeout)`), options.firstFrameMs);
     }
+    this.#armIdle();
+  }
+
+  /** (Re)starts the idle deadline; off unless `idleMs` > 0. Once per read that completed a frame, not per frame. */
+  #armIdle(): void {
+    const ms = this.#o.idleMs ?? 0;
+    if (ms <= 0) return;
+    this.#timers.clearTimeout(this.#idle);
+    this.#idle = this.#timers.setTimeout(() => this.#fire(`sent no complete frame for ${ms} ms (idleTimeout)`), ms);
   }
 
   /**
@@ -59,6 +73,10 @@ export class ReadDeadlines {
    */
   onRead(framesDone: number, midFrame: boolean): void {
     if (this.#stopped) return;
+    if (framesDone !== this.#idleFrames) {
+      this.#idleFrames = framesDone;
+      this.#armIdle();
+    }
     if (this.#awaitingFirst && framesDone > 0) {
       this.#awaitingFirst = false;
       this.#timers.clearTimeout(this.#first);
@@ -85,6 +103,7 @@ export class ReadDeadlines {
     this.#stopped = true;
     if (this.#awaitingFirst) this.#timers.clearTimeout(this.#first);
     if (this.#frameStartedAt >= 0) this.#timers.clearTimeout(this.#frame);
+    if (this.#idle !== undefined) this.#timers.clearTimeout(this.#idle);
   }
 
   #fire(reason: string): void {

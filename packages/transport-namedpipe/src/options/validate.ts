@@ -7,6 +7,16 @@ export const MAX_FRAME_SIZE_LIMIT = 0xffff_ffff;
 /** Default bound on bytes waiting for one peer to read (beyond the socket's own buffer). */
 export const DEFAULT_MAX_PENDING_SEND_BYTES = 8 * 1024 * 1024;
 
+/**
+ * Default bound on bytes held by unfinished inbound frames across a server's
+ * links: four of its largest frames (64 MiB at the default 16 MiB). Enough for
+ * three large frames arriving at once with the fourth kept as the lane that
+ * always lets one finish; independent of `maxClients` (256 × 16 MiB was 4 GiB).
+ */
+export function defaultMaxInboundBufferBytes(maxFrameSize: number): number {
+  return 4 * maxFrameSize;
+}
+
 /** Throws INVALID_ARGUMENT unless `options` is a plain object. */
 export function requireObject(what: string, options: unknown): asserts options is Record<string, unknown> {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {

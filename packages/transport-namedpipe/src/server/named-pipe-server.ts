@@ -3,10 +3,11 @@ import { BusError, FRAME_TAKEN, Transport, type Logger, type PeerId, type PeerIn
 import { accessPolicy, refusal, type AccessPolicy, type AllowPeers } from '../access/peer-access.js';
 import { resolvePipeAddress, type ResolvedPipeAddress } from '../address/resolve-address.js';
 import { Greeting, greetingWord, refuseWith } from '../link/handshake.js';
+import { InboundBudget } from '../link/inbound-budget.js';
 import { PipeLink, type LinkFault } from '../link/pipe-link.js';
 import { emptyStats, type PipeStats } from '../link/pipe-stats.js';
 import {
-  DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_PENDING_SEND_BYTES, MAX_FRAME_SIZE_LIMIT,
+  DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_PENDING_SEND_BYTES, MAX_FRAME_SIZE_LIMIT, defaultMaxInboundBufferBytes,
   optionalBoolean, optionalDir, optionalInteger, optionalLogger, requireObject,
 } from '../options/validate.js';
 import { loadBackend, type PeerIdentity, type PipeListener } from '../platform/pipe-backend.js';
@@ -54,6 +55,28 @@ export interface PipeServerOptions {
    * limited. 0 turns it off. Default 30000.
    */
   frameTimeout?: number;
+  /**
+   * Bytes all unfinished inbound frames together may hold (each grows with the bytes received).
+   * A link whose frame needs more than is left stops being read (its peer's writes block) until
+   * other frames complete or links close; links wait first come, first served, and `maxFrameSize`
+   * of it is kept so that one frame can always finish. From `maxFrameSize`. Default 4 ×
+   * `maxFrameSize` (64 MiB).
+   */
+  maxInboundBufferBytes?: number;
+  /**
+   * ms a peer may go without sending a complete frame (from connecting, or from its last one)
+   * before it is dropped, so idle peers cannot hold `maxClients` slots forever. A client that
+   * only listens must then send something (such as `bus.ping()`) more often. 0 (the default)
+   * turns it off: a client may stay quiet for hours.
+   */
+  idleTimeout?: number;
+  /**
+   * Clients one user may have connected at once (POSIX uid; Windows user SID, clients whose
+   * user cannot be read counting as one user); more get BUSY as over `maxClients`. Default
+   * `maxClients` (no extra cap). A server that admits other users with `allow` should set it,
+   * so that no one user can take every slot.
+   */
+  maxClientsPerUser?: number;
 }
 
 interface ServerPeer {
@@ -91,6 +114,11 @@ export class NamedPipeServer extends Transport {
   readonly #stallTimeout: number;
   readonly #firstFrameTimeout: number;
   readonly #frameTimeout: number;
+  readonly #inbound: InboundBudget;
+  readonly #idleTimeout: number;
+  readonly #maxClientsPerUser: number;
+  /** Clients connected per user (see {@link userKey}). */
+  readonly #perUser = new Map<string, number>();
   readonly #logger: Logger;
   readonly #peers = new Map<PeerId, ServerPeer>();
   readonly #closedLinks = new Set<Promise<void>>();
@@ -111,6 +139,10 @@ export class NamedPipeServer extends Transport {
     this.#stallTimeout = optionalInteger(WHAT, 'stallTimeout', options.stallTimeout, 30_000, 1, 2_147_483_647);
     this.#firstFrameTimeout = optionalInteger(WHAT, 'firstFrameTimeout', options.firstFrameTimeout, 10_000, 0, 2_147_483_647);
     this.#frameTimeout = optionalInteger(WHAT, 'frameTimeout', options.frameTimeout, 30_000, 0, 2_147_483_647);
+    const maxInbound = optionalInteger(WHAT, 'maxInboundBufferBytes', options.maxInboundBufferBytes, defaultMaxInboundBufferBytes(this.#maxFrameSize), this.#maxFrameSize, Number.MAX_SAFE_INTEGER);
+    this.#inbound = new InboundBudget(maxInbound, this.#maxFrameSize);
+    this.#idleTimeout = optionalInteger(WHAT, 'idleTimeout', options.idleTimeout, 0, 0, 2_147_483_647);
+    this.#maxClientsPerUser = optionalInteger(WHAT, 'maxClientsPerUser', options.maxClientsPerUser, this.#maxClients, 1, this.#maxClients);
     this.#logger = optionalLogger(WHAT, options.logger);
     this.#address = resolvePipeAddress(options.address, this.#runtimeDir === undefined ? {} : { runtimeDir: this.#runtimeDir });
     this.path = this.#address.path;
@@ -119,7 +151,7 @@ export class NamedPipeServer extends Transport {
 
   /** A snapshot of this server's counters. */
   stats(): PipeStats {
-    return { ...this.#stats };
+    return { ...this.#stats, inboundBytesHeld: this.#inbound.held, inboundWaits: this.#inbound.waits, inboundWaiting: this.#inbound.waiting };
   }
 
   /** The peers connected right now. */
@@ -198,6 +230,13 @@ export class NamedPipeServer extends Transport {
       this.#refuse(socket, identity, Greeting.Busy, 'BUSY', `maxClients (${this.#maxClients}) are already connected`);
       return;
     }
+    const user = userKey(identity);
+    const ofUser = this.#perUser.get(user) ?? 0;
+    if (ofUser >= this.#maxClientsPerUser) {
+      this.#refuse(socket, identity, Greeting.Busy, 'BUSY', `maxClientsPerUser (${this.#maxClientsPerUser}) of ${user} are already connected`);
+      return;
+    }
+    this.#perUser.set(user, ofUser + 1);
     // Framed clients wait for this word before start() resolves (see link/handshake.ts).
     if (!this.#raw) socket.write(greetingWord(Greeting.Accepted));
     const id = `client-${++this.#sequence}`;
@@ -210,13 +249,16 @@ export class NamedPipeServer extends Transport {
       socket,
       {
         raw: this.#raw, maxFrameSize: this.#maxFrameSize, maxPendingSendBytes: this.#maxPendingSendBytes, pauseReadsWhenBlocked: true, stallTimeoutMs: this.#stallTimeout, label,
-        deadlines: { firstFrameMs: this.#firstFrameTimeout, frameMs: this.#frameTimeout },
+        deadlines: { firstFrameMs: this.#firstFrameTimeout, frameMs: this.#frameTimeout, idleMs: this.#idleTimeout }, inbound: this.#inbound,
       },
       this.#stats,
       {
         onFrame: (data) => this.emitFrame({ data, peer: info }),
         onClose: (reason, fault) => {
           this.#peers.delete(id);
+          const left = (this.#perUser.get(user) ?? 1) - 1;
+          if (left > 0) this.#perUser.set(user, left);
+          else this.#perUser.delete(user);
           this.#stats.peersConnected--;
           this.#closedLinks.delete(closedLink);
           closed();
@@ -250,4 +292,11 @@ export class NamedPipeServer extends Transport {
       this.emitError(new BusError(code, `dropped ${peer.id} from '${this.path}': ${reason}`, { details: { peer: peer.id, fault } }));
     }
   }
+}
+
+/** Whom `maxClientsPerUser` counts a client against: its uid (POSIX) or SID (Windows); one bucket for clients whose user the OS did not tell. */
+function userKey(identity: PeerIdentity): string {
+  if (identity.uid !== undefined) return `uid ${identity.uid}`;
+  if (identity.sid !== undefined) return identity.sid.toUpperCase();
+  return 'an unknown user';
 }

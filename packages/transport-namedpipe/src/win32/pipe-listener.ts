@@ -2,7 +2,7 @@ import type net from 'node:net';
 import { BusError } from '@pipebus/core';
 import { win32Error } from '../errors/os-error.js';
 import type { ListenerSettings, PeerIdentity, PipeListener } from '../platform/pipe-backend.js';
-import { pipeSecurity, type PipeSecurity } from './security.js';
+import { pipeSecurity, processUserSid, type PipeSecurity } from './security.js';
 import {
   ERROR_ACCESS_DENIED, ERROR_IO_PENDING, ERROR_PIPE_BUSY, ERROR_PIPE_CONNECTED, FILE_FLAG_FIRST_PIPE_INSTANCE, FILE_FLAG_OVERLAPPED,
   PIPE_ACCESS_DUPLEX, PIPE_READMODE_BYTE, PIPE_REJECT_REMOTE_CLIENTS, PIPE_TYPE_BYTE, PIPE_UNLIMITED_INSTANCES, WAIT_OBJECT_0, WAIT_TIMEOUT,
@@ -75,7 +75,9 @@ export class NamedPipeListener implements PipeListener {
         const connected: Handle = instance;
         instance = undefined;
         const pid = [0];
-        const identity: PeerIdentity = win32.GetNamedPipeClientProcessId(connected, pid) ? { pid: pid[0]! } : {};
+        // The user, for maxClientsPerUser: unknown if its process may not be opened (then counted as one unknown user).
+        const sid = win32.GetNamedPipeClientProcessId(connected, pid) ? processUserSid(pid[0]!) : undefined;
+        const identity: PeerIdentity = pid[0] ? { pid: pid[0], ...(sid !== undefined && { sid }) } : {};
         const socket = socketOver(connected);
         this.#connected++;
         socket.once('close', () => {
