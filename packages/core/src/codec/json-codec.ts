@@ -1,5 +1,7 @@
 import type { Codec } from './codec.js';
 import { CodecId, checkDecodeArguments } from './codec.js';
+import { DEFAULT_DECODE_LIMITS } from './decode-limits.js';
+import { scanJson } from './json-scan.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -53,8 +55,13 @@ export const jsonCodec: Codec = {
     const { written } = encoder.encodeInto(text, out.subarray(headroom));
     return out.subarray(0, headroom + written);
   },
-  decode(bytes, offset = 0) {
+  decode(bytes, offset = 0, limits = DEFAULT_DECODE_LIMITS) {
     checkDecodeArguments('json', bytes, offset);
+    // Text no longer than maxElements bytes cannot hold more elements: small frames skip the scan.
+    if (bytes.byteLength - offset > limits.maxElements) {
+      const problem = scanJson(bytes, offset, bytes.byteLength, limits);
+      if (problem !== undefined) throw new Error(problem);
+    }
     return JSON.parse(decoder.decode(offset === 0 ? bytes : bytes.subarray(offset)), reviver) as unknown;
   },
 };
