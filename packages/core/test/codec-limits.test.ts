@@ -68,6 +68,13 @@ describe('decode limits: element count', () => {
     expect(() => codec.decode(big, 0, limits(5000))).toThrow(/elements/);
     expect(codec.decode(big, 0, limits(20_000))).toBe(1n << 80_000n);
   });
+
+  it('json counts a BigInt by its digits, in every frame: parsing them grows faster than their number', () => {
+    // 300 001 digits in a 300 kB frame: under the default, refused whether the frame is counted or not.
+    const big = jsonCodec.encode(10n ** 300_000n);
+    expect(() => jsonCodec.decode(big)).toThrow(/BigInt of 300001 digits/);
+    expect(jsonCodec.decode(big, 0, limits(400_000))).toBe(10n ** 300_000n);
+  });
 });
 
 describe('decode limits: depth and malformed frames', () => {
