@@ -1,7 +1,7 @@
 import type { Clock } from '../clock/index.js';
 import { systemClock } from '../clock/index.js';
-import type { Codec } from '../codec/index.js';
-import { jsonCodec, msgpackCodec, msgpackCompatCodec } from '../codec/index.js';
+import type { Codec, DecodeLimits } from '../codec/index.js';
+import { DEFAULT_MAX_DECODED_ELEMENTS, MAX_DECODED_DEPTH, jsonCodec, msgpackCodec, msgpackCompatCodec } from '../codec/index.js';
 import { BusError, invalidArgument } from '../errors/index.js';
 import { minBufferedBytesPerSender } from '../fragment/reassembler-options.js';
 import type { Logger } from './logger.js';
@@ -78,12 +78,24 @@ export interface MessageBusOptions {
    * 64-deep pipelining of `bench/reqrep`, a few MB of handler state per peer).
    */
   maxActiveHandlersPerPeer?: number;
+  /**
+   * Elements (values of any kind: numbers, strings, binaries, containers,
+   * extensions) one received message may decode to; a message with more, or
+   * nested deeper than 2048 levels, is refused with `DECODE_FAILED` before
+   * anything is built. Decoding costs per element, not per byte: without
+   * the bound, one 16 MiB frame of empty maps took 14 s and 3 GiB. Bulk data
+   * sent as one `Uint8Array` or typed array is one element. 16 to
+   * 4 294 967 295; default 262 144. Messages of at most this many bytes are
+   * never counted, so a value at or above `maxMessageSize` turns the check off.
+   */
+  maxDecodedElements?: number;
 }
 
 /** Options with defaults applied and values checked. */
 export interface ResolvedBusOptions {
   readonly codec: Codec;
-  readonly codecs: ReadonlyMap<number, Codec>;
+  /** By wire id; carries the limits every decode() of a peer's frame gets. */
+  readonly codecs: ReadonlyMap<number, Codec> & { readonly decodeLimits: DecodeLimits };
   readonly clock: Clock;
   readonly defaultTimeout: number;
   readonly maxMessageSize: number;
@@ -163,7 +175,11 @@ export function resolveBusOptions(options: MessageBusOptions | undefined): Resol
   const o = options ?? {};
   const codec = checkCodec(o.codec ?? msgpackCodec, 'options.codec');
   checkHeadroom(codec);
-  const codecs = new Map<number, Codec>();
+  const decodeLimits: DecodeLimits = Object.freeze({
+    maxElements: checkIntInRange(o.maxDecodedElements ?? DEFAULT_MAX_DECODED_ELEMENTS, 'options.maxDecodedElements', 16, 0xffffffff),
+    maxDepth: MAX_DECODED_DEPTH,
+  });
+  const codecs = Object.assign(new Map<number, Codec>(), { decodeLimits });
   for (const c of [msgpackCodec, msgpackCompatCodec, jsonCodec, ...(o.codecs ?? []), codec]) {
     const checked = checkCodec(c, 'options.codecs[]');
     const existing = codecs.get(checked.id);

@@ -1,5 +1,6 @@
 import { invalidArgument } from '../errors/bus-error.js';
 import { describeValue } from '../transport/transport.js';
+import type { DecodeLimits } from './decode-limits.js';
 /**
  * Turns envelopes into bytes and back. The bus writes the codec's `id` into
  * every message frame, so a receiver decodes with the codec the sender used:
@@ -22,8 +23,14 @@ export interface Codec {
    * Decodes `bytes` from `offset` (default 0) to the end; throws on malformed
    * input (the bus counts and drops it). The offset spares the bus a
    * `subarray` view per frame, which costs more than it looks.
+   *
+   * `limits` are the receiving bus's (`maxDecodedElements`): the built-in
+   * codecs refuse input with more elements, or deeper nesting, before
+   * building anything (without `limits`, {@link DEFAULT_DECODE_LIMITS}). A
+   * codec of your own should bound its work the same way: its decode() runs
+   * on every frame a peer sends.
    */
-  decode(bytes: Uint8Array, offset?: number): unknown;
+  decode(bytes: Uint8Array, offset?: number, limits?: DecodeLimits): unknown;
 }
 
 /** Wire ids of the built-in codecs. */

@@ -3,14 +3,21 @@
 import { Packr, RESERVE_START_SPACE, addExtension } from 'msgpackr/pack';
 import type { Codec } from './codec.js';
 import { CodecId, checkDecodeArguments } from './codec.js';
+import type { DecodeLimits } from './decode-limits.js';
+import { DEFAULT_DECODE_LIMITS } from './decode-limits.js';
+import { scanMsgpack } from './msgpack-scan.js';
 
 /**
  * Options shared by both msgpack flavours. `maxSharedStructures: 0` matters:
  * msgpackr's records would otherwise refer to structures defined in earlier
  * messages, which a receiver that missed or reordered a frame (a mailslot)
  * cannot resolve. With it, every message carries its own record definitions.
+ * `structuredClone: false` refuses msgpackr's reference extensions (0x69,
+ * 0x70), which pipebus never writes: with them a peer could send a value
+ * that refers to itself, or a few bytes that a recursive walk over the
+ * payload (a logger, JSON.stringify) sees as an exponentially large tree.
  */
-const COMMON = { moreTypes: true, useBigIntExtension: true, maxSharedStructures: 0, copyBuffers: true } as const;
+const COMMON = { moreTypes: true, useBigIntExtension: true, maxSharedStructures: 0, copyBuffers: true, structuredClone: false } as const;
 
 /** msgpackr's extension type for typed arrays (`moreTypes`); byte 0 of its data is the element type. */
 const TYPED_ARRAY_EXTENSION = 0x74;
@@ -211,8 +218,14 @@ class MsgpackCodec implements Codec {
    * value a Buffer of its own, so a payload the application keeps never pins
    * the read buffer its frame came in.
    */
-  decode(bytes: Uint8Array, offset = 0): unknown {
+  decode(bytes: Uint8Array, offset = 0, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): unknown {
     checkDecodeArguments(this.name, bytes, offset);
+    // Every element takes at least one byte, so a frame no longer than
+    // maxElements needs no count: the hot path of small messages is unchanged.
+    if (bytes.byteLength - offset > limits.maxElements) {
+      const problem = scanMsgpack(bytes, offset, bytes.byteLength, limits);
+      if (problem !== undefined) throw new Error(problem);
+    }
     const source = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (nativeStrings === undefined && source.length >= NATIVE_STRINGS_FROM) loadNativeStrings();
     return offset === 0 ? this.#packr.unpack(source) : this.#packr.unpack(source, { start: offset });

@@ -1,4 +1,4 @@
-import type { Codec } from '../codec/index.js';
+import type { Codec, DecodeLimits } from '../codec/index.js';
 import { BusError } from '../errors/index.js';
 import { FrameType, MESSAGE_FRAME_BYTE, WIRE_VERSION, frameType, frameVersion } from '../wire/index.js';
 
@@ -83,11 +83,17 @@ export function encodeMessageFrame(envelope: Envelope, codec: Codec): Uint8Array
 }
 
 /**
- * Decodes a whole-message frame. Throws `UNSUPPORTED_VERSION` for another
- * wire version and `DECODE_FAILED` for anything malformed: peer input never
- * escapes as any other exception.
+ * The codecs a bus decodes with, by wire id, and the limits it decodes
+ * under (its `maxDecodedElements`); without them a codec applies its defaults.
  */
-export function decodeMessageFrame(frame: Uint8Array, codecs: ReadonlyMap<number, Codec>): Envelope {
+export type DecodingCodecs = ReadonlyMap<number, Codec> & { readonly decodeLimits?: DecodeLimits };
+
+/**
+ * Decodes a whole-message frame. Throws `UNSUPPORTED_VERSION` for another
+ * wire version and `DECODE_FAILED` for anything malformed or beyond
+ * `codecs.decodeLimits`: peer input never escapes as any other exception.
+ */
+export function decodeMessageFrame(frame: Uint8Array, codecs: DecodingCodecs): Envelope {
   const version = frameVersion(frame);
   if (version !== WIRE_VERSION) {
     throw new BusError('UNSUPPORTED_VERSION', `frame uses wire version ${version}; this peer speaks version ${WIRE_VERSION}`, {
@@ -103,7 +109,7 @@ export function decodeMessageFrame(frame: Uint8Array, codecs: ReadonlyMap<number
   }
   let wire: unknown;
   try {
-    wire = codec.decode(frame, 2);
+    wire = codec.decode(frame, 2, codecs.decodeLimits);
   } catch (error) {
     throw new BusError('DECODE_FAILED', `${codec.name} could not decode a ${frame.length}-byte frame: ${(error as Error).message}`, {
       cause: error,
