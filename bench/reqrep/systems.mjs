@@ -9,6 +9,8 @@
 //   zeromq    zeromq.js 6 ROUTER (server) / DEALER (client) over ipc://, frames [id, payload]
 //   nats      request/reply on subject bench.echo through a nats-server (address = nats:// URL)
 
+import { settledMemory } from '../lib/memory.mjs';
+
 const SUBJECT = 'bench.echo';
 
 /**
@@ -29,13 +31,8 @@ export async function loadLibraries(mode) {
   await Promise.all((libraries[mode] ?? []).map((name) => import(name)));
 }
 
-/** RSS and heap after two full GCs (client and server run with --expose-gc). */
-export function settledMemory() {
-  globalThis.gc?.();
-  globalThis.gc?.();
-  const { rss, heapUsed } = process.memoryUsage();
-  return { rssBytes: rss, heapUsedBytes: heapUsed };
-}
+// Client and server run with --expose-gc; they take settledMemory from here.
+export { settledMemory };
 
 /** The answer to "mem": memory now, and as it was bare and with the library loaded (both {@link settledMemory}). */
 export function memoryReport(bare, loaded) {

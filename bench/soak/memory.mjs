@@ -2,14 +2,9 @@
 // (two GCs first: --expose-gc) plus what `extra()` adds, and shut down when
 // the parent's pipe closes.
 import { createInterface } from 'node:readline';
+import { settledMemory } from '../lib/memory.mjs';
 
-/** Heap and RSS after two full GCs, so a checkpoint shows what is live, not what awaits collection. */
-export function settledMemory() {
-  globalThis.gc?.();
-  globalThis.gc?.();
-  const { rss, heapUsed } = process.memoryUsage();
-  return { rssBytes: rss, heapUsedBytes: heapUsed };
-}
+export { settledMemory };
 
 export function serveMemoryCommands(extra, close) {
   const commands = createInterface({ input: process.stdin });
