@@ -3,7 +3,7 @@ import { MockNetwork } from '@pipebus/transport-mock';
 import type { MockTransport } from '@pipebus/transport-mock';
 import { Observable } from 'rxjs';
 import { BusError, Kind, MessageBus, encodeMessageFrame, msgpackCodec, silentLogger } from '../src/index.js';
-import type { HandlerContext } from '../src/index.js';
+import type { HandlerContext, MessageBusOptions } from '../src/index.js';
 import { busPair, flush } from './helpers.js';
 import type { BusPair } from './helpers.js';
 
@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 /** A server bus and a raw client transport that sends hand-built frames. */
-async function serverAndRogue(options: { maxActiveHandlersPerPeer?: number } = {}): Promise<{ server: MessageBus; rogue: MockTransport; transport: MockTransport }> {
+async function serverAndRogue(options: MessageBusOptions = {}): Promise<{ server: MessageBus; rogue: MockTransport; transport: MockTransport }> {
   const network = new MockNetwork({ seed: 1 });
   const transport = network.listen('svc');
   const server = new MessageBus(transport, { clock: network.clock, logger: silentLogger, ...options });
@@ -225,16 +225,8 @@ describe('peer-controlled strings', () => {
 });
 
 it('cuts a protocol error a peer reports before it reaches the log', async () => {
-  const network = new MockNetwork({ seed: 1 });
   const warnings: string[] = [];
-  const server = new MessageBus(network.listen('svc'), { clock: network.clock, logger: { ...silentLogger, warn: (m: string) => warnings.push(m) } });
-  await server.start();
-  const rogue = network.connect('svc');
-  await rogue.start();
-  cleanup.push(async () => {
-    await rogue.close();
-    await server.close();
-  });
+  const { rogue } = await serverAndRogue({ logger: { ...silentLogger, warn: (m: string) => warnings.push(m) } });
   const payload = { code: 'C'.repeat(100_000), message: 'M'.repeat(500_000), origin: 'bus' };
   await rogue.send(encodeMessageFrame({ kind: Kind.Error, id: 0, name: '', payload, headers: undefined }, msgpackCodec));
   await flush();

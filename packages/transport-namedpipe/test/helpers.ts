@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { firstValueFrom, filter } from 'rxjs';
@@ -93,3 +94,28 @@ export function startPeer(mode: 'serve' | 'connect', file: string, ready: string
   }), 10_000);
 }
 
+
+let pairs = 0;
+/**
+ * A connected socket pair over a fresh pipe (Windows) or socket path: `ours`
+ * for the code under test, `theirs` the raw far end. With `pauseOnConnect`
+ * the far end never reads. `close()` ends both and the listener.
+ */
+export async function socketPair(label: string, { pauseOnConnect = false }: { pauseOnConnect?: boolean } = {}): Promise<{ ours: net.Socket; theirs: net.Socket; close(): void }> {
+  const address = isWindows ? `\\\\.\\pipe\\pipebus-${label}-test-${process.pid}-${++pairs}` : path.join(os.tmpdir(), `pb${label}-${process.pid}-${++pairs}.sock`);
+  const server = net.createServer({ pauseOnConnect });
+  await new Promise<void>((resolve) => server.listen(address, resolve));
+  const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+  const ours = net.connect(address);
+  await new Promise<void>((resolve) => ours.once('connect', resolve));
+  const theirs = await accepted;
+  return {
+    ours,
+    theirs,
+    close: () => {
+      ours.destroy();
+      theirs.destroy();
+      server.close();
+    },
+  };
+}

@@ -1,17 +1,14 @@
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { BusError } from '@pipebus/core';
 import { PipeLink, type LinkOptions } from '../src/link/pipe-link.js';
 import { emptyStats } from '../src/link/pipe-stats.js';
 import { FrameDecoder } from '../src/framing/frame-decoder.js';
-import { framed, isWindows, within } from './helpers.js';
+import { framed, socketPair as connectedPair, within } from './helpers.js';
 
 // The link on its own, over a real socket pair: what it writes is read back
 // through a FrameDecoder, so order and framing are checked byte for byte.
 
-let counter = 0;
 const cleanup: Array<() => void> = [];
 afterEach(() => {
   for (const undo of cleanup.splice(0)) undo();
@@ -19,19 +16,9 @@ afterEach(() => {
 
 /** A connected socket pair: `ours` gets the link, `theirs` is read raw. */
 async function socketPair(): Promise<{ ours: net.Socket; theirs: net.Socket }> {
-  const address = isWindows ? `\\\\.\\pipe\\pipebus-link-test-${process.pid}-${++counter}` : path.join(os.tmpdir(), `pblink-${process.pid}-${++counter}.sock`);
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(address, resolve));
-  const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
-  const ours = net.connect(address);
-  await new Promise<void>((resolve) => ours.once('connect', resolve));
-  const theirs = await accepted;
-  cleanup.push(() => {
-    ours.destroy();
-    theirs.destroy();
-    server.close();
-  });
-  return { ours, theirs };
+  const pair = await connectedPair('link');
+  cleanup.push(pair.close);
+  return pair;
 }
 
 const OPTIONS: LinkOptions = { raw: false, maxFrameSize: 1 << 20, maxPendingSendBytes: 1 << 22, pauseReadsWhenBlocked: false, label: 'test peer' };

@@ -1,6 +1,4 @@
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -8,33 +6,23 @@ import type { BusError } from '@pipebus/core';
 import { PipeLink } from '../src/link/pipe-link.js';
 import { emptyStats } from '../src/link/pipe-stats.js';
 import { filter, firstValueFrom } from 'rxjs';
-import { isWindows, makeRuntimeDir, Pool, uniqueAddress, within } from './helpers.js';
+import { makeRuntimeDir, Pool, socketPair, uniqueAddress, within } from './helpers.js';
 
 // What a queue of sends to a peer that never reads costs in heap, measured
 // from the process's own counters after a full GC.
 v8.setFlagsFromString('--expose_gc');
 const gc = vm.runInNewContext('gc') as () => void;
 
-let counter = 0;
 const cleanup: Array<() => void> = [];
 afterEach(() => {
   for (const undo of cleanup.splice(0)) undo();
 });
 
+/** Our end of a socket pair whose far end never reads. */
 async function stuckPair(): Promise<net.Socket> {
-  const address = isWindows ? `\\\\.\\pipe\\pipebus-mem-test-${process.pid}-${++counter}` : path.join(os.tmpdir(), `pbmem-${process.pid}-${++counter}.sock`);
-  const server = net.createServer({ pauseOnConnect: true }); // never reads
-  await new Promise<void>((resolve) => server.listen(address, resolve));
-  const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
-  const ours = net.connect(address);
-  await new Promise<void>((resolve) => ours.once('connect', resolve));
-  const theirs = await accepted;
-  cleanup.push(() => {
-    ours.destroy();
-    theirs.destroy();
-    server.close();
-  });
-  return ours;
+  const pair = await socketPair('mem', { pauseOnConnect: true });
+  cleanup.push(pair.close);
+  return pair.ours;
 }
 
 function heap(): number {
