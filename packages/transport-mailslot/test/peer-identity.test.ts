@@ -16,33 +16,36 @@ const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const NOBODY = 65534;
 
 /**
- * A node one-liner that sends `text` as one datagram to `path` through libc,
- * first binding the abstract name `claim` (as a pipebus writer names itself).
+ * Sends `text` as one datagram to `path`, first binding the name `claim` (an
+ * abstract name when it starts with NUL, as a pipebus writer names itself).
+ * Python, not Node: the sender may run as another user, who cannot read this
+ * checkout (a clone under `mktemp -d` is 0700) and so cannot load koffi from
+ * it; python3's socket module needs nothing of ours. NUL cannot travel in
+ * argv, so an abstract name goes as '@name'. Exit 3: bind failed; 4: send failed.
  */
-function sendScript(path: string, text: string, claim: string): string {
-  return `
-    const koffi = require('koffi');
-    const lib = koffi.load('libc.so.6');
-    const socket = lib.func('int socket(int, int, int)');
-    const bind = lib.func('int bind(int, void *, uint32_t)');
-    const sendto = lib.func('intptr_t sendto(int, void *, size_t, int, void *, uint32_t)');
-    const addr = (p) => { const b = Buffer.alloc(110); b.writeUInt16LE(1, 0); const s = Buffer.from(p); s.copy(b, 2); return [b, 2 + s.length + (s[0] === 0 ? 0 : 1)]; };
-    const fd = socket(1, 2, 0);
-    const [name, nameLen] = addr(${JSON.stringify(claim)});
-    if (bind(fd, name, nameLen) !== 0) process.exit(3);
-    const [to, toLen] = addr(${JSON.stringify(path)});
-    const data = Buffer.from(${JSON.stringify(text)});
-    process.exit(sendto(fd, data, data.length, 0, to, toLen) === data.length ? 0 : 4);`;
-}
+const SEND_PY = `
+import socket, sys
+path, text, claim = sys.argv[1], sys.argv[2].encode(), sys.argv[3]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+try:
+    s.bind('\\0' + claim[1:] if claim.startswith('@') else claim)
+except OSError:
+    sys.exit(3)
+sys.exit(0 if s.sendto(text, path) == len(text) else 4)
+`;
 
-/** Runs {@link sendScript} in a child (as `uid` if given); resolves with its exit code. */
+/** Runs {@link SEND_PY} in a child (as `uid` if given); resolves with its exit code (-1 if python3 could not start). */
 function sendFromChild(path: string, text: string, claim: string, uid?: number): Promise<number | null> {
-  const child = spawn(process.execPath, ['-e', sendScript(path, text, claim)], {
-    cwd: join(__dirname, '..'),
+  const name = claim.startsWith('\0') ? `@${claim.slice(1)}` : claim;
+  const child = spawn('python3', ['-c', SEND_PY, path, text, name], {
+    cwd: '/',
     stdio: 'ignore',
     ...(uid !== undefined && { uid, gid: uid }),
   });
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve) => {
+    child.once('error', () => resolve(-1));
+    child.once('exit', (code) => resolve(code));
+  });
 }
 
 (onLinux ? describe : describe.skip)('mailslot peer identity comes from the kernel (Linux SCM_CREDENTIALS; other platforms have no per-datagram credentials)', () => {
