@@ -11,7 +11,7 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'cjs', 'mjs', 'json'],
   moduleNameMapper: {
     '^@pipebus/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
-    '^@pipebus/([a-z-]+)/(di|testkit)$': '<rootDir>/packages/$1/src/$2/index.ts',
+    '^@pipebus/([a-z-]+)/(di|testkit|transport-kit)$': '<rootDir>/packages/$1/src/$2/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

@@ -5,7 +5,8 @@
 // measured is the bus (encode, route, correlate, decode, both ways).
 // CPU time comes from process.cpuUsage(), so other load on the machine
 // inflates wall time but not the figure we report.
-import { MessageBus, Transport, msgpackCodec, msgpackCompatCodec, jsonCodec, silentLogger } from '@pipebus/core';
+import { MessageBus, msgpackCodec, msgpackCompatCodec, jsonCodec, silentLogger } from '@pipebus/core';
+import { Transport } from '@pipebus/core/transport-kit';
 
 class LoopTransport extends Transport {
   capabilities = { duplex: true, broadcast: false, maxFrameSize: 1 << 24, reliable: true, ordered: true };

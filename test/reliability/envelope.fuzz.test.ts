@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { BusError, Kind, decodeMessageFrame, encodeMessageFrame, isHeaders, jsonCodec, msgpackCodec, msgpackCompatCodec, type Codec, type Envelope } from '@pipebus/core';
+import { BusError, jsonCodec, msgpackCodec, msgpackCompatCodec, type Codec } from '@pipebus/core';
+import { Kind, decodeMessageFrame, encodeMessageFrame, isHeaders, type Envelope } from '@pipebus/core/transport-kit';
 import { bytes, fuzzParameters } from './support/fuzz.js';
 
 const codecs: ReadonlyMap<number, Codec> = new Map([msgpackCodec, msgpackCompatCodec, jsonCodec].map((c) => [c.id, c]));

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { Kind, MessageBus, silentLogger, toErrorPayload } from '@pipebus/core';
+import { MessageBus, silentLogger } from '@pipebus/core';
+import { Kind, toErrorPayload } from '@pipebus/core/transport-kit';
 import { NamedPipeClient } from '@pipebus/transport-namedpipe';
 import { RawPeer } from './support/raw-peer.js';
 import { forkTs, nextMessage } from './support/child.js';

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { FRAGMENT_HEADER_SIZE, FrameReassembler, Fragmenter } from '@pipebus/core';
+import { FRAGMENT_HEADER_SIZE, FrameReassembler, Fragmenter } from '@pipebus/core/transport-kit';
 import { writeFragmentHeader } from '../../packages/core/src/fragment/fragment-header.js';
 import { bytes, fuzzParameters } from './support/fuzz.js';
 import { StepClock } from './support/step-clock.js';

@@ -1,9 +1,52 @@
-export * from './errors/index.js';
-export * from './clock/index.js';
-export * from './transport/index.js';
-export * from './wire/index.js';
-export * from './codec/index.js';
-export * from './envelope/index.js';
-export * from './fragment/index.js';
-export * from './topics/index.js';
-export * from './bus/index.js';
+/**
+ * `@pipebus/core`: what an application uses — the {@link MessageBus}, its
+ * options and errors, codecs, the clock, and topic helpers.
+ *
+ * The package has three more entries, each for one audience:
+ * - `@pipebus/core/transport-kit`: what a transport author needs (the
+ *   `Transport` base class, `FRAME_TAKEN`, validators, wire and fragment
+ *   constants, the envelope codec).
+ * - `@pipebus/core/testkit`: the contract suite every transport runs (jest).
+ * - `@pipebus/core/di`: typedi wiring.
+ *
+ * Each name is listed here on purpose: an internal added to a folder does not
+ * become public API by accident.
+ */
+export { MessageBus, consoleLogger, silentLogger } from './bus/index.js';
+export type {
+  BusEvent,
+  BusStats,
+  Handler,
+  HandlerContext,
+  Logger,
+  MessageBusOptions,
+  MessageContext,
+  MessageKindName,
+  Middleware,
+  MiddlewareSet,
+  PublishOptions,
+  ReassemblyOptions,
+  RequestOptions,
+} from './bus/index.js';
+export { BusError, BusErrorCodes } from './errors/index.js';
+export type { BusErrorCode, BusErrorOptions } from './errors/index.js';
+export { CodecId, DEFAULT_DECODE_LIMITS, DEFAULT_MAX_DECODED_ELEMENTS, MAX_DECODED_DEPTH, jsonCodec, msgpackCodec, msgpackCompatCodec } from './codec/index.js';
+export type { Codec, DecodeLimits } from './codec/index.js';
+export { systemClock } from './clock/index.js';
+export type { Clock, TimerHandle } from './clock/index.js';
+export { MAX_TOPIC_LENGTH, matchTopic, validatePattern, validateTopic } from './topics/index.js';
+// Types that appear in the bus's signatures (request headers, stats).
+export type { Headers } from './envelope/index.js';
+export type { ReassemblerStats } from './fragment/index.js';
+// The transport as an application holds it: a type to pass to MessageBus and
+// to watch (state$, peers$). Extending it is the kit's business.
+export type {
+  InboundFrame,
+  PeerEvent,
+  PeerId,
+  PeerInfo,
+  Transport,
+  TransportCapabilities,
+  TransportEvents,
+  TransportState,
+} from './transport/index.js';

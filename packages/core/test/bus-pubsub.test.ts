@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { MockNetwork } from '@pipebus/transport-mock';
 import { firstValueFrom, take, toArray } from 'rxjs';
-import { BusError, Kind, MessageBus, Transport, encodeMessageFrame, msgpackCodec, silentLogger } from '../src/index.js';
+import { BusError, MessageBus, msgpackCodec, silentLogger } from '../src/index.js';
+import { Kind, Transport, encodeMessageFrame } from '../src/transport-kit/index.js';
 import type { BusEvent, PeerId, TransportCapabilities } from '../src/index.js';
 import { busPair, flush } from './helpers.js';
 

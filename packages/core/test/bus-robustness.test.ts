@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { MockNetwork } from '@pipebus/transport-mock';
 import { firstValueFrom } from 'rxjs';
-import { BusError, FRAGMENT_FRAME_BYTE, MessageBus, jsonCodec, msgpackCompatCodec, silentLogger } from '../src/index.js';
+import { BusError, MessageBus, jsonCodec, msgpackCompatCodec, silentLogger } from '../src/index.js';
+import { FRAGMENT_FRAME_BYTE } from '../src/transport-kit/index.js';
 import type { Logger, MessageContext } from '../src/index.js';
 import type { BusPair } from './helpers.js';
 import { busPair, flush } from './helpers.js';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { MockNetwork } from '@pipebus/transport-mock';
 import { Packr } from 'msgpackr';
-import { BusError, DEFAULT_DECODE_LIMITS, MessageBus, decodeMessageFrame, jsonCodec, msgpackCodec, msgpackCompatCodec, silentLogger } from '../src/index.js';
+import { BusError, DEFAULT_DECODE_LIMITS, MessageBus, jsonCodec, msgpackCodec, msgpackCompatCodec, silentLogger } from '../src/index.js';
+import { decodeMessageFrame } from '../src/transport-kit/index.js';
 import type { Codec, DecodeLimits } from '../src/index.js';
 import { flush } from './helpers.js';
 

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { MockNetwork } from '@pipebus/transport-mock';
 import type { Clock, TimerHandle } from '../src/clock/index.js';
-import { FRAGMENT_HEADER_SIZE, Fragmenter, FrameReassembler, MessageBus, silentLogger } from '../src/index.js';
+import { MessageBus, silentLogger } from '../src/index.js';
+import { FRAGMENT_HEADER_SIZE, Fragmenter, FrameReassembler } from '../src/transport-kit/index.js';
 import { flush, patternBytes } from './helpers.js';
 
 /** A clock whose time never moves: nothing expires during these tests. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { firstValueFrom } from 'rxjs';
-import { BusError, Kind, MessageBus, Transport, encodeMessageFrame, msgpackCodec, silentLogger } from '../src/index.js';
+import { BusError, MessageBus, msgpackCodec, silentLogger } from '../src/index.js';
+import { Kind, Transport, encodeMessageFrame } from '../src/transport-kit/index.js';
 import type { PeerId, TransportCapabilities } from '../src/index.js';
 
 /** A transport whose start() waits until the test lets it finish. */
@@ -63,6 +64,59 @@ describe('Transport base class', () => {
     t.push(frame);
     expect(events).toHaveLength(3);
     expect(bus.stats().eventsReceived).toBe(1);
+  });
+
+  it('calls onFrame listeners before frames$, until each registration is stopped', () => {
+    const t = new GatedTransport();
+    const seen: string[] = [];
+    t.frames$.subscribe(() => seen.push('frames$'));
+    const stopA = t.onFrame(() => seen.push('a'));
+    const b = (): void => void seen.push('b');
+    const stopFirstB = t.onFrame(b);
+    t.onFrame(b);
+    t.push(new Uint8Array(1));
+    expect(seen).toEqual(['a', 'b', 'b', 'frames$']);
+    stopA();
+    stopFirstB();
+    // Stopping twice must not take b's other registration with it.
+    stopFirstB();
+    seen.length = 0;
+    t.push(new Uint8Array(1));
+    expect(seen).toEqual(['b', 'frames$']);
+  });
+
+  it('lets an onFrame listener stop itself while a frame is being delivered', () => {
+    const t = new GatedTransport();
+    const seen: string[] = [];
+    const stop = t.onFrame(() => {
+      seen.push('once');
+      stop();
+    });
+    t.onFrame(() => seen.push('every'));
+    t.push(new Uint8Array(1));
+    t.push(new Uint8Array(1));
+    expect(seen).toEqual(['once', 'every', 'every']);
+  });
+
+  it('calls no onFrame listener after close(), whether added before or after it', async () => {
+    const t = new GatedTransport();
+    const seen: string[] = [];
+    t.onFrame(() => seen.push('before'));
+    await t.close();
+    t.onFrame(() => seen.push('after'))();
+    t.push(new Uint8Array(1));
+    expect(seen).toEqual([]);
+  });
+
+  it('refuses an onFrame listener that is not a function with INVALID_ARGUMENT', () => {
+    const t = new GatedTransport();
+    let error: unknown;
+    try {
+      t.onFrame('listener' as never);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(BusError.is(error, 'INVALID_ARGUMENT')).toBe(true);
   });
 
   it('validates send() once for every transport', async () => {

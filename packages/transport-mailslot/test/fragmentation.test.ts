@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { firstValueFrom, take, toArray } from 'rxjs';
-import { Fragmenter, Kind, MessageBus, encodeMessageFrame, msgpackCodec, silentLogger } from '@pipebus/core';
+import { MessageBus, msgpackCodec, silentLogger } from '@pipebus/core';
+import { Fragmenter, Kind, encodeMessageFrame } from '@pipebus/core/transport-kit';
 import { MailslotTransport } from '@pipebus/transport-mailslot';
 import { privateRuntimeDir, uniqueGroup } from './helpers.js';
 

@@ -1,5 +1,6 @@
 import type net from 'node:net';
-import { decodeMessageFrame, jsonCodec, msgpackCodec, msgpackCompatCodec, type Codec, type Envelope } from '@pipebus/core';
+import { jsonCodec, msgpackCodec, msgpackCompatCodec, type Codec } from '@pipebus/core';
+import { decodeMessageFrame, type Envelope } from '@pipebus/core/transport-kit';
 import { FrameDecoder } from '../../../packages/transport-namedpipe/src/framing/frame-decoder.js';
 import { GREETING_BYTES } from '../../../packages/transport-namedpipe/src/link/handshake.js';
 

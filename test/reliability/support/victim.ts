@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Kind, encodeMessageFrame, msgpackCodec, type BusStats, type Envelope } from '@pipebus/core';
+import { msgpackCodec, type BusStats } from '@pipebus/core';
+import { Kind, encodeMessageFrame, type Envelope } from '@pipebus/core/transport-kit';
 import { resolvePipeAddress, type PipeStats } from '@pipebus/transport-namedpipe';
 
 const VICTIM = path.resolve(__dirname, '../fixtures/victim.ts');

@@ -10,7 +10,6 @@ import { TopicIndex, validatePattern, validateTopic } from '../topics/index.js';
 import { checkTopic } from '../topics/topic-validation.js';
 import type { InboundFrame, PeerEvent, PeerId, PeerInfo, Transport, TransportState } from '../transport/index.js';
 import { FRAME_TAKEN, Transport as TransportClass, describeValue } from '../transport/index.js';
-import { listenToFrames } from '../transport/transport.js';
 import { FrameType, WIRE_VERSION, frameType, frameVersion } from '../wire/index.js';
 import type { Handler } from './handler-context.js';
 import { RequestContext } from './handler-context.js';
@@ -230,12 +229,9 @@ export class MessageBus {
         }
       },
     });
-    // Subscribing now, before start(), so that no frame is missed.
-    // Past frames$'s Subject when the transport is this core's (see listenToFrames);
-    // a Transport from another copy of @pipebus/core still works through frames$.
-    const onFrame = (frame: InboundFrame): void => this.#onFrame(frame);
-    const listen = (transport as Partial<Pick<Transport, typeof listenToFrames>>)[listenToFrames];
-    this.#wiring.add(typeof listen === 'function' ? listen.call(transport, onFrame) : transport.frames$.subscribe(onFrame));
+    // Listening now, before start(), so that no frame is missed; onFrame, not
+    // frames$, because it skips the Subject's allocation on every message.
+    this.#wiring.add(transport.onFrame((frame) => this.#onFrame(frame)));
     this.#wiring.add(transport.peers$.subscribe((event) => this.#onPeer(event)));
     this.#wiring.add(transport.state$.subscribe((state) => this.#onState(state)));
   }

@@ -51,11 +51,16 @@ const ORDERED_CASE_MAX_FRAME = 4096;
  * afterwards. Waits are bounded, so a broken transport fails with a message
  * naming what never happened rather than hanging.
  *
- * @example
+ * @example The named-pipe transport's run (its `test/contract.test.ts` adds
+ * a smaller `maxFrameSize` and a private runtime directory)
  * ```ts
+ * import { describeTransportContract } from '@pipebus/core/testkit';
+ * import { NamedPipeClient, NamedPipeServer } from '@pipebus/transport-namedpipe';
+ *
+ * let n = 0;
  * describeTransportContract('named pipe', () => {
  *   const address = `pipe://contract-${process.pid}-${n++}`;
- *   return { a: new NamedPipeServer(address), b: new NamedPipeClient(address) };
+ *   return { a: new NamedPipeServer({ address }), b: new NamedPipeClient({ address }) };
  * }, { capabilities: { duplex: true, broadcast: false, reliable: true, ordered: true } });
  * ```
  */

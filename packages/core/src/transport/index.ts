@@ -1,5 +1,6 @@
 export { FRAME_TAKEN, Transport, describeValue } from './transport.js';
 export type {
+  FrameListener,
   InboundFrame,
   PeerEvent,
   PeerId,

@@ -1,5 +1,6 @@
 import { posix, win32 } from 'node:path';
-import { BusError, describeValue, invalidArgument } from '@pipebus/core';
+import { BusError } from '@pipebus/core';
+import { describeValue, invalidArgument } from '@pipebus/core/transport-kit';
 import { defaultRuntimeDir } from './runtime-dir.js';
 
 /** A local pub/sub group: every member owns a slot and registers it in the group's registry directory. */

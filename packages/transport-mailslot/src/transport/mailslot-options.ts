@@ -1,4 +1,5 @@
-import { describeValue, invalidArgument, type Logger } from '@pipebus/core';
+import type { Logger } from '@pipebus/core';
+import { describeValue, invalidArgument } from '@pipebus/core/transport-kit';
 import { resolveMailslotAddress, type ResolvedMailslotAddress } from '../address/resolve-address.js';
 import { DEFAULT_MAX_LISTENERS } from '../registry/group-registry.js';
 

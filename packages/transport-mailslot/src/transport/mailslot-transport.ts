@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { BusError, Transport, type Logger, type PeerInfo, type TransportCapabilities } from '@pipebus/core';
+import { BusError, type Logger } from '@pipebus/core';
+import { Transport, type PeerInfo, type TransportCapabilities } from '@pipebus/core/transport-kit';
 import { platformBackend } from '../backend/choose-backend.js';
 import type { Datagram, SlotBackend, SlotReader, SlotWriter } from '../backend/slot-backend.js';
 import { ReaderLoop } from '../reader/reader-loop.js';

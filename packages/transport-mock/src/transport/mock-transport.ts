@@ -1,4 +1,4 @@
-import { Transport, type InboundFrame, type PeerEvent, type PeerId, type PeerInfo, type TransportCapabilities, type TransportState } from '@pipebus/core';
+import { Transport, type InboundFrame, type PeerEvent, type PeerId, type PeerInfo, type TransportCapabilities, type TransportState } from '@pipebus/core/transport-kit';
 
 /** Which role a mock transport plays on its network. */
 export type MockEndpointKind = 'listener' | 'client' | 'member';

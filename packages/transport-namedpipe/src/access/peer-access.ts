@@ -1,4 +1,5 @@
-import { BusError, describeValue, invalidArgument } from '@pipebus/core';
+import { BusError } from '@pipebus/core';
+import { describeValue, invalidArgument } from '@pipebus/core/transport-kit';
 
 /**
  * Which users may be on the other end of a link, as the `allow` option of

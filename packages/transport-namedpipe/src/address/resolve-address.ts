@@ -3,7 +3,7 @@ import nodePath from 'node:path';
 
 // Socket paths are POSIX paths whatever platform resolves them (tests resolve for Linux on Windows).
 const path = nodePath.posix;
-import { describeValue, invalidArgument } from '@pipebus/core';
+import { describeValue, invalidArgument } from '@pipebus/core/transport-kit';
 
 /** Where an address leads on this platform. */
 export interface ResolvedPipeAddress {

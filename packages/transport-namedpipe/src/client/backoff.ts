@@ -1,4 +1,4 @@
-import { describeValue, invalidArgument } from '@pipebus/core';
+import { describeValue, invalidArgument } from '@pipebus/core/transport-kit';
 import { optionalInteger, optionalNumber } from '../options/validate.js';
 
 /**

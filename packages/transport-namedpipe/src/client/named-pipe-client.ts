@@ -1,5 +1,6 @@
 import type net from 'node:net';
-import { BusError, Transport, type Logger, type PeerId, type PeerInfo, type TransportCapabilities } from '@pipebus/core';
+import { BusError, type Logger } from '@pipebus/core';
+import { Transport, type PeerId, type PeerInfo, type TransportCapabilities } from '@pipebus/core/transport-kit';
 import { accessPolicy, refusal, serverRefused, type AccessPolicy, type AllowPeers } from '../access/peer-access.js';
 import { resolvePipeAddress, type ResolvedPipeAddress } from '../address/resolve-address.js';
 import { awaitGreeting, CLIENT_HELLO } from '../link/handshake.js';

@@ -1,5 +1,6 @@
 import type net from 'node:net';
-import { BusError, FRAME_TAKEN } from '@pipebus/core';
+import { BusError } from '@pipebus/core';
+import { FRAME_TAKEN } from '@pipebus/core/transport-kit';
 import { errnoError } from '../errors/os-error.js';
 import { FrameDecoder, lengthPrefix, type FrameViolation } from '../framing/frame-decoder.js';
 import type { InboundAccount, InboundBudget } from './inbound-budget.js';

@@ -1,4 +1,5 @@
-import { consoleLogger, describeValue, invalidArgument, type Logger } from '@pipebus/core';
+import { consoleLogger, type Logger } from '@pipebus/core';
+import { describeValue, invalidArgument } from '@pipebus/core/transport-kit';
 
 /** Framed default: 16 MiB, the bus's own `maxMessageSize`. */
 export const DEFAULT_MAX_FRAME_SIZE = 16 * 1024 * 1024;

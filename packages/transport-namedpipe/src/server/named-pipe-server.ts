@@ -1,5 +1,6 @@
 import type net from 'node:net';
-import { BusError, FRAME_TAKEN, Transport, type Logger, type PeerId, type PeerInfo, type TransportCapabilities } from '@pipebus/core';
+import { BusError, type Logger } from '@pipebus/core';
+import { FRAME_TAKEN, Transport, type PeerId, type PeerInfo, type TransportCapabilities } from '@pipebus/core/transport-kit';
 import { accessPolicy, refusal, type AccessPolicy, type AllowPeers } from '../access/peer-access.js';
 import { resolvePipeAddress, type ResolvedPipeAddress } from '../address/resolve-address.js';
 import { Greeting, greetingWord, refuseWith } from '../link/handshake.js';

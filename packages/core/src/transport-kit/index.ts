@@ -1,0 +1,39 @@
+/**
+ * `@pipebus/core/transport-kit`: what a transport author needs. Applications
+ * import from `@pipebus/core`; `BusError`, `Logger` and `Clock` live there.
+ *
+ * A transport extends {@link Transport} and keeps the rules stated on it and
+ * in the README's "Writing a transport". The wire, envelope and fragment
+ * exports are for transports that look into frames (a raw-mode bridge, a
+ * fragment-aware datagram transport), for benchmarks and for tests; the bus
+ * does that work for every other transport.
+ */
+
+// The contract: base class, fast-path marker, the types a transport speaks.
+export { FRAME_TAKEN, Transport } from '../transport/index.js';
+export type {
+  FrameListener,
+  InboundFrame,
+  PeerEvent,
+  PeerId,
+  PeerInfo,
+  TransportCapabilities,
+  TransportEvents,
+  TransportState,
+} from '../transport/index.js';
+
+// Validators: option and argument checks that fail the way core's do.
+export { describeValue } from '../transport/index.js';
+export { invalidArgument } from '../errors/index.js';
+
+// Wire: the first byte of every frame (version and frame type).
+export { FRAGMENT_FRAME_BYTE, FrameType, MESSAGE_FRAME_BYTE, WIRE_VERSION, frameType, frameVersion } from '../wire/index.js';
+
+// Fragments: the header layout and the two halves of fragmentation.
+export { FRAGMENT_HEADER_SIZE, MAX_FRAGMENT_COUNT } from '../fragment/fragment-header.js';
+export { Fragmenter, FrameReassembler } from '../fragment/index.js';
+export type { FragmentDropReason, FragmenterOptions, FrameReassemblerOptions, ReassemblerStats } from '../fragment/index.js';
+
+// Envelopes: a message frame's content, as the bus encodes it.
+export { Kind, MAX_NAME_LENGTH, decodeMessageFrame, encodeMessageFrame, isHeaders, kindName, toErrorPayload } from '../envelope/index.js';
+export type { DecodingCodecs, Envelope, ErrorPayload, Headers } from '../envelope/index.js';
