@@ -1,5 +1,14 @@
-import type { Headers } from '../envelope/index.js';
+/**
+ * Middleware: its types, the chain runner, and the context a message is
+ * shown as. The inbox and the outbox run their chains through here.
+ *
+ * Room for: tracing (a middleware that reads and writes `headers`, on both
+ * directions).
+ */
+import type { Envelope, Headers } from '../envelope/index.js';
+import { Kind } from '../envelope/index.js';
 import type { PeerInfo } from '../transport/index.js';
+import { checkHeaders } from './argument-checks.js';
 
 /** The kinds of message middleware sees, by name. */
 export type MessageKindName =
@@ -12,6 +21,18 @@ export type MessageKindName =
   | 'stream-end'
   | 'ping'
   | 'pong';
+
+const KIND_TO_NAME: Readonly<Record<number, MessageKindName>> = {
+  [Kind.Request]: 'request',
+  [Kind.Response]: 'response',
+  [Kind.Error]: 'error',
+  [Kind.Event]: 'event',
+  [Kind.Cancel]: 'cancel',
+  [Kind.StreamNext]: 'stream-next',
+  [Kind.StreamEnd]: 'stream-end',
+  [Kind.Ping]: 'ping',
+  [Kind.Pong]: 'pong',
+};
 
 /**
  * One message passing through middleware. `payload` and `headers` may be
@@ -80,4 +101,24 @@ export async function runMiddleware(
   };
   await step(0);
   return reached;
+}
+
+/** The message `envelope` as middleware sees it. */
+export function toContext(direction: 'inbound' | 'outbound', envelope: Envelope, peer: PeerInfo | undefined): MessageContext {
+  return {
+    direction,
+    kind: KIND_TO_NAME[envelope.kind] ?? 'request',
+    id: envelope.id,
+    name: envelope.name,
+    payload: envelope.payload,
+    headers: envelope.headers,
+    peer,
+  };
+}
+
+/** `envelope` with the payload and headers middleware left in `context` (checked: middleware is user code). */
+export function fromContext(envelope: Envelope, context: MessageContext): Envelope {
+  if (context.payload === envelope.payload && context.headers === envelope.headers) return envelope;
+  const headers = checkHeaders(context.headers);
+  return { ...envelope, payload: context.payload, headers };
 }
