@@ -3,14 +3,19 @@
  * shown as. The inbox and the outbox run their chains through here.
  *
  * Room for: tracing (a middleware that reads and writes `headers`, on both
- * directions).
+ * directions); a new kind of message (add it to `Kind`, and the compiler
+ * asks for its name here).
  */
 import type { Envelope, Headers } from '../envelope/index.js';
 import { Kind } from '../envelope/index.js';
 import type { PeerInfo } from '../transport/index.js';
 import { checkHeaders } from './argument-checks.js';
 
-/** The kinds of message middleware sees, by name. */
+/**
+ * The kinds of message middleware sees, by name: each envelope `Kind`,
+ * kebab-cased. A `hello` is what a peer may send to introduce itself; the bus
+ * passes it through inbound middleware and then ignores it.
+ */
 export type MessageKindName =
   | 'request'
   | 'response'
@@ -19,20 +24,28 @@ export type MessageKindName =
   | 'cancel'
   | 'stream-next'
   | 'stream-end'
+  | 'hello'
   | 'ping'
   | 'pong';
 
-const KIND_TO_NAME: Readonly<Record<number, MessageKindName>> = {
-  [Kind.Request]: 'request',
-  [Kind.Response]: 'response',
-  [Kind.Error]: 'error',
-  [Kind.Event]: 'event',
-  [Kind.Cancel]: 'cancel',
-  [Kind.StreamNext]: 'stream-next',
-  [Kind.StreamEnd]: 'stream-end',
-  [Kind.Ping]: 'ping',
-  [Kind.Pong]: 'pong',
-};
+/** `StreamNext` → `stream-next`, at the type level. */
+type KebabCase<S extends string, First extends boolean = true> = S extends `${infer C}${infer Rest}`
+  ? `${C extends Lowercase<C> ? C : `${First extends true ? '' : '-'}${Lowercase<C>}`}${KebabCase<Rest, false>}`
+  : '';
+
+// The names live once, in Kind: this fails to compile if MessageKindName and Kind part ways.
+type SameNames<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const kindNamesMatch: SameNames<MessageKindName, KebabCase<keyof typeof Kind>> = true;
+void kindNamesMatch;
+
+/** By kind number: derived from Kind's keys, so that no second list of kinds can drift. */
+const NAME_OF_KIND: readonly MessageKindName[] = ((): MessageKindName[] => {
+  const names: MessageKindName[] = [];
+  for (const [key, kind] of Object.entries(Kind)) {
+    names[kind] = key.replace(/[A-Z]/g, (c, at: number) => (at === 0 ? '' : '-') + c.toLowerCase()) as MessageKindName;
+  }
+  return names;
+})();
 
 /**
  * One message passing through middleware. `payload` and `headers` may be
@@ -107,7 +120,7 @@ export async function runMiddleware(
 export function toContext(direction: 'inbound' | 'outbound', envelope: Envelope, peer: PeerInfo | undefined): MessageContext {
   return {
     direction,
-    kind: KIND_TO_NAME[envelope.kind] ?? 'request',
+    kind: NAME_OF_KIND[envelope.kind]!,
     id: envelope.id,
     name: envelope.name,
     payload: envelope.payload,
