@@ -1,0 +1,316 @@
+/**
+ * The calling side: ids, pending calls, timers, `AbortSignal`s, and the
+ * replies that settle them. A call is one object in an `IdTable` and its
+ * answers go to one sink object: no Subject and no closure per call besides
+ * a finite timeout's timer and a signal's listener.
+ *
+ * Room for: typed contracts on the calling side (a typed client wraps
+ * `request`/`request$` and checks what comes back); retries and deadlines
+ * that span calls.
+ */
+import type { Subscriber } from 'rxjs';
+import { Observable } from '../rx.js';
+import type { TimerHandle } from '../clock/index.js';
+import type { Envelope, Headers } from '../envelope/index.js';
+import { Kind, toErrorPayload } from '../envelope/index.js';
+import { BusError, invalidArgument } from '../errors/index.js';
+import type { PeerId, PeerInfo, Transport } from '../transport/index.js';
+import { FRAME_TAKEN } from '../transport/index.js';
+import { checkHeaders, checkName } from './argument-checks.js';
+import { IdTable } from './id-table.js';
+import type { BusLifecycle } from './lifecycle.js';
+import type { ResolvedBusOptions } from './options.js';
+import { checkTimeout } from './options.js';
+import type { Outbox } from './outbox.js';
+import { MAX_PEER_CODE, MAX_PEER_MESSAGE, clip } from './peer-text.js';
+import type { PeerTable } from './peer-table.js';
+import type { Counters } from './stats.js';
+
+/** Options of one request. */
+export interface RequestOptions {
+  /** Milliseconds to wait for the (next) response; `Infinity` for none. Default: the bus's `defaultTimeout`. */
+  timeout?: number;
+  /** Aborting it cancels the request locally and on the handler's side. */
+  signal?: AbortSignal;
+  /** Headers for the handler (and middleware) to read. */
+  headers?: Headers;
+  /** The peer to ask; needed only on a transport with several peers (a server). */
+  to?: PeerId;
+}
+
+/** Request options once checked; requests without options share one. */
+interface CheckedRequest {
+  readonly timeout: number;
+  readonly signal: AbortSignal | undefined;
+  readonly to: PeerId | undefined;
+  readonly headers: Headers | undefined;
+}
+
+/** Where the answers to a call go: an rxjs Subscriber is one. */
+interface CallSink {
+  next(value: unknown): void;
+  error(error: BusError): void;
+  complete(): void;
+}
+
+/**
+ * The sink of `request()`: the last value answers the promise. One object
+ * per call rather than three closures, on every request's path.
+ */
+class PromiseSink implements CallSink {
+  #last: unknown = undefined;
+  constructor(
+    private readonly resolve: (value: unknown) => void,
+    private readonly reject: (error: BusError) => void,
+  ) {}
+
+  next(value: unknown): void {
+    this.#last = value;
+  }
+
+  error(error: BusError): void {
+    this.reject(error);
+  }
+
+  complete(): void {
+    this.resolve(this.#last);
+  }
+}
+
+/** A call waiting for its response(s). */
+interface PendingCall {
+  readonly id: number;
+  readonly method: string;
+  readonly to: PeerId | undefined;
+  readonly timeout: number;
+  readonly sink: CallSink;
+  timer: TimerHandle | undefined;
+  detachSignal: (() => void) | undefined;
+}
+
+const MAX_ID = 0xffffffff;
+
+/** Calls this bus made and is waiting on (internal to the bus). */
+export class Caller {
+  readonly #pending = new IdTable<PendingCall>();
+  /** The checked options of every request made without options. */
+  readonly #plainRequest: CheckedRequest;
+  #nextId = 1;
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly o: ResolvedBusOptions,
+    private readonly counters: Counters,
+    private readonly lifecycle: BusLifecycle,
+    private readonly peers: PeerTable,
+    private readonly outbox: Outbox,
+  ) {
+    this.#plainRequest = { timeout: o.defaultTimeout, signal: undefined, to: undefined, headers: undefined };
+  }
+
+  /** Calls waiting now. */
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  /** See `MessageBus.request`. */
+  request(method: string, payload: unknown, options: RequestOptions | undefined): Promise<unknown> {
+    let checked: CheckedRequest;
+    try {
+      checked = this.#check(method, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise<unknown>((resolve, reject) => {
+      this.#call(method, payload, checked, new PromiseSink(resolve, reject), Kind.Request);
+    });
+  }
+
+  /** See `MessageBus.request$`. */
+  request$(method: string, payload: unknown, options: RequestOptions | undefined): Observable<unknown> {
+    const checked = this.#check(method, options);
+    return new Observable<unknown>((subscriber: Subscriber<unknown>) => {
+      const id = this.#call(method, payload, checked, subscriber, Kind.Request);
+      return () => this.#abandon(id);
+    });
+  }
+
+  /** See `MessageBus.ping`. */
+  ping(options: Pick<RequestOptions, 'timeout' | 'to' | 'signal'> | undefined): Promise<number> {
+    const started = this.o.clock.now();
+    let checked: CheckedRequest;
+    try {
+      checked = this.#check('$ping', options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      const sink: CallSink = { next: () => {}, error: reject, complete: () => resolve(this.o.clock.now() - started) };
+      this.#call('$ping', undefined, checked, sink, Kind.Ping);
+    });
+  }
+
+  /** An answer to one of this bus's calls (a response, stream value or end, error, or pong). */
+  onReply(envelope: Envelope, peer: PeerInfo): void {
+    const call = this.#pending.get(envelope.id);
+    if (call === undefined || (call.to !== undefined && call.to !== peer.id)) {
+      if (envelope.kind === Kind.Error && envelope.id === 0) {
+        const e = toErrorPayload(envelope.payload);
+        this.o.logger.warn(`peer reported a protocol error: ${clip(e.code, MAX_PEER_CODE)}: ${clip(e.message, MAX_PEER_MESSAGE)}`, { bus: this.o.name, peer: peer.id });
+        return;
+      }
+      this.counters.lateResponses++;
+      return;
+    }
+    switch (envelope.kind) {
+      case Kind.StreamNext:
+        if (call.timer !== undefined) this.o.clock.clearTimeout(call.timer);
+        this.#armTimer(call);
+        call.sink.next(envelope.payload);
+        return;
+      case Kind.Response:
+      case Kind.Pong:
+        this.#settle(call.id);
+        call.sink.next(envelope.payload);
+        call.sink.complete();
+        return;
+      case Kind.StreamEnd:
+        this.#settle(call.id);
+        call.sink.complete();
+        return;
+      case Kind.Error:
+        this.#settle(call.id);
+        call.sink.error(remoteError(call.method, envelope.payload));
+        return;
+    }
+  }
+
+  /** Fails every pending call sent to `peer` (or to the default peer); all of them when undefined. */
+  failCallsTo(peer: PeerId | undefined, reason: string): void {
+    for (const call of this.#pending.values()) {
+      if (peer !== undefined && call.to !== undefined && call.to !== peer) continue;
+      if (peer !== undefined && call.to === undefined && this.peers.size > 0) continue;
+      this.#settle(call.id);
+      call.sink.error(new BusError('TRANSPORT_CLOSED', `'${call.method}' failed: ${reason}`, { details: { method: call.method } }));
+    }
+  }
+
+  #check(method: string, options: RequestOptions | undefined): CheckedRequest {
+    checkName(method, 'method');
+    if (options === undefined) return this.#plainRequest;
+    if (options === null || typeof options !== 'object') {
+      throw invalidArgument(`request('${method}'): options must be an object`);
+    }
+    const timeout = options.timeout === undefined ? this.o.defaultTimeout : checkTimeout(options.timeout, `request('${method}') timeout`);
+    const signal = options.signal;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw invalidArgument(`request('${method}'): signal must be an AbortSignal`);
+    }
+    const to = options.to;
+    if (to !== undefined && (typeof to !== 'string' || to.length === 0)) {
+      throw invalidArgument(`request('${method}'): 'to' must be a peer id string`);
+    }
+    return { timeout, signal, to, headers: checkHeaders(options.headers) };
+  }
+
+  /** Registers a pending call and sends the request; returns its id. */
+  #call(method: string, payload: unknown, checked: CheckedRequest, sink: CallSink, kind: Kind): number {
+    if (this.lifecycle.closed) {
+      sink.error(new BusError('TRANSPORT_CLOSED', `cannot call '${method}': the bus is closed`));
+      return 0;
+    }
+    if (!this.transport.capabilities.duplex) {
+      sink.error(new BusError('NOT_SUPPORTED', `cannot call '${method}': this transport is one-way (no responses); use publish() or a duplex transport such as a named pipe`));
+      return 0;
+    }
+    if (checked.signal?.aborted) {
+      sink.error(new BusError('CANCELLED', `request '${method}' was cancelled before it was sent`, { cause: checked.signal.reason }));
+      return 0;
+    }
+    const id = this.#allocateId();
+    const call: PendingCall = { id, method, to: checked.to, timeout: checked.timeout, sink, timer: undefined, detachSignal: undefined };
+    this.#pending.set(id, call);
+    this.#armTimer(call);
+    const signal = checked.signal;
+    if (signal !== undefined) {
+      const onAbort = (): void => {
+        if (this.#settle(id) === undefined) return;
+        this.counters.requestsCancelled++;
+        this.#sendCancel(call);
+        sink.error(new BusError('CANCELLED', `request '${method}' was cancelled`, { cause: signal.reason }));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      call.detachSignal = () => signal.removeEventListener('abort', onAbort);
+    }
+    this.counters.requestsSent++;
+    const envelope: Envelope = { kind, id, name: method, payload, headers: checked.headers };
+    const sent = this.lifecycle.ready ? this.outbox.send(envelope, checked.to) : this.lifecycle.start().then(() => this.outbox.send(envelope, checked.to));
+    // Nothing can fail once the transport took the frame: no reaction to queue then.
+    if (sent === FRAME_TAKEN) return id;
+    sent.catch((failure: unknown) => {
+      if (this.#settle(id) === undefined) return;
+      sink.error(BusError.is(failure) ? failure : new BusError('INTERNAL', `sending '${method}' failed: ${String(failure)}`, { cause: failure }));
+    });
+    return id;
+  }
+
+  #allocateId(): number {
+    // Skip ids still in use after a wrap-around (a request pending for 4 billion calls).
+    do {
+      const id = this.#nextId;
+      this.#nextId = id === MAX_ID ? 1 : id + 1;
+      if (!this.#pending.has(id)) return id;
+    } while (true);
+  }
+
+  #armTimer(call: PendingCall): void {
+    if (call.timeout === Infinity) return;
+    call.timer = this.o.clock.setTimeout(() => {
+      call.timer = undefined;
+      if (this.#settle(call.id) === undefined) return;
+      this.counters.requestsTimedOut++;
+      this.#sendCancel(call);
+      call.sink.error(new BusError('TIMEOUT', `no response to '${call.method}' within ${call.timeout} ms; is the handler running and reachable? Raise 'timeout' for slow work`, {
+        details: { method: call.method, timeout: call.timeout },
+      }));
+    }, call.timeout);
+  }
+
+  /** Removes a pending call and its timer and signal listener; returns it if it was pending. */
+  #settle(id: number): PendingCall | undefined {
+    const call = this.#pending.get(id);
+    if (call === undefined) return undefined;
+    this.#pending.delete(id);
+    if (call.timer !== undefined) this.o.clock.clearTimeout(call.timer);
+    call.detachSignal?.();
+    return call;
+  }
+
+  /** The caller unsubscribed: forget the call and tell the handler to stop. */
+  #abandon(id: number): void {
+    const call = this.#settle(id);
+    if (call === undefined) return;
+    this.counters.requestsCancelled++;
+    this.#sendCancel(call);
+  }
+
+  #sendCancel(call: PendingCall): void {
+    if (this.lifecycle.closed || this.transport.state !== 'open') return;
+    this.outbox.send({ kind: Kind.Cancel, id: call.id, name: call.method, payload: undefined, headers: undefined }, call.to).catch((error: unknown) =>
+      this.o.logger.debug('could not send cancel', { bus: this.o.name, method: call.method, error: String(error) }),
+    );
+  }
+}
+
+function remoteError(method: string, payload: unknown): BusError {
+  const e = toErrorPayload(payload);
+  // The remote's code and message are its words: cut in this error's message
+  // (callers log it); remoteMessage keeps the whole text for those who need it.
+  if (e.origin === 'bus' && BusError.isCode(e.code)) {
+    return new BusError(e.code, clip(e.message, MAX_PEER_MESSAGE), { details: { method, ...(e.details ?? {}) } });
+  }
+  return new BusError('REMOTE_ERROR', `'${method}' failed on the remote side: ${clip(e.code, MAX_PEER_CODE)}: ${clip(e.message, MAX_PEER_MESSAGE)}`, {
+    remoteCode: e.code,
+    details: { method, remoteMessage: e.message, ...(e.details ?? {}) },
+  });
+}

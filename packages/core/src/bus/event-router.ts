@@ -1,0 +1,122 @@
+/**
+ * Pub/sub: the topic index of subscribers, publishing, delivering events
+ * (a peer's or this bus's own) to them, and relaying a peer's events to the
+ * other peers. Wildcard matching itself lives in `topics/`.
+ *
+ * Room for: NATS-style queue groups (a group's subscribers share one
+ * `TopicIndex` entry, and `deliver` picks one of them); per-topic limits.
+ */
+import type { Subscriber } from 'rxjs';
+import { Observable } from '../rx.js';
+import type { Envelope, Headers } from '../envelope/index.js';
+import { Kind } from '../envelope/index.js';
+import { BusError } from '../errors/index.js';
+import { TopicIndex, validatePattern, validateTopic } from '../topics/index.js';
+import { checkTopic } from '../topics/topic-validation.js';
+import type { PeerInfo } from '../transport/index.js';
+import { checkHeaders } from './argument-checks.js';
+import type { BusLifecycle } from './lifecycle.js';
+import type { ResolvedBusOptions } from './options.js';
+import type { Outbox } from './outbox.js';
+import type { PeerGuard } from './peer-guard.js';
+import type { PeerTable } from './peer-table.js';
+import type { Counters } from './stats.js';
+
+/** Options of one published event. */
+export interface PublishOptions {
+  headers?: Headers;
+}
+
+/** An event as a subscriber receives it. */
+export interface BusEvent<T = unknown> {
+  readonly topic: string;
+  readonly payload: T;
+  readonly headers: Headers | undefined;
+  /** Who published it; `undefined` for events published on this bus. */
+  readonly peer: PeerInfo | undefined;
+}
+
+/** Subscriptions, delivery and relay of events (internal to the bus). */
+export class EventRouter {
+  readonly #subscriptions = new TopicIndex<Subscriber<BusEvent<unknown>>>();
+  /** Every live subscriber, to complete them on close. */
+  readonly #subscribers = new Set<Subscriber<BusEvent<unknown>>>();
+
+  constructor(
+    private readonly o: ResolvedBusOptions,
+    private readonly counters: Counters,
+    private readonly lifecycle: BusLifecycle,
+    private readonly peers: PeerTable,
+    private readonly guard: PeerGuard,
+    private readonly outbox: Outbox,
+  ) {}
+
+  /** See `MessageBus.publish`. */
+  async publish(topic: string, payload: unknown, options: PublishOptions | undefined): Promise<void> {
+    validateTopic(topic);
+    const headers = checkHeaders(options?.headers);
+    if (this.lifecycle.closed) throw new BusError('TRANSPORT_CLOSED', 'cannot publish: the bus is closed');
+    this.counters.eventsPublished++;
+    const envelope: Envelope = { kind: Kind.Event, id: 0, name: topic, payload, headers };
+    if (this.o.localDelivery) this.#deliver(envelope, undefined);
+    await this.lifecycle.start();
+    await this.outbox.send(envelope, undefined);
+  }
+
+  /** See `MessageBus.subscribe`. */
+  subscribe(pattern: string): Observable<BusEvent<unknown>> {
+    validatePattern(pattern);
+    return new Observable<BusEvent<unknown>>((subscriber) => {
+      if (this.lifecycle.closed) {
+        subscriber.complete();
+        return undefined;
+      }
+      const remove = this.#subscriptions.add(pattern, subscriber);
+      this.#subscribers.add(subscriber);
+      return () => {
+        remove();
+        this.#subscribers.delete(subscriber);
+      };
+    });
+  }
+
+  /** A peer's event: checked, delivered here, and relayed to the other peers when this bus relays. */
+  onEvent(envelope: Envelope, peer: PeerInfo, frame: Uint8Array): void {
+    if (checkTopic(envelope.name) !== undefined) {
+      // A peer's topic reaches TopicIndex as data: a wildcard in it would match like a pattern.
+      this.counters.decodeFailed++;
+      this.guard.reject(peer, 'DECODE_FAILED', `event topic ${JSON.stringify(envelope.name.slice(0, 80))} is not a valid topic`);
+      return;
+    }
+    this.counters.eventsReceived++;
+    this.#deliver(envelope, peer);
+    if (this.o.relay) this.#relay(frame, peer);
+  }
+
+  /** Completes every subscription: the bus closed. */
+  completeAll(): void {
+    for (const subscriber of [...this.#subscribers]) subscriber.complete();
+  }
+
+  #deliver(envelope: Envelope, peer: PeerInfo | undefined): void {
+    const subscribers = this.#subscriptions.match(envelope.name);
+    if (subscribers.length === 0) return;
+    const event: BusEvent<unknown> = { topic: envelope.name, payload: envelope.payload, headers: envelope.headers, peer };
+    for (const subscriber of subscribers) subscriber.next(event);
+  }
+
+  #relay(frame: Uint8Array, from: PeerInfo): void {
+    let own: Uint8Array | undefined;
+    for (const peer of this.peers.ids()) {
+      if (peer === from.id) continue;
+      this.counters.eventsRelayed++;
+      // A frame cut out of a larger read keeps that whole read alive while it
+      // waits for a slow peer, which is charged only the frame's bytes: queue
+      // a copy of just the frame, made once and shared by every peer.
+      own ??= frame.byteLength < frame.buffer.byteLength ? new Uint8Array(frame) : frame;
+      this.outbox.sendFrame(own, peer).catch((error: unknown) =>
+        this.o.logger.debug('relay failed', { bus: this.o.name, peer, error: String(error) }),
+      );
+    }
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Every message this bus sends leaves through here: outbound middleware →
+ * encode → size check → one frame, or fragments where the transport's
+ * frames are too small (or unreliable). The last part before the transport;
+ * it calls nothing of the bus but the peer table and the counters.
+ *
+ * Room for: tracing on the way out (as outbound middleware, which runs
+ * here); a send-side feature that needs the encoded frame (compression
+ * would go between encode and the size check).
+ */
+import type { Envelope } from '../envelope/index.js';
+import { encodeMessageFrame, kindName } from '../envelope/index.js';
+import { BusError } from '../errors/index.js';
+import { Fragmenter } from '../fragment/index.js';
+import type { PeerId, Transport } from '../transport/index.js';
+import type { Middleware } from './middleware.js';
+import { fromContext, runMiddleware, toContext } from './middleware.js';
+import type { ResolvedBusOptions } from './options.js';
+import type { PeerTable } from './peer-table.js';
+import type { Counters } from './stats.js';
+
+/** The sending end of a bus (internal to the bus). */
+export class Outbox {
+  readonly #fragmenter = new Fragmenter();
+
+  /**
+   * @param middleware - the bus's outbound chain, shared: `use()` adds to it.
+   */
+  constructor(
+    private readonly transport: Transport,
+    private readonly o: ResolvedBusOptions,
+    private readonly counters: Counters,
+    private readonly peers: PeerTable,
+    private readonly middleware: readonly Middleware[],
+  ) {}
+
+  /**
+   * Runs outbound middleware, encodes and sends (fragmenting when needed).
+   * Without middleware, what it returns is the transport's own promise, so
+   * that a caller can tell `FRAME_TAKEN` apart.
+   */
+  send(envelope: Envelope, to: PeerId | undefined): Promise<void> {
+    if (this.middleware.length === 0) return this.#encodeAndSend(envelope, to);
+    const context = toContext('outbound', envelope, to === undefined ? undefined : (this.peers.get(to) ?? { id: to }));
+    return runMiddleware(this.middleware, context, () => this.#encodeAndSend(fromContext(envelope, context), to)).then((passed) => {
+      if (!passed) this.counters.middlewareDropped++;
+    });
+  }
+
+  /** Sends an encoded message frame as it is (relay), fragmenting when needed. */
+  sendFrame(frame: Uint8Array, to: PeerId | undefined): Promise<void> {
+    const { maxFrameSize: max, reliable } = this.transport.capabilities;
+    // On an unreliable transport even a small message travels as a one-fragment
+    // frame (18 bytes more): the reassembler then drops the duplicates that a
+    // domain broadcast delivers once per network protocol installed.
+    if (reliable && frame.byteLength <= max) {
+      this.counters.framesOut++;
+      // The transport's own promise, not an async wrapper's: this is every message's path.
+      return this.transport.send(frame, to);
+    }
+    return this.#sendFragments(frame, to, max);
+  }
+
+  #encodeAndSend(envelope: Envelope, to: PeerId | undefined): Promise<void> {
+    let frame: Uint8Array;
+    try {
+      frame = encodeMessageFrame(envelope, this.o.codec);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (frame.byteLength > this.o.maxMessageSize) {
+      return Promise.reject(
+        new BusError('FRAME_TOO_LARGE', `${kindName(envelope.kind)} '${envelope.name}' encodes to ${frame.byteLength} bytes, above maxMessageSize ${this.o.maxMessageSize}; send less or raise the bus's maxMessageSize`, {
+          details: { size: frame.byteLength, max: this.o.maxMessageSize },
+        }),
+      );
+    }
+    return this.sendFrame(frame, to);
+  }
+
+  async #sendFragments(frame: Uint8Array, to: PeerId | undefined, max: number): Promise<void> {
+    for (const fragment of this.#fragmenter.split(frame, max)) {
+      this.counters.fragmentsOut++;
+      await this.transport.send(fragment, to);
+    }
+    this.counters.framesOut++;
+  }
+}
