@@ -1,5 +1,5 @@
 import type net from 'node:net';
-import { BusError, FRAME_TAKEN, Transport, type Logger, type PeerId, type PeerInfo, type TransportCapabilities } from '@pipebus/core';
+import { BusError, FRAME_TAKEN, Transport, type Clock, type Logger, type PeerId, type PeerInfo, type TransportCapabilities } from '@pipebus/core';
 import { accessPolicy, refusal, type AccessPolicy, type AllowPeers } from '../access/peer-access.js';
 import { resolvePipeAddress, type ResolvedPipeAddress } from '../address/resolve-address.js';
 import { Greeting, greetingWord, refuseWith } from '../link/handshake.js';
@@ -10,7 +10,9 @@ import {
   DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_PENDING_SEND_BYTES, MAX_FRAME_SIZE_LIMIT, defaultMaxInboundBufferBytes,
   optionalBoolean, optionalDir, optionalInteger, optionalLogger, requireObject,
 } from '../options/validate.js';
-import { loadBackend, type PeerIdentity, type PipeListener } from '../platform/pipe-backend.js';
+import { loadBackend, type PeerIdentity, type PipeBackend, type PipeListener } from '../platform/pipe-backend.js';
+import { injectedBackend } from '../internal/backend-seam.js';
+import { clockOption } from '../internal/clock-option.js';
 
 /** Options of a {@link NamedPipeServer}. */
 export interface PipeServerOptions {
@@ -77,6 +79,12 @@ export interface PipeServerOptions {
    * so that no one user can take every slot.
    */
   maxClientsPerUser?: number;
+  /**
+   * The time source of every server timer: `stallTimeout`, `firstFrameTimeout`,
+   * `frameTimeout`, `idleTimeout` and the grace a refused client gets to read
+   * why. Default `systemClock`; tests pass a virtual clock.
+   */
+  clock?: Clock;
 }
 
 interface ServerPeer {
@@ -120,6 +128,9 @@ export class NamedPipeServer extends Transport {
   /** Clients connected per user (see {@link userKey}). */
   readonly #perUser = new Map<string, number>();
   readonly #logger: Logger;
+  readonly #clock: Clock;
+  /** A fake backend a test injected (see internal/backend-seam.ts); else the platform's, loaded on start(). */
+  readonly #injected: PipeBackend | undefined;
   readonly #peers = new Map<PeerId, ServerPeer>();
   readonly #closedLinks = new Set<Promise<void>>();
   #stats = emptyStats();
@@ -144,6 +155,8 @@ export class NamedPipeServer extends Transport {
     this.#idleTimeout = optionalInteger(WHAT, 'idleTimeout', options.idleTimeout, 0, 0, 2_147_483_647);
     this.#maxClientsPerUser = optionalInteger(WHAT, 'maxClientsPerUser', options.maxClientsPerUser, this.#maxClients, 1, this.#maxClients);
     this.#logger = optionalLogger(WHAT, options.logger);
+    this.#clock = clockOption(WHAT, options.clock);
+    this.#injected = injectedBackend(options);
     this.#address = resolvePipeAddress(options.address, this.#runtimeDir === undefined ? {} : { runtimeDir: this.#runtimeDir });
     this.path = this.#address.path;
     this.capabilities = Object.freeze({ duplex: true, broadcast: false, reliable: true, ordered: true, maxFrameSize: this.#maxFrameSize });
@@ -168,7 +181,7 @@ export class NamedPipeServer extends Transport {
   }
 
   protected async doStart(): Promise<void> {
-    const backend = await loadBackend(this.#address.kind);
+    const backend = this.#injected ?? (await loadBackend(this.#address.kind));
     const listener = backend.createListener(this.#address, {
       access: this.#access,
       maxClients: this.#maxClients,
@@ -249,7 +262,7 @@ export class NamedPipeServer extends Transport {
       socket,
       {
         raw: this.#raw, maxFrameSize: this.#maxFrameSize, maxPendingSendBytes: this.#maxPendingSendBytes, pauseReadsWhenBlocked: true, stallTimeoutMs: this.#stallTimeout, label,
-        deadlines: { firstFrameMs: this.#firstFrameTimeout, frameMs: this.#frameTimeout, idleMs: this.#idleTimeout }, inbound: this.#inbound,
+        deadlines: { firstFrameMs: this.#firstFrameTimeout, frameMs: this.#frameTimeout, idleMs: this.#idleTimeout }, inbound: this.#inbound, clock: this.#clock,
       },
       this.#stats,
       {
@@ -280,7 +293,7 @@ export class NamedPipeServer extends Transport {
     this.#logger.warn(`refused a client on '${this.path}': ${why}`, { path: this.path, ...identity });
     this.emitError(new BusError(code, `refused a client on '${this.path}': ${why}`, { details: { ...identity } }));
     if (this.#raw) socket.destroy();
-    else refuseWith(socket, status);
+    else refuseWith(socket, status, undefined, this.#clock);
   }
 
   #countDrop(peer: PeerInfo, reason: string, fault: LinkFault | undefined): void {
