@@ -1,6 +1,10 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { BusError, MessageBus, silentLogger } from '@pipebus/core';
 import { MailslotTransport, resolveMailslotAddress } from '@pipebus/transport-mailslot';
+import { fork } from 'node:child_process';
+import { lstatSync } from 'node:fs';
+import { join } from 'node:path';
+import { nextMessage } from '../../../test/reliability/support/child.js';
 import { busError, onWindows, privateRuntimeDir, uniqueGroup, uniqueSlot } from './helpers.js';
 
 const runtime = privateRuntimeDir();
@@ -34,7 +38,7 @@ describe('mailslot errors', () => {
     }
   });
 
-  it('takes over the slot a dead reader left behind once the reader is gone', async () => {
+  it('takes over the slot once its reader closed', async () => {
     const address = uniqueSlot(runtimeDir, 'again');
     const first = new MailslotTransport({ address, mode: 'read' });
     await first.start();
@@ -43,6 +47,39 @@ describe('mailslot errors', () => {
     await second.start();
     await second.close();
   });
+
+  it('takes over the slot of a reader process killed with SIGKILL, and receives on it', async () => {
+    const address = uniqueSlot(runtimeDir, 'crashed');
+    const child = fork(join(__dirname, 'fixtures', 'run-ts.cjs'), [join(__dirname, 'fixtures', 'slot-reader.ts'), address], {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    const ready = await nextMessage(child, (m): m is { type: 'ready'; path: string } => (m as { type?: string }).type === 'ready');
+    expect(ready.path).toBe(address);
+    // While the child reads, the slot is taken.
+    expect((await busError(new MailslotTransport({ address, mode: 'read' }).start())).code).toBe('ADDRESS_IN_USE');
+
+    child.kill('SIGKILL');
+    const signal = await exited;
+    if (!onWindows) {
+      expect(signal).toBe('SIGKILL');
+      // A crash leaves the socket file behind: the next reader must tell it is stale and replace it.
+      expect(lstatSync(address).isSocket()).toBe(true);
+    }
+    const reader = new MailslotTransport({ address, mode: 'read' });
+    const writer = new MailslotTransport({ address, mode: 'write' });
+    const got: number[][] = [];
+    const received = new Promise<void>((resolve) => reader.events.on('frame', (f) => (got.push([...f.data]), resolve())));
+    try {
+      await reader.start();
+      await writer.start();
+      await writer.send(Uint8Array.of(4, 2));
+      await received;
+      expect(got).toEqual([[4, 2]]);
+    } finally {
+      await Promise.all([writer.close(), reader.close()]);
+    }
+  }, 60_000);
 
   it('gives NOT_FOUND, not silence, when writing to a slot nobody reads', async () => {
     const writer = new MailslotTransport({ address: uniqueSlot(runtimeDir, 'nobody'), mode: 'write' });

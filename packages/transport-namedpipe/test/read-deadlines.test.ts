@@ -1,18 +1,20 @@
 import { describe, expect, it } from '@jest/globals';
-import { ReadDeadlines, type DeadlineOptions, type Timers } from '../src/link/read-deadlines.js';
+import type { Clock } from '@pipebus/core';
+import { ReadDeadlines, type DeadlineOptions } from '../src/link/read-deadlines.js';
 
-/** A manual clock: time moves only when the test says so. */
-function manualClock(): Timers & { advance(ms: number): void; pending(): number } {
+/** A manual core Clock, synchronous (VirtualClock's advance is async): time moves only when the test says so. */
+function manualClock(): Clock & { advance(ms: number): void; pending(): number } {
   let now = 0;
   let next = 0;
   const timers = new Map<number, { at: number; fn: () => void }>();
   return {
+    now: () => now,
     setTimeout(fn, ms) {
       timers.set(++next, { at: now + ms, fn });
-      return next;
+      return { id: next };
     },
     clearTimeout(handle) {
-      timers.delete(handle as number);
+      timers.delete((handle as { id: number }).id);
     },
     advance(ms) {
       now += ms;

@@ -3,6 +3,7 @@
  * implementations: `src/posix/` (AF_UNIX datagram sockets) and `src/win32/`
  * (kernel32 mailslots). Every failure is thrown as a BusError with osCode/osName.
  */
+import type { Clock } from '@pipebus/core';
 
 /**
  * Who sent a datagram, where the OS tells (never on Windows). `pid`, `uid`
@@ -80,8 +81,11 @@ export interface SlotBackend {
    * instead of 0600; Windows: the slot's DACL).
    */
   createReader(path: string, frameSize: number, readTimeoutMs: number, allowOtherUsers: boolean): SlotReader;
-  /** A writer for messages of at most `frameSize` bytes. */
-  createWriter(frameSize: number): SlotWriter;
+  /**
+   * A writer for messages of at most `frameSize` bytes. Ages it keeps (the
+   * Windows handle cache) are measured on `clock`, the transport's.
+   */
+  createWriter(frameSize: number, clock?: Clock): SlotWriter;
   /**
    * Waits, on one libuv pool thread, until any of `readers` may have a
    * message, `wake()` is called, or `timeoutMs` passes. Messages the wait

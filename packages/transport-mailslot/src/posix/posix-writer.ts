@@ -100,6 +100,8 @@ export class PosixWriter implements SlotWriter {
 
   #waitWritable(waiter: WritableWaiter, paths: readonly string[], timeoutMs: number): Promise<void> {
     if (this.#noBuffers.size !== 0 && paths.some((path) => this.#noBuffers.has(path))) {
+      // Real time, not the transport's clock: it waits for the kernel to free buffer memory, which a
+      // virtual clock would never bring; the send's deadline around it is on the clock (send-retry.ts).
       return new Promise((resolve) => setTimeout(resolve, Math.min(NOBUFS_PAUSE_MS, timeoutMs)));
     }
     const fds: number[] = [];

@@ -12,6 +12,12 @@ export const POLL_SLICE_MS = 50;
 
 interface Wait {
   readonly fds: readonly number[];
+  /**
+   * Date.now(), not a transport's Clock: the waiter is one per process (not
+   * per transport) and this deadline bounds poll(2) slices on a pool thread,
+   * which pass in real time. The send's own deadline is on the transport's
+   * clock (transport/send-retry.ts), which asks here for at most what is left.
+   */
   readonly deadline: number;
   readonly resolve: () => void;
   readonly reject: (error: BusError) => void;

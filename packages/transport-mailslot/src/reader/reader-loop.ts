@@ -1,4 +1,4 @@
-import { BusError } from '@pipebus/core';
+import { BusError, systemClock, type Clock, type TimerHandle } from '@pipebus/core';
 import type { Datagram, SlotBackend, SlotReader } from '../backend/slot-backend.js';
 
 /** Where the loop hands what one slot received. */
@@ -11,6 +11,8 @@ export interface ReaderSink {
 interface Entry {
   readonly sink: ReaderSink;
   readonly timeoutMs: number;
+  /** The clock of the transport that owns the slot. */
+  readonly clock: Clock;
 }
 
 /** Messages read from one slot per wake-up before the loop lets the event loop run. */
@@ -61,9 +63,9 @@ export class ReaderLoop {
     return { ...this.#stats, slots: this.#entries.size };
   }
 
-  /** Starts reading `reader`; what arrives goes to `sink`. */
-  add(reader: SlotReader, sink: ReaderSink, timeoutMs: number): void {
-    this.#entries.set(reader, { sink, timeoutMs });
+  /** Starts reading `reader`; what arrives goes to `sink`; the pause after a failed wait runs on `clock`. */
+  add(reader: SlotReader, sink: ReaderSink, timeoutMs: number, clock: Clock = systemClock): void {
+    this.#entries.set(reader, { sink, timeoutMs, clock });
     if (this.#running) this.backend.wake();
     else void this.#run();
   }
@@ -88,6 +90,7 @@ export class ReaderLoop {
       while (this.#entries.size > 0) {
         if (backlog) {
           // Readers still had messages: let timers and I/O run, then drain again without blocking.
+          // A turn of the event loop, not time: it stays off the clock.
           await new Promise<void>((resolve) => setImmediate(resolve));
         } else {
           await this.#waitOnce();
@@ -116,7 +119,7 @@ export class ReaderLoop {
       const e = BusError.is(error) ? error : new BusError('OS_ERROR', `the mailslot reader loop's wait failed: ${String(error)}`, { cause: error });
       for (const entry of this.#entries.values()) entry.sink.fail(e);
       // Not a synchronisation sleep: a bounded back-off so a persistent OS failure cannot spin.
-      await new Promise((resolve) => setTimeout(resolve, timeoutMs));
+      await this.#pause(timeoutMs);
     } finally {
       this.#waiting = false;
       for (const [reader, done] of this.#closing) {
@@ -125,6 +128,26 @@ export class ReaderLoop {
       }
       this.#closing.clear();
     }
+  }
+
+  /**
+   * Waits `ms` on the clocks of the slots served: the loop is one per backend
+   * and its slots may belong to transports with different clocks, so the
+   * pause ends on whichever clock gets there first (one timer per distinct
+   * clock, the others cancelled then).
+   */
+  #pause(ms: number): Promise<void> {
+    const clocks = new Set([...this.#entries.values()].map((e) => e.clock));
+    if (clocks.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timers = new Map<Clock, TimerHandle>();
+      const done = (): void => {
+        for (const [clock, timer] of timers) clock.clearTimeout(timer);
+        timers.clear();
+        resolve();
+      };
+      for (const clock of clocks) timers.set(clock, clock.setTimeout(done, ms));
+    });
   }
 
   /** Drains every slot without blocking; true when one still had messages waiting. */

@@ -1,6 +1,6 @@
 import { lstatSync, opendirSync, unlinkSync, type Dir } from 'node:fs';
 import { join, posix, win32 } from 'node:path';
-import { BusError } from '@pipebus/core';
+import { BusError, systemClock, type Clock } from '@pipebus/core';
 import type { ResolvedGroupAddress } from '../address/resolve-address.js';
 import { ensurePrivateDir, ensurePrivateSubdir, recheckDir, type CheckedDir } from '../address/runtime-dir.js';
 import { readMarker, writeMarker } from './marker-file.js';
@@ -63,12 +63,14 @@ export class GroupRegistry {
   /**
    * @param maxListeners - markers read per listing; more are left out of that listing (and logged).
    * @param warn - where ignored markers and a cut listing are reported, each once.
+   * @param clock - the transport's clock: a listing's age ({@link MAX_AGE_MS}) is measured on it.
    */
   constructor(
     readonly address: ResolvedGroupAddress,
     private readonly isAlive: (pid: number) => boolean,
     private readonly maxListeners = DEFAULT_MAX_LISTENERS,
     private readonly warn: (message: string) => void = () => {},
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Entries swept by this registry object since it was made. */
@@ -114,7 +116,7 @@ export class GroupRegistry {
     } catch (error) {
       throw registryError('lstat', dir, error);
     }
-    const now = Date.now();
+    const now = this.clock.now();
     if (this.#settled && mtimeNs === this.#mtimeNs && now - this.#listedAt < MAX_AGE_MS) return this.#listing;
     const listing = this.#read(dir);
     // Swapped while it was being read? Then what was read may be someone else's: believe none of it.
@@ -122,7 +124,8 @@ export class GroupRegistry {
     this.#listing = listing;
     this.#mtimeNs = mtimeNs;
     this.#listedAt = now;
-    this.#settled = now - Number(mtimeNs / 1_000_000n) > SETTLE_MS;
+    // Against the directory's mtime, which the kernel stamps in wall-clock time: Date.now(), not the clock.
+    this.#settled = Date.now() - Number(mtimeNs / 1_000_000n) > SETTLE_MS;
     return listing;
   }
 

@@ -1,4 +1,4 @@
-import { BusError } from '@pipebus/core';
+import { BusError, type Clock } from '@pipebus/core';
 import type { SlotWriter } from '../backend/slot-backend.js';
 import type { GroupRegistry } from '../registry/group-registry.js';
 import { pollingWait, retryUntilSent, type SendWait } from './send-retry.js';
@@ -37,6 +37,8 @@ export class FanOut {
     private readonly stopped: () => BusError | undefined,
     /** How long a frame waits for a full reader before the send fails with BUSY. */
     private readonly sendTimeoutMs: number,
+    /** The transport's clock: the send deadline and the polling retries run on it. */
+    private readonly clock: Clock,
   ) {}
 
   send(frame: Uint8Array): Promise<void> {
@@ -88,8 +90,9 @@ export class FanOut {
     if (left.length === 0) return;
     let pending = left;
     const waitWritable = this.writer.waitWritable?.bind(this.writer);
-    const wait: SendWait = waitWritable !== undefined ? (remainingMs) => waitWritable(pending.map((t) => t.path), remainingMs) : pollingWait();
+    const wait: SendWait = waitWritable !== undefined ? (remainingMs) => waitWritable(pending.map((t) => t.path), remainingMs) : pollingWait(this.clock);
     await retryUntilSent(
+      this.clock,
       this.sendTimeoutMs,
       () => (pending = this.#tryAll(frame, pending)).length,
       wait,

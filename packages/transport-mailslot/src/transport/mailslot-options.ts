@@ -1,4 +1,4 @@
-import type { Logger } from '@pipebus/core';
+import type { Clock, Logger } from '@pipebus/core';
 import { describeValue, invalidArgument } from '@pipebus/core/transport-kit';
 import { resolveMailslotAddress, type ResolvedMailslotAddress } from '../address/resolve-address.js';
 import { DEFAULT_MAX_LISTENERS } from '../registry/group-registry.js';
@@ -49,6 +49,14 @@ export interface MailslotOptions {
   allowOtherUsers?: boolean;
   /** Where dropped frames, ignored registry markers and reader failures are reported. */
   logger?: Logger;
+  /**
+   * The time source of the transport's waits: the `sendTimeoutMs` deadline and
+   * its retry timers, the reader loop's pause after a failed wait, the age of a
+   * group listing and of a cached Windows handle. Default `systemClock`; tests
+   * pass a virtual clock (`VirtualClock` from `@pipebus/transport-mock`). The
+   * kernel's own waits (a poll(2) slice on a pool thread) stay in real time.
+   */
+  clock?: Clock;
 }
 
 /** How long a send waits for a full reader by default (see {@link MailslotOptions.sendTimeoutMs}). */

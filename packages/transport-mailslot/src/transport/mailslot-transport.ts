@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { BusError, type Logger } from '@pipebus/core';
+import { BusError, type Clock, type Logger } from '@pipebus/core';
 import { Transport, type PeerInfo, type TransportCapabilities } from '@pipebus/core/transport-kit';
 import { platformBackend } from '../backend/choose-backend.js';
 import type { Datagram, SlotBackend, SlotReader, SlotWriter } from '../backend/slot-backend.js';
+import { injectedBackend } from '../internal/backend-seam.js';
+import { clockOption } from '../internal/clock-option.js';
 import { ReaderLoop } from '../reader/reader-loop.js';
 import { GroupRegistry } from '../registry/group-registry.js';
 import { FanOut, type FanOutCounters, type Target } from './fan-out.js';
@@ -56,6 +58,9 @@ const UNKNOWN_PEER = 'mailslot:unknown';
 export class MailslotTransport extends Transport {
   readonly capabilities: TransportCapabilities;
   readonly #o: ResolvedMailslotOptions;
+  readonly #clock: Clock;
+  /** A fake backend a test injected (see internal/backend-seam.ts); else the platform's, made on start(). */
+  readonly #injected: SlotBackend | undefined;
   readonly #counters: FanOutCounters & { framesSent: number; framesReceived: number; oversizeDropped: number; foreignDropped: number; listeners: number } = {
     framesSent: 0, deliveries: 0, sendRetries: 0, framesReceived: 0, oversizeDropped: 0, foreignDropped: 0, listeners: 0,
   };
@@ -75,6 +80,8 @@ export class MailslotTransport extends Transport {
   constructor(options: MailslotOptions) {
     super();
     this.#o = resolveMailslotOptions(options);
+    this.#clock = clockOption('MailslotTransport', options.clock);
+    this.#injected = injectedBackend(options);
     const domain = this.#o.resolved.kind === 'domain';
     this.capabilities = Object.freeze({
       duplex: false,
@@ -106,12 +113,12 @@ export class MailslotTransport extends Transport {
   protected async doStart(): Promise<void> {
     const o = this.#o;
     const r = o.resolved;
-    const backend = (this.#backend = platformBackend());
+    const backend = (this.#backend = this.#injected ?? platformBackend());
     const reads = o.mode !== 'write';
     const writes = o.mode !== 'read';
     try {
       if (r.kind === 'group') {
-        const registry = (this.#registry = new GroupRegistry(r, (pid) => backend.isProcessAlive(pid), o.maxListeners, (m) => this.#log('warn', m)));
+        const registry = (this.#registry = new GroupRegistry(r, (pid) => backend.isProcessAlive(pid), o.maxListeners, (m) => this.#log('warn', m), this.#clock));
         // Checks the runtime directory and each one below it (ACCESS_DENIED if not private).
         registry.ensureDir();
         if (reads) {
@@ -125,7 +132,7 @@ export class MailslotTransport extends Transport {
         this.#openReader(backend, r.path);
       }
       if (writes) {
-        const writer = (this.#writer = backend.createWriter(o.frameSize));
+        const writer = (this.#writer = backend.createWriter(o.frameSize, this.#clock));
         this.#fanOut = new FanOut(
           writer,
           () => this.#targets(),
@@ -133,6 +140,7 @@ export class MailslotTransport extends Transport {
           this.#counters,
           () => (this.#closing ? this.closedError('send') : undefined),
           o.sendTimeoutMs,
+          this.#clock,
         );
       }
     } catch (error) {
@@ -166,7 +174,7 @@ export class MailslotTransport extends Transport {
         this.#log('warn', `reading ${path} failed: ${error.message}`);
         this.emitError(error);
       },
-    }, this.#o.readTimeoutMs);
+    }, this.#o.readTimeoutMs, this.#clock);
   }
 
   #onDatagram({ data, sender }: Datagram): void {

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '@pipebus/core';
 import type { Datagram, SlotBackend, SlotReader, SlotWriter, WaitResult, WriteOutcome } from '../backend/slot-backend.js';
 import { isProcessAlive } from '../registry/process-alive.js';
 import {
@@ -63,7 +64,8 @@ const HANDLE_MAX_AGE_MS = 1000;
 
 class Win32Writer implements SlotWriter {
   readonly #handles = new Map<string, { handle: number; openedAt: number }>();
-  constructor(private readonly k: Kernel32) {}
+  /** @param clock - the transport's clock: a cached handle's age is measured on it. */
+  constructor(private readonly k: Kernel32, private readonly clock: Clock) {}
 
   write(): WriteOutcome {
     throw new Error('Win32Writer writes through writeBlocking()');
@@ -88,12 +90,12 @@ class Win32Writer implements SlotWriter {
 
   #open(path: string): { handle: number; fresh: boolean } {
     const cached = this.#handles.get(path);
-    if (cached !== undefined && Date.now() - cached.openedAt < HANDLE_MAX_AGE_MS) return { handle: cached.handle, fresh: false };
+    if (cached !== undefined && this.clock.now() - cached.openedAt < HANDLE_MAX_AGE_MS) return { handle: cached.handle, fresh: false };
     if (cached !== undefined) this.forget(path);
     // FILE_SHARE_WRITE too: under Wine a second writer's open fails with ERROR_SHARING_VIOLATION (32) without it.
     const handle = this.k.CreateFileW(path, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, null, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, 0);
     if (handle === INVALID_HANDLE_VALUE) throw win32Error('CreateFileW', this.k.GetLastError(), path);
-    this.#handles.set(path, { handle, openedAt: Date.now() });
+    this.#handles.set(path, { handle, openedAt: this.clock.now() });
     return { handle, fresh: true };
   }
 
@@ -128,8 +130,8 @@ export class Win32Backend implements SlotBackend {
     return new Win32Reader(this.#k, handle, path, frameSize);
   }
 
-  createWriter(): SlotWriter {
-    return new Win32Writer(this.#k);
+  createWriter(_frameSize: number, clock: Clock = systemClock): SlotWriter {
+    return new Win32Writer(this.#k, clock);
   }
 
   wait(readers: readonly SlotReader[]): Promise<WaitResult[]> {

@@ -1,5 +1,5 @@
 import type net from 'node:net';
-import { BusError, type Logger } from '@pipebus/core';
+import { BusError, type Clock, type Logger } from '@pipebus/core';
 import { Transport, type PeerId, type PeerInfo, type TransportCapabilities } from '@pipebus/core/transport-kit';
 import { accessPolicy, refusal, serverRefused, type AccessPolicy, type AllowPeers } from '../access/peer-access.js';
 import { resolvePipeAddress, type ResolvedPipeAddress } from '../address/resolve-address.js';
@@ -11,6 +11,8 @@ import {
   optionalBoolean, optionalDir, optionalInteger, optionalLogger, requireObject,
 } from '../options/validate.js';
 import { loadBackend, type PeerIdentity, type PipeBackend } from '../platform/pipe-backend.js';
+import { injectedBackend } from '../internal/backend-seam.js';
+import { clockOption } from '../internal/clock-option.js';
 import { backoffDelay, reconnectPolicy, type ReconnectOptions, type ReconnectPolicy } from './backoff.js';
 
 /** Options of a {@link NamedPipeClient}. */
@@ -51,6 +53,13 @@ export interface PipeClientOptions {
    * Default 10000; from 1.
    */
   handshakeTimeout?: number;
+  /**
+   * The time source of every wait: `connectTimeout` and its polling pauses, the
+   * handshake timeout, reconnect backoff, and the link's timers. Default
+   * `systemClock`; tests pass a virtual clock (`VirtualClock` from
+   * `@pipebus/transport-mock`) to run them without waiting.
+   */
+  clock?: Clock;
 }
 
 /** The id of a client's one peer, its server. */
@@ -89,6 +98,9 @@ export class NamedPipeClient extends Transport {
   readonly #maxPendingSendBytes: number;
   readonly #access: AccessPolicy;
   readonly #handshakeTimeout: number;
+  readonly #clock: Clock;
+  /** A fake backend a test injected (see internal/backend-seam.ts); else the platform's, loaded on start(). */
+  readonly #injected: PipeBackend | undefined;
   readonly #abort = new AbortController();
   #stats = emptyStats();
   #backend: PipeBackend | undefined;
@@ -108,6 +120,8 @@ export class NamedPipeClient extends Transport {
     this.#maxPendingSendBytes = optionalInteger(WHAT, 'maxPendingSendBytes', options.maxPendingSendBytes, DEFAULT_MAX_PENDING_SEND_BYTES, 1, Number.MAX_SAFE_INTEGER);
     this.#access = accessPolicy(WHAT, options.allow);
     this.#handshakeTimeout = optionalInteger(WHAT, 'handshakeTimeout', options.handshakeTimeout, 10_000, 1, 2_147_483_647);
+    this.#clock = clockOption(WHAT, options.clock);
+    this.#injected = injectedBackend(options);
     this.#address = resolvePipeAddress(options.address, this.#runtimeDir === undefined ? {} : { runtimeDir: this.#runtimeDir });
     this.path = this.#address.path;
     this.capabilities = Object.freeze({ duplex: true, broadcast: false, reliable: true, ordered: true, maxFrameSize: this.#maxFrameSize });
@@ -131,7 +145,7 @@ export class NamedPipeClient extends Transport {
   }
 
   protected async doStart(): Promise<void> {
-    this.#backend = await loadBackend(this.#address.kind);
+    this.#backend = this.#injected ?? (await loadBackend(this.#address.kind));
     const { socket, identity } = await this.#connectWithin(this.#connectTimeout);
     this.#attach(socket, identity);
   }
@@ -154,7 +168,7 @@ export class NamedPipeClient extends Transport {
 
   /** Connects, retrying NOT_FOUND and BUSY with growing pauses until `timeoutMs` has passed. */
   async #connectWithin(timeoutMs: number): Promise<{ socket: net.Socket; identity: PeerIdentity }> {
-    const started = Date.now();
+    const started = this.#clock.now();
     let pause = POLL_FIRST_MS;
     for (;;) {
       this.#throwIfClosed();
@@ -167,7 +181,7 @@ export class NamedPipeClient extends Transport {
         this.#checkServer(connected);
         if (!this.#raw) {
           try {
-            await awaitGreeting(connected.socket, this.path, this.#handshakeTimeout);
+            await awaitGreeting(connected.socket, this.path, this.#handshakeTimeout, this.#clock);
           } catch (error) {
             connected.socket.destroy();
             throw error;
@@ -182,7 +196,7 @@ export class NamedPipeClient extends Transport {
       } catch (error) {
         const retryable = BusError.is(error, 'NOT_FOUND') || BusError.is(error, 'BUSY');
         const bound = BusError.is(error, 'BUSY') ? Math.max(timeoutMs, BUSY_GRACE_MS) : timeoutMs;
-        const left = started + bound - Date.now();
+        const left = started + bound - this.#clock.now();
         if (!retryable || left <= 0 || this.#abort.signal.aborted) {
           this.#throwIfClosed();
           throw bound > 0 && retryable ? waitedError(error as BusError, bound) : error;
@@ -210,7 +224,7 @@ export class NamedPipeClient extends Transport {
     this.#server = server;
     this.#link = new PipeLink(
       socket,
-      { raw: this.#raw, maxFrameSize: this.#maxFrameSize, maxPendingSendBytes: this.#maxPendingSendBytes, pauseReadsWhenBlocked: false, label: `the server at '${this.path}'` },
+      { raw: this.#raw, maxFrameSize: this.#maxFrameSize, maxPendingSendBytes: this.#maxPendingSendBytes, pauseReadsWhenBlocked: false, clock: this.#clock, label: `the server at '${this.path}'` },
       this.#stats,
       {
         onFrame: (data) => this.emitFrame({ data, peer: server }),
@@ -266,7 +280,7 @@ export class NamedPipeClient extends Transport {
     void this.close();
   }
 
-  /** Waits `ms`, or rejects with TRANSPORT_CLOSED as soon as `close()` is called. */
+  /** Waits `ms` on the client's clock, or rejects with TRANSPORT_CLOSED as soon as `close()` is called. */
   #sleep(ms: number): Promise<void> {
     const signal = this.#abort.signal;
     return new Promise((resolve, reject) => {
@@ -275,10 +289,10 @@ export class NamedPipeClient extends Transport {
         return;
       }
       const onAbort = (): void => {
-        clearTimeout(timer);
+        this.#clock.clearTimeout(timer);
         reject(this.closedError('connect'));
       };
-      const timer = setTimeout(() => {
+      const timer = this.#clock.setTimeout(() => {
         signal.removeEventListener('abort', onAbort);
         resolve();
       }, ms);

@@ -1,5 +1,5 @@
 import type net from 'node:net';
-import { BusError } from '@pipebus/core';
+import { BusError, systemClock, type Clock } from '@pipebus/core';
 
 /**
  * The server's first 4 bytes on a framed link, before any frame: whether it
@@ -45,28 +45,27 @@ export function greetingWord(status: Greeting): Buffer {
  * Tells a refused client why, then closes: the word is flushed first so the
  * client reads it before the end of the stream. A peer that never reads it
  * cannot hold the socket: the close comes once the write is done, or at
- * `graceMs` whatever happens.
+ * `graceMs` on the server's `clock` whatever happens.
  */
-export function refuseWith(socket: net.Socket, status: Greeting, graceMs = 1000): void {
-  const timer = setTimeout(() => socket.destroy(), graceMs);
-  timer.unref?.();
+export function refuseWith(socket: net.Socket, status: Greeting, graceMs = 1000, clock: Clock = systemClock): void {
+  const timer = clock.setTimeout(() => socket.destroy(), graceMs);
   socket.on('error', () => undefined);
-  socket.on('close', () => clearTimeout(timer));
+  socket.on('close', () => clock.clearTimeout(timer));
   socket.end(greetingWord(status), () => socket.destroy());
 }
 
 /**
  * Client side: reads the server's greeting. Resolves on Accepted (any bytes
  * after it are put back for the link to read); rejects with BUSY,
- * ACCESS_DENIED, TIMEOUT (nothing within `timeoutMs`), TRANSPORT_CLOSED (the
+ * ACCESS_DENIED, TIMEOUT (nothing within `timeoutMs` on `clock`), TRANSPORT_CLOSED (the
  * stream ended first) or DECODE_FAILED (not a pipebus server). The socket is
  * paused afterwards either way; on rejection the caller destroys it.
  */
-export function awaitGreeting(socket: net.Socket, path: string, timeoutMs: number): Promise<void> {
+export function awaitGreeting(socket: net.Socket, path: string, timeoutMs: number, clock: Clock = systemClock): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let got = Buffer.alloc(0);
     const done = (error?: BusError): void => {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       socket.off('data', onData);
       socket.off('end', onEnd);
       socket.off('close', onEnd);
@@ -99,7 +98,7 @@ export function awaitGreeting(socket: net.Socket, path: string, timeoutMs: numbe
     };
     const onEnd = (): void => done(new BusError('TRANSPORT_CLOSED', `the server at '${path}' closed the connection before greeting it; it may be shutting down`));
     const onError = (error: Error): void => done(new BusError('TRANSPORT_CLOSED', `the connection to '${path}' failed before the server greeted it: ${error.message}`, { cause: error }));
-    const timer = setTimeout(
+    const timer = clock.setTimeout(
       () => done(new BusError('TIMEOUT', `the server at '${path}' did not greet within handshakeTimeout (${timeoutMs} ms); is it a pipebus server (native ones need { raw: true }) and is it responsive?`)),
       timeoutMs,
     );

@@ -1,11 +1,11 @@
 import type net from 'node:net';
-import { BusError } from '@pipebus/core';
+import { BusError, systemClock, type Clock, type TimerHandle } from '@pipebus/core';
 import { FRAME_TAKEN } from '@pipebus/core/transport-kit';
 import { errnoError } from '../errors/os-error.js';
 import { FrameDecoder, lengthPrefix, type FrameViolation } from '../framing/frame-decoder.js';
 import type { InboundAccount, InboundBudget } from './inbound-budget.js';
 import type { PipeStats } from './pipe-stats.js';
-import { ReadDeadlines, systemTimers, type DeadlineOptions, type Timers } from './read-deadlines.js';
+import { ReadDeadlines, type DeadlineOptions } from './read-deadlines.js';
 
 /** Why a link cut its peer: a frame above the limit, a stream cut mid-frame, not reading, or too slow to send. */
 export type LinkFault = 'oversize' | 'truncated' | 'flood' | 'slow';
@@ -28,8 +28,8 @@ export interface LinkOptions {
   readonly deadlines?: DeadlineOptions;
   /** Server side: the bound on unfinished frames across all links (`maxInboundBufferBytes`) this link draws on. */
   readonly inbound?: InboundBudget;
-  /** The clock of those deadlines (tests inject one). Default: Node's timers. */
-  readonly timers?: Timers;
+  /** The clock of the deadlines and the stall timer: the transport's `clock` option. Default `systemClock`. */
+  readonly clock?: Clock;
   /** For log lines and error messages. */
   readonly label: string;
 }
@@ -110,7 +110,7 @@ export class PipeLink {
   #batch: Batch | undefined;
   #queuedBytes = 0;
   #blocked = false;
-  #stallTimer: ReturnType<typeof setTimeout> | undefined;
+  #stallTimer: TimerHandle | undefined;
   #closed = false;
   /**
    * Set the moment the link is cut (a violation, or the owner's destroy()
@@ -123,6 +123,7 @@ export class PipeLink {
   #closeReason = 'the link closed';
   #fault: LinkFault | undefined;
   readonly #deadlines: ReadDeadlines | undefined;
+  readonly #clock: Clock;
   /** Frames (raw mode: chunks) this link delivered, for the read deadlines. */
   #framesRead = 0;
   readonly #flushAtTickEnd = (): void => this.#flush();
@@ -134,10 +135,11 @@ export class PipeLink {
     this.#stats = stats;
     this.#account = options.raw ? undefined : options.inbound?.open();
     this.#decoder = options.raw ? undefined : new FrameDecoder(options.maxFrameSize, this.#account);
+    this.#clock = options.clock ?? systemClock;
     const deadlines = options.deadlines;
     this.#deadlines = deadlines === undefined || (deadlines.firstFrameMs <= 0 && deadlines.frameMs <= 0 && (deadlines.idleMs ?? 0) <= 0)
       ? undefined
-      : new ReadDeadlines(deadlines, options.timers ?? systemTimers, (reason) => {
+      : new ReadDeadlines(deadlines, this.#clock, (reason) => {
         this.#stats.slowDrops++;
         this.destroy(reason, 'slow');
       });
@@ -292,14 +294,13 @@ export class PipeLink {
     }
     const stall = this.#o.stallTimeoutMs;
     if (stall !== undefined && stall > 0) {
-      this.#stallTimer = setTimeout(() => this.destroy(`not reading: its link stayed full for ${stall} ms`, 'flood'), stall);
-      this.#stallTimer.unref?.();
+      this.#stallTimer = this.#clock.setTimeout(() => this.destroy(`not reading: its link stayed full for ${stall} ms`, 'flood'), stall);
     }
   }
 
   #onDrain(): void {
     this.#blocked = false;
-    clearTimeout(this.#stallTimer);
+    if (this.#stallTimer !== undefined) this.#clock.clearTimeout(this.#stallTimer);
     while (this.#queue.length > 0 && !this.#blocked && !this.#closed) {
       const job = this.#queue.shift()!;
       this.#queuedBytes -= queuedFrameCost(job.frame);
@@ -391,7 +392,7 @@ export class PipeLink {
     this.#checkTruncation();
     this.#closed = true;
     this.#account?.close();
-    clearTimeout(this.#stallTimer);
+    if (this.#stallTimer !== undefined) this.#clock.clearTimeout(this.#stallTimer);
     this.#deadlines?.stop();
     const error = this.#closedError();
     const unsettled = [...this.#inFlight, ...this.#queue];

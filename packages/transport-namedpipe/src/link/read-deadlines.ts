@@ -1,18 +1,4 @@
-/** The timer functions a {@link ReadDeadlines} uses; injectable so tests run in virtual time. */
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/** Node's own timers, unref'd so a pending deadline never keeps a process alive. */
-export const systemTimers: Timers = {
-  setTimeout: (fn, ms) => {
-    const timer = setTimeout(fn, ms);
-    timer.unref?.();
-    return timer;
-  },
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
+import type { Clock, TimerHandle } from '@pipebus/core';
 
 /** The two inbound deadlines of a server's link, in ms; 0 turns one off. */
 export interface DeadlineOptions {
@@ -31,30 +17,32 @@ export interface DeadlineOptions {
  * connecting, and finish every frame it starts. Between whole frames a peer
  * may stay idle as long as it likes (a client may be quiet for hours).
  *
- * Pure bookkeeping over an injected clock: the link reports what it read,
- * this calls `expire` with the reason when a deadline passes.
+ * Pure bookkeeping over the transport's {@link Clock} (its `clock` option,
+ * `systemClock` by default, whose timers are unref'd so a pending deadline
+ * never keeps a process alive): the link reports what it read, this calls
+ * `expire` with the reason when a deadline passes.
  */
 export class ReadDeadlines {
   readonly #o: DeadlineOptions;
-  readonly #timers: Timers;
+  readonly #clock: Clock;
   readonly #expire: (reason: string) => void;
-  #first: unknown;
-  #frame: unknown;
+  #first: TimerHandle | undefined;
+  #frame: TimerHandle | undefined;
   /** Frames completed when the running frame deadline started: a different count means another frame. */
   #frameStartedAt = -1;
   #awaitingFirst: boolean;
   #stopped = false;
-  #idle: unknown;
+  #idle: TimerHandle | undefined;
   /** Frames completed when the idle deadline was last started. */
   #idleFrames = 0;
 
-  constructor(options: DeadlineOptions, timers: Timers, expire: (reason: string) => void) {
+  constructor(options: DeadlineOptions, clock: Clock, expire: (reason: string) => void) {
     this.#o = options;
-    this.#timers = timers;
+    this.#clock = clock;
     this.#expire = expire;
     this.#awaitingFirst = options.firstFrameMs > 0;
     if (this.#awaitingFirst) {
-      this.#first = timers.setTimeout(() => this.#fire(`sent no complete frame within ${options.firstFrameMs} ms of connecting (firstFrameTimeout)`), options.firstFrameMs);
+      this.#first = clock.setTimeout(() => this.#fire(`sent no complete frame within ${options.firstFrameMs} ms of connecting (firstFrameTimeout)`), options.firstFrameMs);
     }
     this.#armIdle();
   }
@@ -63,8 +51,8 @@ export class ReadDeadlines {
   #armIdle(): void {
     const ms = this.#o.idleMs ?? 0;
     if (ms <= 0) return;
-    this.#timers.clearTimeout(this.#idle);
-    this.#idle = this.#timers.setTimeout(() => this.#fire(`sent no complete frame for ${ms} ms (idleTimeout)`), ms);
+    this.#cancel(this.#idle);
+    this.#idle = this.#clock.setTimeout(() => this.#fire(`sent no complete frame for ${ms} ms (idleTimeout)`), ms);
   }
 
   /**
@@ -79,31 +67,36 @@ export class ReadDeadlines {
     }
     if (this.#awaitingFirst && framesDone > 0) {
       this.#awaitingFirst = false;
-      this.#timers.clearTimeout(this.#first);
+      this.#cancel(this.#first);
     }
     if (this.#o.frameMs <= 0) return;
     if (!midFrame) {
       if (this.#frameStartedAt >= 0) {
-        this.#timers.clearTimeout(this.#frame);
+        this.#cancel(this.#frame);
         this.#frameStartedAt = -1;
       }
       return;
     }
     // Still inside the frame the deadline is running for: it keeps running.
     if (this.#frameStartedAt === framesDone) return;
-    if (this.#frameStartedAt >= 0) this.#timers.clearTimeout(this.#frame);
+    if (this.#frameStartedAt >= 0) this.#cancel(this.#frame);
     this.#frameStartedAt = framesDone;
     const ms = this.#o.frameMs;
-    this.#frame = this.#timers.setTimeout(() => this.#fire(`started a frame and did not finish it within ${ms} ms (frameTimeout)`), ms);
+    this.#frame = this.#clock.setTimeout(() => this.#fire(`started a frame and did not finish it within ${ms} ms (frameTimeout)`), ms);
   }
 
   /** Cancels both deadlines (the link closed). */
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    if (this.#awaitingFirst) this.#timers.clearTimeout(this.#first);
-    if (this.#frameStartedAt >= 0) this.#timers.clearTimeout(this.#frame);
-    if (this.#idle !== undefined) this.#timers.clearTimeout(this.#idle);
+    if (this.#awaitingFirst) this.#cancel(this.#first);
+    if (this.#frameStartedAt >= 0) this.#cancel(this.#frame);
+    if (this.#idle !== undefined) this.#cancel(this.#idle);
+  }
+
+  /** Clock.clearTimeout takes a handle; a deadline not armed yet has none. */
+  #cancel(handle: TimerHandle | undefined): void {
+    if (handle !== undefined) this.#clock.clearTimeout(handle);
   }
 
   #fire(reason: string): void {

@@ -1,5 +1,5 @@
 import type net from 'node:net';
-import { BusError, type Logger } from '@pipebus/core';
+import { BusError, type Clock, type Logger } from '@pipebus/core';
 import { FRAME_TAKEN, Transport, type PeerId, type PeerInfo, type TransportCapabilities } from '@pipebus/core/transport-kit';
 import { accessPolicy, refusal, type AccessPolicy, type AllowPeers } from '../access/peer-access.js';
 import { resolvePipeAddress, type ResolvedPipeAddress } from '../address/resolve-address.js';
@@ -11,7 +11,9 @@ import {
   DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_PENDING_SEND_BYTES, MAX_FRAME_SIZE_LIMIT, defaultMaxInboundBufferBytes,
   optionalBoolean, optionalDir, optionalInteger, optionalLogger, requireObject,
 } from '../options/validate.js';
-import { loadBackend, type PeerIdentity, type PipeListener } from '../platform/pipe-backend.js';
+import { loadBackend, type PeerIdentity, type PipeBackend, type PipeListener } from '../platform/pipe-backend.js';
+import { injectedBackend } from '../internal/backend-seam.js';
+import { clockOption } from '../internal/clock-option.js';
 
 /** Options of a {@link NamedPipeServer}. */
 export interface PipeServerOptions {
@@ -78,6 +80,12 @@ export interface PipeServerOptions {
    * so that no one user can take every slot.
    */
   maxClientsPerUser?: number;
+  /**
+   * The time source of every server timer: `stallTimeout`, `firstFrameTimeout`,
+   * `frameTimeout`, `idleTimeout` and the grace a refused client gets to read
+   * why. Default `systemClock`; tests pass a virtual clock.
+   */
+  clock?: Clock;
 }
 
 interface ServerPeer {
@@ -121,6 +129,9 @@ export class NamedPipeServer extends Transport {
   /** Clients connected per user (see {@link userKey}). */
   readonly #perUser = new Map<string, number>();
   readonly #logger: Logger;
+  readonly #clock: Clock;
+  /** A fake backend a test injected (see internal/backend-seam.ts); else the platform's, loaded on start(). */
+  readonly #injected: PipeBackend | undefined;
   readonly #peers = new Map<PeerId, ServerPeer>();
   readonly #closedLinks = new Set<Promise<void>>();
   #stats = emptyStats();
@@ -145,6 +156,8 @@ export class NamedPipeServer extends Transport {
     this.#idleTimeout = optionalInteger(WHAT, 'idleTimeout', options.idleTimeout, 0, 0, 2_147_483_647);
     this.#maxClientsPerUser = optionalInteger(WHAT, 'maxClientsPerUser', options.maxClientsPerUser, this.#maxClients, 1, this.#maxClients);
     this.#logger = optionalLogger(WHAT, options.logger);
+    this.#clock = clockOption(WHAT, options.clock);
+    this.#injected = injectedBackend(options);
     this.#address = resolvePipeAddress(options.address, this.#runtimeDir === undefined ? {} : { runtimeDir: this.#runtimeDir });
     this.path = this.#address.path;
     this.capabilities = Object.freeze({ duplex: true, broadcast: false, reliable: true, ordered: true, maxFrameSize: this.#maxFrameSize });
@@ -169,7 +182,7 @@ export class NamedPipeServer extends Transport {
   }
 
   protected async doStart(): Promise<void> {
-    const backend = await loadBackend(this.#address.kind);
+    const backend = this.#injected ?? (await loadBackend(this.#address.kind));
     const listener = backend.createListener(this.#address, {
       access: this.#access,
       maxClients: this.#maxClients,
@@ -250,7 +263,7 @@ export class NamedPipeServer extends Transport {
       socket,
       {
         raw: this.#raw, maxFrameSize: this.#maxFrameSize, maxPendingSendBytes: this.#maxPendingSendBytes, pauseReadsWhenBlocked: true, stallTimeoutMs: this.#stallTimeout, label,
-        deadlines: { firstFrameMs: this.#firstFrameTimeout, frameMs: this.#frameTimeout, idleMs: this.#idleTimeout }, inbound: this.#inbound,
+        deadlines: { firstFrameMs: this.#firstFrameTimeout, frameMs: this.#frameTimeout, idleMs: this.#idleTimeout }, inbound: this.#inbound, clock: this.#clock,
       },
       this.#stats,
       {
@@ -281,7 +294,7 @@ export class NamedPipeServer extends Transport {
     this.#logger.warn(`refused a client on '${this.path}': ${why}`, { path: this.path, ...identity });
     this.emitError(new BusError(code, `refused a client on '${this.path}': ${why}`, { details: { ...identity } }));
     if (this.#raw) socket.destroy();
-    else refuseWith(socket, status);
+    else refuseWith(socket, status, undefined, this.#clock);
   }
 
   #countDrop(peer: PeerInfo, reason: string, fault: LinkFault | undefined): void {
