@@ -1,6 +1,6 @@
 import type net from 'node:net';
 import { BusError, FRAME_TAKEN } from '@pipebus/core';
-import { errnoError } from '../errors/os-error.js';
+import { errnoError } from '../advice/os-advice.js';
 import { FrameDecoder, lengthPrefix, type FrameViolation } from '../framing/frame-decoder.js';
 import type { InboundAccount, InboundBudget } from './inbound-budget.js';
 import type { PipeStats } from './pipe-stats.js';
