@@ -3,6 +3,7 @@ import { doctor, doctorHelp } from './commands/doctor.js';
 import { pub, pubHelp, sub, subHelp } from './commands/pubsub.js';
 import { request, requestHelp } from './commands/request.js';
 import { serve, serveHelp } from './commands/serve.js';
+import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { UsageError } from './usage-error.js';
 
@@ -40,20 +41,20 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   const [name, ...args] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     (name === undefined ? io.err : io.out)(mainHelp);
-    return name === undefined ? 2 : 0;
+    return name === undefined ? EXIT.USAGE : EXIT.OK;
   }
   if (name === '--version' || name === '-v') {
     io.out('pipebus 0.1.0');
-    return 0;
+    return EXIT.OK;
   }
   const command = COMMANDS[name];
   if (command === undefined) {
     io.err(`pipebus: unknown command '${name}'. Commands: ${Object.keys(COMMANDS).join(', ')}. Try 'pipebus --help'.`);
-    return 2;
+    return EXIT.USAGE;
   }
   if (args.includes('--help') || args.includes('-h')) {
     io.out(command.help);
-    return 0;
+    return EXIT.OK;
   }
   try {
     return await command.run(args, io);
@@ -65,17 +66,17 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 function reportError(name: string, help: string, error: unknown, io: CliIo): number {
   if (error instanceof UsageError || isParseArgsError(error)) {
     io.err(`pipebus ${name}: ${(error as Error).message}\n\n${help}`);
-    return 2;
+    return EXIT.USAGE;
   }
   if (BusError.is(error)) {
     const os = error.osName !== undefined ? ` [${error.osName}${error.osCode !== undefined ? ` ${error.osCode}` : ''}]` : '';
     const remote = error.remoteCode !== undefined ? ` (remote code ${error.remoteCode})` : '';
     io.err(`pipebus ${name}: ${error.code}${remote}: ${error.message}${os}`);
-    return 1;
+    return EXIT.FAILED;
   }
   // Not a user mistake: this is a bug, and the stack is what a maintainer needs.
   io.err(`pipebus ${name}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  return 1;
+  return EXIT.FAILED;
 }
 
 function isParseArgsError(error: unknown): boolean {

@@ -1,13 +1,13 @@
-import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { filter, firstValueFrom, take, toArray } from 'rxjs';
 import { BusError, type InboundFrame } from '@pipebus/core';
 import { MailslotTransport, resolveMailslotAddress, type ResolvedGroupAddress } from '@pipebus/transport-mailslot';
-import { platformBackend } from '../src/backend/choose-backend.js';
-import type { SlotReader } from '../src/backend/slot-backend.js';
+import { loadPlatformBackend } from '../src/backend/choose-backend.js';
+import type { SlotBackend, SlotReader } from '../src/backend/slot-backend.js';
 import { GroupRegistry } from '../src/registry/group-registry.js';
-import { DEFAULT_SEND_TIMEOUT_MS } from '../src/transport/mailslot-options.js';
+import { DEFAULT_SEND_TIMEOUT_MS } from '../src/options/mailslot-options.js';
 import { busError, onWindows, privateRuntimeDir, uniqueGroup, uniqueSlot } from './helpers.js';
 
 const runtime = privateRuntimeDir();
@@ -18,6 +18,11 @@ const runtimeDir = runtime.dir;
 const onLinux = process.platform === 'linux';
 
 const cleanups: Array<() => unknown> = [];
+/** The platform backend, loaded as a transport's start() loads it (koffi is not loaded at import). */
+let backend: SlotBackend;
+beforeAll(async () => {
+  backend = await loadPlatformBackend();
+});
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
@@ -27,7 +32,7 @@ afterEach(async () => {
  * left out of the process's reader loop. Its queue fills and stays full.
  */
 function stalledReader(path: string): SlotReader & { take(max: number): number[] } {
-  const reader = platformBackend().createReader(path, 65536, 200, false);
+  const reader = backend.createReader(path, 65536, 200, false);
   cleanups.push(() => reader.close());
   return Object.assign(reader, {
     /** Reads up to `max` waiting messages; returns the index each frame carries. */

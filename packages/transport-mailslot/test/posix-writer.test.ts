@@ -1,5 +1,5 @@
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
-import { platformBackend } from '../src/backend/choose-backend.js';
+import { loadPlatformBackend } from '../src/backend/choose-backend.js';
 import { E, libc, type Libc } from '../src/posix/libc.js';
 import { PosixWriter } from '../src/posix/posix-writer.js';
 import type { WritableWaiter } from '../src/posix/writable-waiter.js';
@@ -53,7 +53,7 @@ function recordingWaiter(lib: Libc): { waiter: WritableWaiter; waits: number[][]
 (onWindows ? describe.skip : describe)('POSIX mailslot writer: a refused send', () => {
   it('waits for POLLOUT after EAGAIN, but pauses on a timer after ENOBUFS, which POLLOUT does not track', async () => {
     const path = uniqueSlot(runtime.dir, 'nobufs');
-    const reader = platformBackend().createReader(path, 65536, 200, false);
+    const reader = (await loadPlatformBackend()).createReader(path, 65536, 200, false);
     cleanups.push(() => reader.close());
     const { lib, refuse } = scriptedLibc();
     const { waiter, waits } = recordingWaiter(lib);

@@ -32,7 +32,7 @@ describe('idleTimeout', () => {
   });
 
   it('is off by default, and refuses a negative value with INVALID_ARGUMENT naming the range', () => {
-    expect(() => pool.server(uniqueAddress('x'), { idleTimeout: -1 })).toThrow(/'idleTimeout' must be a whole number from 0 to 2147483647/);
+    expect(() => pool.server(uniqueAddress('x'), { idleTimeout: -1 })).toThrow(/options\.idleTimeout must be an integer from 0 to 2147483647/);
   });
 });
 
@@ -57,7 +57,7 @@ describe('maxClientsPerUser', () => {
   });
 
   it('defaults to maxClients and refuses more than maxClients or less than 1 with INVALID_ARGUMENT', () => {
-    expect(() => pool.server(uniqueAddress('x'), { maxClients: 8, maxClientsPerUser: 9 })).toThrow(/'maxClientsPerUser' must be a whole number from 1 to 8/);
+    expect(() => pool.server(uniqueAddress('x'), { maxClients: 8, maxClientsPerUser: 9 })).toThrow(/options\.maxClientsPerUser must be an integer from 1 to 8/);
     expect(() => pool.server(uniqueAddress('x'), { maxClientsPerUser: 0 })).toThrow(/from 1 to 256/);
   });
 });

@@ -78,7 +78,7 @@ describe('InboundBudget', () => {
   });
 
   it('rejects a maxInboundBufferBytes below maxFrameSize with INVALID_ARGUMENT naming the range', () => {
-    expect(() => pool.server(uniqueAddress('x'), { maxFrameSize: 1 * MiB, maxInboundBufferBytes: MiB - 1 })).toThrow(/maxInboundBufferBytes' must be a whole number from 1048576/);
+    expect(() => pool.server(uniqueAddress('x'), { maxFrameSize: 1 * MiB, maxInboundBufferBytes: MiB - 1 })).toThrow(/options\.maxInboundBufferBytes must be an integer from 1048576/);
   });
 });
 

@@ -81,12 +81,12 @@ describe('resolvePipeAddress', () => {
 
   it('validates transport options with actionable INVALID_ARGUMENT errors', () => {
     expect(() => new NamedPipeServer(undefined as never)).toThrow(/options object/);
-    expect(() => new NamedPipeServer({ address: 'pipe://a', maxFrameSize: 0 })).toThrow(/'maxFrameSize' must be a whole number/);
-    expect(() => new NamedPipeServer({ address: 'pipe://a', maxClients: 1.5 })).toThrow(/'maxClients'/);
-    expect(() => new NamedPipeClient({ address: 'pipe://a', connectTimeout: -1 })).toThrow(/'connectTimeout'/);
+    expect(() => new NamedPipeServer({ address: 'pipe://a', maxFrameSize: 0 })).toThrow(/options\.maxFrameSize must be an integer/);
+    expect(() => new NamedPipeServer({ address: 'pipe://a', maxClients: 1.5 })).toThrow(/options\.maxClients must be/);
+    expect(() => new NamedPipeClient({ address: 'pipe://a', connectTimeout: -1 })).toThrow(/options\.connectTimeout must be/);
     expect(() => new NamedPipeClient({ address: 'pipe://a', reconnect: 'yes' as never })).toThrow(/'reconnect' must be/);
     expect(() => new NamedPipeClient({ address: 'pipe://a', reconnect: { jitter: 2 } })).toThrow(/reconnect.jitter/);
-    expect(() => new NamedPipeClient({ address: 'pipe://a', logger: {} as never })).toThrow(/'logger'/);
+    expect(() => new NamedPipeClient({ address: 'pipe://a', logger: {} as never })).toThrow(/options\.logger must/);
   });
 });
 

@@ -1,10 +1,12 @@
-import { lstat, readdir, readlink, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BusError, MessageBus, silentLogger } from '@pipebus/core';
-import { NamedPipeClient, defaultRuntimeDir, resolvePipeAddress } from '@pipebus/transport-namedpipe';
+import { defaultRuntimeDir, inspectPrivateDir, type DirProblem } from '@pipebus/os';
+import { NamedPipeClient, resolvePipeAddress } from '@pipebus/transport-namedpipe';
+import { EXIT } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import { UsageError } from '../usage-error.js';
 import { wineVersion } from './wine.js';
@@ -49,7 +51,7 @@ export async function doctor(args: string[], io: CliIo): Promise<number> {
 
   const address = positionals[0];
   if (address !== undefined) await checkAddress(address, report);
-  return failed ? 1 : 0;
+  return failed ? EXIT.FAILED : EXIT.OK;
 }
 
 type Report = (verdict: Verdict, what: string, advice?: string) => void;
@@ -58,9 +60,9 @@ type Report = (verdict: Verdict, what: string, advice?: string) => void;
 const MAX_GROUP_DIRS = 256;
 
 /**
- * Reports what the transports will refuse, with the same policy they apply
- * (lstat, not a symlink, a directory, this user's, no group/other bits): a
- * directory they refuse is a failure here too, not a warning.
+ * Reports what the transports will refuse, with the very rules they apply
+ * (@pipebus/os: lstat, not a symlink, a directory, this user's, no group/other
+ * bits): a directory they refuse is a failure here too, not a warning.
  */
 async function checkRuntimeDir(report: Report): Promise<void> {
   const dir = defaultRuntimeDir();
@@ -68,52 +70,53 @@ async function checkRuntimeDir(report: Report): Promise<void> {
   if (xdg !== undefined && xdg.length > 0 && !isAbsolute(xdg)) {
     report('warn', `XDG_RUNTIME_DIR is a relative path ('${xdg}'): pipebus ignores it and uses ${dir}`, 'set XDG_RUNTIME_DIR to an absolute path, or unset it');
   }
-  if ((await checkPrivateDir(dir, 'runtime directory', report)) !== 'ok') return;
+  if (checkPrivateDir(dir, 'runtime directory', report) !== 'ok') return;
   const mailslot = join(dir, 'mailslot');
-  if ((await checkPrivateDir(mailslot, 'mailslot directory', report)) !== 'ok') return;
+  if (checkPrivateDir(mailslot, 'mailslot directory', report) !== 'ok') return;
   let groups: string[];
   try {
     groups = (await readdir(mailslot)).slice(0, MAX_GROUP_DIRS);
   } catch {
     return;
   }
-  for (const group of groups) await checkPrivateDir(join(mailslot, group), 'mailslot group directory', report, true);
+  for (const group of groups) checkPrivateDir(join(mailslot, group), 'mailslot group directory', report, true);
 }
 
 /** 'ok' when `dir` passes (or is absent), after reporting; quiet (failures only) for the many group dirs. */
-async function checkPrivateDir(dir: string, what: string, report: Report, quiet = false): Promise<'ok' | 'absent' | 'refused'> {
-  let s;
-  try {
-    s = await lstat(dir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+function checkPrivateDir(dir: string, what: string, report: Report, quiet = false): 'ok' | 'absent' | 'refused' {
+  // The transports' own rules (@pipebus/os), so doctor never disagrees with them; only the words are doctor's.
+  const found = inspectPrivateDir(dir);
+  switch (found.status) {
+    case 'absent':
       if (!quiet && what === 'runtime directory') report('ok', `${what} ${dir} does not exist yet (created by the first server)`);
       return 'absent';
-    }
-    report('fail', `cannot read ${what} ${dir}: ${(error as Error).message}`);
-    return 'refused';
+    case 'unreadable':
+      report('fail', `cannot read ${what} ${dir}: ${found.error.message}`);
+      return 'refused';
+    case 'ok':
+      if (!quiet) report('ok', `${what} ${dir} (mode ${found.mode.toString(8)}, yours, not a link)`);
+      return 'ok';
+    case 'refused':
+      report('fail', ...refusal(`${what} ${dir}`, dir, found.problem, found.linkTarget));
+      return 'refused';
   }
+}
+
+/** What is wrong and what to do, for a directory the transports refuse. */
+function refusal(subject: string, dir: string, problem: DirProblem, linkTarget: string | undefined): [string, string] {
   const refuse = 'the pipebus transports refuse it (ACCESS_DENIED)';
-  if (s.isSymbolicLink()) {
-    const target = await readlink(dir).catch(() => '?');
-    report('fail', `${what} ${dir} is a symlink (to ${target})`, `${refuse}: whoever can change the link can redirect your sockets; remove it and pipebus creates a private directory`);
-    return 'refused';
+  switch (problem.kind) {
+    case 'relative':
+      return [`${subject} is a relative path`, `${refuse}: set XDG_RUNTIME_DIR to an absolute path, or unset it`];
+    case 'symlink':
+      return [`${subject} is a symlink (to ${linkTarget ?? '?'})`, `${refuse}: whoever can change the link can redirect your sockets; remove it and pipebus creates a private directory`];
+    case 'not-directory':
+      return [`${subject} is not a directory`, `${refuse}: move that file away`];
+    case 'foreign-owner':
+      return [`${subject} belongs to uid ${problem.owner}, not you (uid ${problem.uid})`, `${refuse}: another user could read your sockets; remove it, or set XDG_RUNTIME_DIR to a directory of yours`];
+    case 'open-mode':
+      return [`${subject} has mode ${problem.mode.toString(8)}, open to other users`, `${refuse}: run chmod 700 ${dir}`];
   }
-  if (!s.isDirectory()) {
-    report('fail', `${what} ${dir} is not a directory`, `${refuse}: move that file away`);
-    return 'refused';
-  }
-  if (typeof process.getuid === 'function' && s.uid !== process.getuid()) {
-    report('fail', `${what} ${dir} belongs to uid ${s.uid}, not you (uid ${process.getuid()})`, `${refuse}: another user could read your sockets; remove it, or set XDG_RUNTIME_DIR to a directory of yours`);
-    return 'refused';
-  }
-  const mode = s.mode & 0o777;
-  if ((mode & 0o077) !== 0) {
-    report('fail', `${what} ${dir} has mode ${mode.toString(8)}, open to other users`, `${refuse}: run chmod 700 ${dir}`);
-    return 'refused';
-  }
-  if (!quiet) report('ok', `${what} ${dir} (mode ${mode.toString(8)}, yours, not a link)`);
-  return 'ok';
 }
 
 async function checkAddress(address: string, report: Report): Promise<void> {

@@ -4,9 +4,13 @@ import type { Transport } from '@pipebus/core';
 import { MailslotTransport } from '@pipebus/transport-mailslot';
 import { NamedPipeClient } from '@pipebus/transport-namedpipe';
 import { formatValue, parsePayload, showBytes, withNul } from '../format/payload.js';
+import { EXIT } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import { UsageError, intOption } from '../usage-error.js';
-import { cliLogger, deferred, isMailslotAddress, timestamp, untilStopped } from './shared.js';
+import { isMailslotAddress } from '../address/address-kind.js';
+import { timestamp } from '../format/timestamp.js';
+import { deferred, untilStopped } from '../lifecycle/until-stopped.js';
+import { cliLogger } from '../output/cli-logger.js';
 
 /** Help of `pipebus pub`. */
 export const pubHelp = `Usage: pipebus pub ADDRESS TOPIC PAYLOAD [--raw]
@@ -51,7 +55,7 @@ export async function pub(args: string[], io: CliIo): Promise<number> {
       await transport.start();
       await transport.send(withNul(positionals[positionals.length - 1]!));
       io.out(`wrote ${Buffer.byteLength(positionals[positionals.length - 1]!) + 1} bytes to ${positionals[0]}`);
-      return 0;
+      return EXIT.OK;
     } finally {
       await transport.close();
     }
@@ -62,7 +66,7 @@ export async function pub(args: string[], io: CliIo): Promise<number> {
   try {
     await bus.publish(topic, parsePayload(text));
     io.out(`published ${topic}`);
-    return 0;
+    return EXIT.OK;
   } finally {
     await bus.close();
   }
@@ -91,7 +95,7 @@ export async function sub(args: string[], io: CliIo): Promise<number> {
     io.err(`reading ${positionals[0]}; Ctrl-C to stop`);
     await untilStopped(io.signal, done.promise);
     await transport.close();
-    return 0;
+    return EXIT.OK;
   }
   const bus = new MessageBus(transport, { logger: cliLogger(io), name: 'pipebus sub' });
   const pattern = positionals[1] ?? '>';
@@ -103,5 +107,5 @@ export async function sub(args: string[], io: CliIo): Promise<number> {
   io.err(`subscribed to '${pattern}' on ${positionals[0]}; Ctrl-C to stop`);
   await untilStopped(io.signal, done.promise);
   await bus.close();
-  return 0;
+  return EXIT.OK;
 }

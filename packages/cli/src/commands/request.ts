@@ -3,9 +3,10 @@ import { BusError, MessageBus } from '@pipebus/core';
 import { NamedPipeClient } from '@pipebus/transport-namedpipe';
 import { firstValueFrom, timeout as rxTimeout } from 'rxjs';
 import { formatValue, parsePayload, showBytes, withNul } from '../format/payload.js';
+import { EXIT } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import { UsageError, intOption } from '../usage-error.js';
-import { cliLogger } from './shared.js';
+import { cliLogger } from '../output/cli-logger.js';
 
 /** Help of `pipebus request`. */
 export const requestHelp = `Usage: pipebus request ADDRESS PAYLOAD [--raw] [--timeout MS] [--method NAME] [--wait MS]
@@ -53,7 +54,7 @@ export async function request(args: string[], io: CliIo): Promise<number> {
       await client.start();
       await client.send(withNul(text));
       io.out(showBytes((await reply).data));
-      return 0;
+      return EXIT.OK;
     } finally {
       await client.close();
     }
@@ -63,7 +64,7 @@ export async function request(args: string[], io: CliIo): Promise<number> {
   try {
     const reply = await bus.request(values.method ?? 'echo', parsePayload(text), { timeout: timeoutMs });
     io.out(formatValue(reply));
-    return 0;
+    return EXIT.OK;
   } finally {
     await bus.close();
   }

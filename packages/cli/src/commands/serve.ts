@@ -2,9 +2,12 @@ import { parseArgs } from 'node:util';
 import { MessageBus } from '@pipebus/core';
 import { NamedPipeServer } from '@pipebus/transport-namedpipe';
 import { formatValue, parsePayload, showBytes, withNul } from '../format/payload.js';
+import { EXIT } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import { UsageError, intOption } from '../usage-error.js';
-import { cliLogger, deferred, timestamp, untilStopped } from './shared.js';
+import { timestamp } from '../format/timestamp.js';
+import { deferred, untilStopped } from '../lifecycle/until-stopped.js';
+import { cliLogger } from '../output/cli-logger.js';
 
 /** Help of `pipebus serve`. */
 export const serveHelp = `Usage: pipebus serve ADDRESS [--echo | --reply TEXT] [--raw] [--method NAME] [--count N] [--relay]
@@ -58,7 +61,7 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     io.out(`serving raw bytes on ${server.path}; Ctrl-C to stop`);
     await untilStopped(io.signal, done.promise);
     await server.close();
-    return 0;
+    return EXIT.OK;
   }
 
   const method = values.method ?? 'echo';
@@ -75,7 +78,7 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
   io.out(`serving '${method}' on ${server.path}; Ctrl-C to stop`);
   await untilStopped(io.signal, done.promise);
   await bus.close();
-  return 0;
+  return EXIT.OK;
 }
 
 function describePeer(peer: { id: string; pid?: number; uid?: number }): string {

@@ -1,7 +1,7 @@
 import { posix, win32 } from 'node:path';
 import { BusError } from '@pipebus/core';
 import { describeValue, invalidArgument } from '@pipebus/core/transport-kit';
-import { defaultRuntimeDir } from './runtime-dir.js';
+import { defaultRuntimeDir, optionalDir } from '@pipebus/os';
 
 /** A local pub/sub group: every member owns a slot and registers it in the group's registry directory. */
 export interface ResolvedGroupAddress {
@@ -73,16 +73,11 @@ export function resolveMailslotAddress(
   if (options === null || typeof options !== 'object') throw invalidArgument('resolveMailslotAddress options must be an object');
   const platform = options.platform ?? process.platform;
   if (typeof platform !== 'string') throw invalidArgument(`options.platform must be a NodeJS.Platform string, got ${describeValue(platform)}`);
-  if (options.runtimeDir !== undefined && (typeof options.runtimeDir !== 'string' || options.runtimeDir.length === 0)) {
-    throw invalidArgument(`options.runtimeDir must be a non-empty path, got ${describeValue(options.runtimeDir)}`);
-  }
+  // A relative directory would be another one in every working directory: two processes of a group would never meet.
+  optionalDir('MailslotTransport', 'runtimeDir', options.runtimeDir, platform);
   const windows = platform === 'win32';
   // Paths follow the target platform, not the one running this (tests resolve both anywhere).
   const join = windows ? win32.join : posix.join;
-  if (options.runtimeDir !== undefined && !(windows ? win32.isAbsolute(options.runtimeDir) : posix.isAbsolute(options.runtimeDir))) {
-    // A relative directory would be another one in every working directory: two processes of a group would never meet.
-    throw invalidArgument(`options.runtimeDir must be an absolute path, got '${options.runtimeDir}'`);
-  }
 
   if (address.startsWith('mailslot://')) {
     const group = address.slice('mailslot://'.length);

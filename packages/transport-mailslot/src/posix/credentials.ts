@@ -1,7 +1,7 @@
 import { endianness } from 'node:os';
 import koffi from 'koffi';
 import type { Libc } from './libc.js';
-import { posixError } from './posix-errors.js';
+import { posixError } from '../advice/os-advice.js';
 
 /** What the kernel says sent a datagram (SCM_CREDENTIALS): not what the sender claims. */
 export interface KernelCredentials {

@@ -1,5 +1,6 @@
 import koffi from 'koffi';
 import { BusError } from '@pipebus/core';
+import { errnoValue } from '@pipebus/os';
 
 /**
  * libc through koffi: every declaration the POSIX backend uses, in one place.
@@ -98,23 +99,16 @@ export function libc(): Libc {
   return loaded;
 }
 
-const ERRNO_NAMES = new Map<number, string>(Object.entries(koffi.os.errno).map(([name, code]) => [code, name]));
-
-/** `EAGAIN` for 11 on Linux, and so on; `errno <n>` when unknown. */
-export function errnoName(code: number): string {
-  return ERRNO_NAMES.get(code) ?? `errno ${code}`;
-}
-
-/** Named errno values this backend branches on, for the running platform. */
+/** Named errno values this backend branches on, for the running platform (Node's table: no koffi needed to name them). */
 export const E = {
-  EAGAIN: koffi.os.errno['EAGAIN'] ?? 11,
-  EWOULDBLOCK: koffi.os.errno['EWOULDBLOCK'] ?? 11,
-  EINTR: koffi.os.errno['EINTR'] ?? 4,
-  ENOENT: koffi.os.errno['ENOENT'] ?? 2,
-  ECONNREFUSED: koffi.os.errno['ECONNREFUSED'] ?? 111,
-  ENOTCONN: koffi.os.errno['ENOTCONN'] ?? 107,
-  EADDRINUSE: koffi.os.errno['EADDRINUSE'] ?? 98,
-  EACCES: koffi.os.errno['EACCES'] ?? 13,
-  EMSGSIZE: koffi.os.errno['EMSGSIZE'] ?? 90,
-  ENOBUFS: koffi.os.errno['ENOBUFS'] ?? 105,
+  EAGAIN: errnoValue('EAGAIN', 11),
+  EWOULDBLOCK: errnoValue('EWOULDBLOCK', 11),
+  EINTR: errnoValue('EINTR', 4),
+  ENOENT: errnoValue('ENOENT', 2),
+  ECONNREFUSED: errnoValue('ECONNREFUSED', 111),
+  ENOTCONN: errnoValue('ENOTCONN', 107),
+  EADDRINUSE: errnoValue('EADDRINUSE', 98),
+  EACCES: errnoValue('EACCES', 13),
+  EMSGSIZE: errnoValue('EMSGSIZE', 90),
+  ENOBUFS: errnoValue('ENOBUFS', 105),
 } as const;

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { BusError } from '@pipebus/core';
 import type { SlotWriter, WriteOutcome } from '../backend/slot-backend.js';
 import { E, type Libc } from './libc.js';
-import { datagramSocket, posixError } from './posix-errors.js';
+import { posixError } from '../advice/os-advice.js';
+import { datagramSocket } from './datagram-socket.js';
 import { sockaddrUn, writerName } from './socket-address.js';
 import type { WritableWaiter } from './writable-waiter.js';
 

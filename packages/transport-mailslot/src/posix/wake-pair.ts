@@ -1,5 +1,5 @@
 import type { Libc } from './libc.js';
-import { posixError } from './posix-errors.js';
+import { posixError } from '../advice/os-advice.js';
 
 /**
  * A datagram socket pair whose read end sits in a blocking poll() beside the

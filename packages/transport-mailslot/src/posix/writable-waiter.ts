@@ -1,6 +1,6 @@
 import { BusError } from '@pipebus/core';
 import { E, type Libc } from './libc.js';
-import { posixError } from './posix-errors.js';
+import { posixError } from '../advice/os-advice.js';
 import { WakePair } from './wake-pair.js';
 
 /**

@@ -2,7 +2,7 @@ import { lstatSync, opendirSync, unlinkSync, type Dir } from 'node:fs';
 import { join, posix, win32 } from 'node:path';
 import { BusError, systemClock, type Clock } from '@pipebus/core';
 import type { ResolvedGroupAddress } from '../address/resolve-address.js';
-import { ensurePrivateDir, ensurePrivateSubdir, recheckDir, type CheckedDir } from '../address/runtime-dir.js';
+import { ensurePrivateDir, ensurePrivateSubdir, recheckDir, type CheckedDir } from '@pipebus/os';
 import { readMarker, writeMarker } from './marker-file.js';
 
 /** One member of a group that reads its own slot. */

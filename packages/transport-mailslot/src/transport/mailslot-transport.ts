@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { BusError, type Clock, type Logger } from '@pipebus/core';
 import { Transport, type PeerInfo, type TransportCapabilities } from '@pipebus/core/transport-kit';
-import { platformBackend } from '../backend/choose-backend.js';
+import { loadPlatformBackend } from '../backend/choose-backend.js';
 import type { Datagram, SlotBackend, SlotReader, SlotWriter } from '../backend/slot-backend.js';
 import { injectedBackend } from '../internal/backend-seam.js';
 import { clockOption } from '../internal/clock-option.js';
 import { ReaderLoop } from '../reader/reader-loop.js';
 import { GroupRegistry } from '../registry/group-registry.js';
 import { FanOut, type FanOutCounters, type Target } from './fan-out.js';
-import { resolveMailslotOptions, type MailslotOptions, type ResolvedMailslotOptions } from './mailslot-options.js';
+import { resolveMailslotOptions, type MailslotOptions, type ResolvedMailslotOptions } from '../options/mailslot-options.js';
 
 /** Counters of one {@link MailslotTransport}. */
 export interface MailslotStats {
@@ -113,7 +113,7 @@ export class MailslotTransport extends Transport {
   protected async doStart(): Promise<void> {
     const o = this.#o;
     const r = o.resolved;
-    const backend = (this.#backend = this.#injected ?? platformBackend());
+    const backend = (this.#backend = this.#injected ?? (await loadPlatformBackend()));
     const reads = o.mode !== 'write';
     const writes = o.mode !== 'read';
     try {

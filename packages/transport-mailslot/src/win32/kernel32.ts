@@ -36,7 +36,7 @@ export const FILE_ATTRIBUTE_NORMAL = 0x80;
 /** GetMailslotInfo's next-size when no message waits. */
 export const MAILSLOT_NO_MESSAGE = 0xffffffff;
 
-/** Win32 error codes the backend branches on, with their names. */
+/** Win32 error codes the backend branches on (their names and meaning are @pipebus/os's table). */
 export const WinError = {
   ERROR_FILE_NOT_FOUND: 2,
   ERROR_PATH_NOT_FOUND: 3,
@@ -52,13 +52,6 @@ export const WinError = {
   ERROR_BROKEN_PIPE: 109,
   ERROR_NO_DATA: 232,
 } as const;
-
-const NAMES = new Map<number, string>(Object.entries(WinError).map(([name, code]) => [code, name]));
-
-/** `ERROR_ALREADY_EXISTS` for 183, `Win32 error <n>` when not listed. */
-export function winErrorName(code: number): string {
-  return NAMES.get(code) ?? `Win32 error ${code}`;
-}
 
 let loaded: Kernel32 | undefined;
 

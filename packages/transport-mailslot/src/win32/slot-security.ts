@@ -1,6 +1,6 @@
 import koffi from 'koffi';
 import { BusError } from '@pipebus/core';
-import { win32Error } from './win32-errors.js';
+import { win32Error } from '../advice/os-advice.js';
 
 /**
  * The DACL every mailslot this process creates gets: full access for the

@@ -5,7 +5,7 @@ import {
   FILE_ATTRIBUTE_NORMAL, FILE_SHARE_READ, FILE_SHARE_WRITE, GENERIC_WRITE, INVALID_HANDLE_VALUE, MAILSLOT_NO_MESSAGE, OPEN_EXISTING, WinError, kernel32, type Kernel32,
 } from './kernel32.js';
 import { slotSecurity } from './slot-security.js';
-import { win32Error } from './win32-errors.js';
+import { win32Error } from '../advice/os-advice.js';
 
 /** Mailslots carry no sender identity: every frame gets this one, and the bus's fragment sender id tells writers apart. */
 const UNKNOWN_SENDER = { id: 'mailslot:unknown' } as const;

@@ -1,9 +1,12 @@
-import os from 'node:os';
 import nodePath from 'node:path';
+import { describeValue, invalidArgument } from '@pipebus/core/transport-kit';
+import { defaultRuntimeDir } from '@pipebus/os';
 
 // Socket paths are POSIX paths whatever platform resolves them (tests resolve for Linux on Windows).
 const path = nodePath.posix;
-import { describeValue, invalidArgument } from '@pipebus/core/transport-kit';
+
+// The runtime-directory rules (and this default) are shared with the mailslot transport.
+export { defaultRuntimeDir };
 
 /** Where an address leads on this platform. */
 export interface ResolvedPipeAddress {
@@ -20,18 +23,6 @@ const MAX_WIN32_PIPE_NAME = 256;
 const MAX_SOCKET_PATH_BYTES = process.platform === 'darwin' ? 103 : 107;
 const WIN32_PREFIX = /^\\\\\.\\pipe\\/i;
 const LOGICAL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
-/**
- * The private per-user directory that holds POSIX sockets of `pipe://` names:
- * `$XDG_RUNTIME_DIR/pipebus` where the session has one, else
- * `<os.tmpdir()>/pipebus-<uid>`. It is created with mode 0700 by the server.
- */
-export function defaultRuntimeDir(): string {
-  const xdg = process.env['XDG_RUNTIME_DIR'];
-  if (xdg !== undefined && xdg.length > 0 && path.isAbsolute(xdg)) return path.join(xdg, 'pipebus');
-  const uid = typeof process.getuid === 'function' ? process.getuid() : os.userInfo().username;
-  return path.join(os.tmpdir(), `pipebus-${uid}`);
-}
 
 /**
  * Maps an address to the endpoint the OS opens.
@@ -87,7 +78,7 @@ export function resolvePipeAddress(
   }
 
   if (win32) return { path: `\\\\.\\pipe\\${pipeName}`, kind: 'win32-pipe', name };
-  const dir = runtimeDir ?? defaultRuntimeDir();
+  const dir = runtimeDir ?? defaultRuntimeDir(platform);
   return checkSocketPath({ path: path.join(dir, `${pipeName}.sock`), kind: 'unix-socket', name }, address);
 }
 

@@ -1,7 +1,7 @@
 import type net from 'node:net';
 import { BusError, systemClock, type Clock, type TimerHandle } from '@pipebus/core';
 import { FRAME_TAKEN } from '@pipebus/core/transport-kit';
-import { errnoError } from '../errors/os-error.js';
+import { errnoError } from '../advice/os-advice.js';
 import { FrameDecoder, lengthPrefix, type FrameViolation } from '../framing/frame-decoder.js';
 import type { InboundAccount, InboundBudget } from './inbound-budget.js';
 import type { PipeStats } from './pipe-stats.js';

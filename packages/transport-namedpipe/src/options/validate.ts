@@ -1,5 +1,10 @@
 import { consoleLogger, type Logger } from '@pipebus/core';
 import { describeValue, invalidArgument } from '@pipebus/core/transport-kit';
+import { optionalLogger as optionalSharedLogger, requireObject as requireOptionsObject } from '@pipebus/os';
+
+// The validators (and their one message format) are @pipebus/os's, shared with
+// the mailslot transport; this file holds the pipe's defaults and limits.
+export { optionalBoolean, optionalDir, optionalInteger, optionalNumber } from '@pipebus/os';
 
 /** Framed default: 16 MiB, the bus's own `maxMessageSize`. */
 export const DEFAULT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
@@ -18,51 +23,12 @@ export function defaultMaxInboundBufferBytes(maxFrameSize: number): number {
   return 4 * maxFrameSize;
 }
 
-/** Throws INVALID_ARGUMENT unless `options` is a plain object. */
+/** Throws INVALID_ARGUMENT unless `options` is a plain object (the shared rule, with a pipe example). */
 export function requireObject(what: string, options: unknown): asserts options is Record<string, unknown> {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw invalidArgument(`${what} takes an options object such as { address: 'pipe://orders' }, got ${describeValue(options)}`);
-  }
+  requireOptionsObject(what, options, "{ address: 'pipe://orders' }");
 }
 
-/** An optional boolean option, or its default. */
-export function optionalBoolean(what: string, name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw invalidArgument(`${what}: '${name}' must be true or false, got ${describeValue(value)}`);
-  return value;
-}
-
-/** An optional integer option within [min, max], or its default. */
-export function optionalInteger(what: string, name: string, value: unknown, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalidArgument(`${what}: '${name}' must be a whole number from ${min} to ${max}, got ${describeValue(value)}`);
-  }
-  return value;
-}
-
-/** An optional finite number within [min, max] (Infinity allowed when max is), or its default. */
-export function optionalNumber(what: string, name: string, value: unknown, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || Number.isNaN(value) || value < min || value > max) {
-    throw invalidArgument(`${what}: '${name}' must be a number from ${min} to ${max}, got ${describeValue(value)}`);
-  }
-  return value;
-}
-
-/** An optional absolute directory path. */
-export function optionalDir(what: string, name: string, value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !value.startsWith('/')) throw invalidArgument(`${what}: '${name}' must be an absolute directory path, got ${describeValue(value)}`);
-  return value;
-}
-
-/** An optional {@link Logger}, or the console logger. */
+/** An optional {@link Logger}, or the console logger (a pipe's warnings are worth seeing by default). */
 export function optionalLogger(what: string, value: unknown): Logger {
-  if (value === undefined) return consoleLogger;
-  const logger = value as Partial<Logger>;
-  if (value === null || typeof value !== 'object' || ['debug', 'info', 'warn', 'error'].some((m) => typeof logger[m as keyof Logger] !== 'function')) {
-    throw invalidArgument(`${what}: 'logger' must have debug, info, warn and error methods (see Logger in @pipebus/core), got ${describeValue(value)}`);
-  }
-  return value as Logger;
+  return optionalSharedLogger(what, value, consoleLogger);
 }

@@ -1,3 +1,4 @@
+import { lazyNative } from '@pipebus/os';
 import type { PeerIdentity } from '../platform/pipe-backend.js';
 
 /**
@@ -18,7 +19,8 @@ const UCRED_BYTES = 12; // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
 const SOL_LOCAL = 0;
 const LOCAL_PEERPID = 0x002;
 
-let loaded: Promise<PosixLibc | undefined> | undefined;
+// koffi and libc load on the first start(), never at import (the shared rule of @pipebus/os).
+const bindOnce = lazyNative('libc through koffi', bind);
 
 /**
  * Loads the bindings once. Resolves undefined (never rejects) where koffi or
@@ -26,8 +28,7 @@ let loaded: Promise<PosixLibc | undefined> | undefined;
  * 0700 directory alone keeps other users out.
  */
 export function loadLibc(): Promise<PosixLibc | undefined> {
-  loaded ??= bind().catch(() => undefined);
-  return loaded;
+  return bindOnce().catch(() => undefined);
 }
 
 async function bind(): Promise<PosixLibc | undefined> {

@@ -2,12 +2,12 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { BusError } from '@pipebus/core';
-import { defaultRuntimeDir, type ResolvedPipeAddress } from '../address/resolve-address.js';
-import { errnoError } from '../errors/os-error.js';
+import { checkPrivateDir, defaultRuntimeDir, ensurePrivateDir } from '@pipebus/os';
+import type { ResolvedPipeAddress } from '../address/resolve-address.js';
+import { errnoError, PIPE_ADVICE } from '../advice/os-advice.js';
 import { widens } from '../access/peer-access.js';
 import type { ListenerSettings, PeerIdentity, PipeBackend, PipeListener } from '../platform/pipe-backend.js';
 import { loadLibc, type PosixLibc } from './libc.js';
-import { checkPrivateDir, ensurePrivateDir } from './runtime-dir.js';
 
 /** Unix domain sockets through `node:net`, identity through `SO_PEERCRED` (koffi → libc). */
 export const posixBackend: PipeBackend = {
@@ -15,7 +15,7 @@ export const posixBackend: PipeBackend = {
   async connect(address, runtimeDir) {
     // A socket of ours lives in our private dir; one in a dir someone else
     // controls could be an impostor's, so refuse it as the server would.
-    if (inRuntimeDir(address.path, runtimeDir)) await checkPrivateDir(path.dirname(address.path));
+    if (inRuntimeDir(address.path, runtimeDir)) checkPrivateDir(path.dirname(address.path), { advice: PIPE_ADVICE });
     const libc = await loadLibc();
     const socket = await connectSocket(address.path);
     return { socket, identity: identityOf(socket, libc) };
@@ -36,7 +36,7 @@ class UnixSocketListener implements PipeListener {
 
   async listen(onAccept: (socket: net.Socket, identity: PeerIdentity) => void, onError: (error: Error) => void): Promise<void> {
     const file = this.address.path;
-    if (inRuntimeDir(file, this.settings.runtimeDir)) await ensurePrivateDir(path.dirname(file));
+    if (inRuntimeDir(file, this.settings.runtimeDir)) ensurePrivateDir(path.dirname(file), { advice: PIPE_ADVICE });
     const libc = await loadLibc();
     if (libc === undefined) {
       this.settings.logger.warn('peer credentials are not available on this platform: peers have no pid/uid, and only the socket directory permissions keep other users out', { path: file });

@@ -1,6 +1,6 @@
 import type net from 'node:net';
 import { BusError } from '@pipebus/core';
-import { win32Error } from '../errors/os-error.js';
+import { win32Error } from '../advice/os-advice.js';
 import type { ListenerSettings, PeerIdentity, PipeListener } from '../platform/pipe-backend.js';
 import { pipeSecurity, processUserSid, type PipeSecurity } from './security.js';
 import {

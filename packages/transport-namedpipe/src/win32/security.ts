@@ -1,6 +1,6 @@
 import { BusError } from '@pipebus/core';
 import type { AccessPolicy } from '../access/peer-access.js';
-import { win32Error } from '../errors/os-error.js';
+import { win32Error } from '../advice/os-advice.js';
 import {
   PROCESS_QUERY_LIMITED_INFORMATION, SDDL_REVISION_1, TOKEN_QUERY, TOKEN_USER_CLASS, decodePointer, decodeWideString, isInvalidHandle, securityAttributes, win32, type Handle,
 } from './win32-api.js';

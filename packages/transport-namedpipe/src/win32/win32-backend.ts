@@ -1,4 +1,4 @@
-import { win32Error } from '../errors/os-error.js';
+import { win32Error } from '../advice/os-advice.js';
 import type { PipeBackend } from '../platform/pipe-backend.js';
 import { socketOver } from './pipe-handle.js';
 import { currentUserSid, processUserSid } from './security.js';

@@ -1,5 +1,6 @@
 import type { Clock, Logger } from '@pipebus/core';
-import { describeValue, invalidArgument } from '@pipebus/core/transport-kit';
+import { invalidArgument } from '@pipebus/core/transport-kit';
+import { optionalBoolean, optionalChoice, optionalInteger, optionalLogger, requireObject } from '@pipebus/os';
 import { resolveMailslotAddress, type ResolvedMailslotAddress } from '../address/resolve-address.js';
 import { DEFAULT_MAX_LISTENERS } from '../registry/group-registry.js';
 
@@ -67,6 +68,7 @@ const MIN_FRAME = 32;
 /** A unix datagram must fit the sender's socket buffer (net.core.wmem_default is 212992). */
 const MAX_FRAME_POSIX = 200_000;
 const MAX_FRAME_WIN32 = 4 * 1024 * 1024;
+const WHAT = 'MailslotTransport';
 
 /** Options after validation and defaults. */
 export interface ResolvedMailslotOptions {
@@ -82,14 +84,11 @@ export interface ResolvedMailslotOptions {
   readonly logger: Logger | undefined;
 }
 
-/** Validates every option, throwing INVALID_ARGUMENT with what to change. */
+/** Validates every option (with the validators shared through `@pipebus/os`), throwing INVALID_ARGUMENT with what to change. */
 export function resolveMailslotOptions(o: MailslotOptions): ResolvedMailslotOptions {
-  if (o === null || typeof o !== 'object') throw invalidArgument(`MailslotTransport needs options such as { address: 'mailslot://orders' }, got ${describeValue(o)}`);
+  requireObject(WHAT, o, "{ address: 'mailslot://orders' }");
   const resolved = resolveMailslotAddress(o.address, { ...(o.runtimeDir !== undefined && { runtimeDir: o.runtimeDir }) });
-  if (o.mode !== undefined && o.mode !== 'read' && o.mode !== 'write' && o.mode !== 'both') {
-    throw invalidArgument(`options.mode must be 'read', 'write' or 'both', got ${describeValue(o.mode)}`);
-  }
-  let mode = o.mode;
+  let mode = optionalChoice(WHAT, 'mode', o.mode, ['read', 'write', 'both'] as const);
   if (resolved.kind === 'group') mode ??= 'both';
   else if (resolved.kind === 'domain') {
     if (mode !== undefined && mode !== 'write') throw invalidArgument(`'${o.address}' is a domain broadcast, which can only be written: use mode 'write'`);
@@ -97,31 +96,14 @@ export function resolveMailslotOptions(o: MailslotOptions): ResolvedMailslotOpti
   } else if (mode === undefined || mode === 'both') {
     throw invalidArgument(`'${o.address}' is one OS slot: say mode 'read' to create it (the one reader) or 'write' to write to it`);
   }
-  if (o.raw !== undefined && typeof o.raw !== 'boolean') throw invalidArgument(`options.raw must be a boolean, got ${describeValue(o.raw)}`);
-  const max = resolved.platform === 'win32' ? MAX_FRAME_WIN32 : MAX_FRAME_POSIX;
-  let frameSize = o.frameSize ?? 65536;
-  if (!Number.isInteger(frameSize) || frameSize < MIN_FRAME || frameSize > max) {
-    throw invalidArgument(`options.frameSize must be an integer from ${MIN_FRAME} to ${max} on ${resolved.platform}, got ${describeValue(o.frameSize)}`);
-  }
+  const raw = optionalBoolean(WHAT, 'raw', o.raw, false);
+  // The largest frame depends on the platform, so the rule names it.
+  let frameSize = optionalInteger(`${WHAT} on ${resolved.platform}`, 'frameSize', o.frameSize, 65536, MIN_FRAME, resolved.platform === 'win32' ? MAX_FRAME_WIN32 : MAX_FRAME_POSIX);
   if (resolved.kind === 'domain') frameSize = DOMAIN_FRAME_SIZE;
-  const readTimeoutMs = o.readTimeoutMs ?? 200;
-  if (!Number.isInteger(readTimeoutMs) || readTimeoutMs < 1 || readTimeoutMs > 60_000) {
-    throw invalidArgument(`options.readTimeoutMs must be an integer from 1 to 60000, got ${describeValue(o.readTimeoutMs)}`);
-  }
-  const sendTimeoutMs = o.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
-  if (!Number.isInteger(sendTimeoutMs) || sendTimeoutMs < 1 || sendTimeoutMs > 600_000) {
-    throw invalidArgument(`options.sendTimeoutMs must be an integer from 1 to 600000, got ${describeValue(o.sendTimeoutMs)}`);
-  }
-  const maxListeners = o.maxListeners ?? DEFAULT_MAX_LISTENERS;
-  if (!Number.isInteger(maxListeners) || maxListeners < 1 || maxListeners > 65_536) {
-    throw invalidArgument(`options.maxListeners must be an integer from 1 to 65536, got ${describeValue(o.maxListeners)}`);
-  }
-  if (o.allowOtherUsers !== undefined && typeof o.allowOtherUsers !== 'boolean') {
-    throw invalidArgument(`options.allowOtherUsers must be a boolean, got ${describeValue(o.allowOtherUsers)}`);
-  }
-  const logger = o.logger;
-  if (logger !== undefined && (logger === null || typeof logger.warn !== 'function' || typeof logger.debug !== 'function')) {
-    throw invalidArgument('options.logger must be a Logger { debug, info, warn, error } from @pipebus/core');
-  }
-  return { resolved, mode, raw: o.raw ?? false, frameSize, readTimeoutMs, sendTimeoutMs, maxListeners, allowOtherUsers: o.allowOtherUsers ?? false, runtimeDir: o.runtimeDir, logger };
+  const readTimeoutMs = optionalInteger(WHAT, 'readTimeoutMs', o.readTimeoutMs, 200, 1, 60_000);
+  const sendTimeoutMs = optionalInteger(WHAT, 'sendTimeoutMs', o.sendTimeoutMs, DEFAULT_SEND_TIMEOUT_MS, 1, 600_000);
+  const maxListeners = optionalInteger(WHAT, 'maxListeners', o.maxListeners, DEFAULT_MAX_LISTENERS, 1, 65_536);
+  const allowOtherUsers = optionalBoolean(WHAT, 'allowOtherUsers', o.allowOtherUsers, false);
+  const logger = optionalLogger(WHAT, o.logger, undefined);
+  return { resolved, mode, raw, frameSize, readTimeoutMs, sendTimeoutMs, maxListeners, allowOtherUsers, runtimeDir: o.runtimeDir, logger };
 }
