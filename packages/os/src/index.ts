@@ -7,5 +7,6 @@ export { inspectPrivateDir, type DirInspection } from './runtime-dir/inspect-dir
 export { osMessage, type OsAdvice, type OsErrorOptions } from './errors/os-advice.js';
 export { errnoError, errnoNumberError, errnoName, errnoValue, ERRNO_CODES } from './errors/errno-error.js';
 export { win32Error, win32ErrorName, WIN32_ERRORS } from './errors/win32-error.js';
-export { requireObject, optionalBoolean, optionalInteger, optionalNumber, optionalChoice, optionalDir, optionalLogger } from './options/validators.js';
+export { requireObject, optionalBoolean, optionalInteger, optionalNumber, optionalChoice, optionalDir, optionalLogger, optionalClock } from './options/validators.js';
+export { backendSeam, type BackendSeam } from './native/backend-seam.js';
 export { lazyNative, type NativeLoader } from './native/lazy-native.js';

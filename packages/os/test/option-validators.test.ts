@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { BusError, consoleLogger, silentLogger } from '@pipebus/core';
-import { optionalBoolean, optionalChoice, optionalDir, optionalInteger, optionalLogger, optionalNumber, requireObject } from '@pipebus/os';
+import { BusError, consoleLogger, silentLogger, systemClock, type Clock } from '@pipebus/core';
+import { backendSeam, optionalBoolean, optionalChoice, optionalClock, optionalDir, optionalInteger, optionalLogger, optionalNumber, requireObject } from '@pipebus/os';
 
 function thrown(fn: () => unknown): BusError {
   try {
@@ -45,5 +45,33 @@ describe('option validators shared by the OS transports', () => {
     const e = thrown(fn);
     expect(e.code).toBe('INVALID_ARGUMENT');
     expect(e.message).toContain(message);
+  });
+});
+
+describe('optionalClock', () => {
+  it('defaults to systemClock and passes a full Clock through', () => {
+    expect(optionalClock('T', undefined)).toBe(systemClock);
+    const clock: Clock = { now: () => 0, setTimeout: () => systemClock.setTimeout(() => undefined, 0), clearTimeout: () => undefined };
+    expect(optionalClock('T', clock)).toBe(clock);
+  });
+
+  it.each([null, 5, {}, { now: () => 0, setTimeout: () => 1 }])('refuses %p, naming the missing methods', (bad) => {
+    const e = thrown(() => optionalClock('T', bad));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.message).toContain('T: options.clock must implement now(), setTimeout() and clearTimeout()');
+  });
+});
+
+describe('backendSeam', () => {
+  it('hands the backend only to its own seam, without changing the options it copies', () => {
+    const a = backendSeam<string>('a');
+    const b = backendSeam<string>('a');
+    const options = { address: 'x' };
+    const injected = a.withBackend(options, 'fake');
+    expect(a.injectedBackend(injected)).toBe('fake');
+    // Same label, other seam: the key is a fresh symbol, so it cannot be forged.
+    expect(b.injectedBackend(injected)).toBeUndefined();
+    expect(a.injectedBackend(options)).toBeUndefined();
+    expect(Object.keys(injected)).toEqual(['address']);
   });
 });

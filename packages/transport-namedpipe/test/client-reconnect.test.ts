@@ -58,7 +58,7 @@ describe('the clock option', () => {
   it('is checked at construction: a value without now/setTimeout/clearTimeout is INVALID_ARGUMENT', () => {
     const bad = { now: () => 0 } as unknown as PipeClientOptions['clock'];
     expect(() => new NamedPipeClient({ address: 'pipe://fake', clock: bad })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
-    expect(() => new NamedPipeServer({ address: 'pipe://fake', clock: bad })).toThrow(/'clock' must implement now\(\), setTimeout\(\) and clearTimeout\(\)/);
+    expect(() => new NamedPipeServer({ address: 'pipe://fake', clock: bad })).toThrow(/options.clock must implement now\(\), setTimeout\(\) and clearTimeout\(\)/);
   });
 });
 

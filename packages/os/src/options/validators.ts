@@ -1,4 +1,4 @@
-import type { Logger } from '@pipebus/core';
+import { systemClock, type Clock, type Logger } from '@pipebus/core';
 import { describeValue, invalidArgument } from '@pipebus/core/transport-kit';
 import { isAbsoluteDir } from '../runtime-dir/dir-policy.js';
 
@@ -75,4 +75,18 @@ export function optionalLogger<F extends Logger | undefined>(what: string, value
     throw invalidArgument(`${what}: options.logger must have debug, info, warn and error methods (see Logger in @pipebus/core), got ${describeValue(value)}`);
   }
   return value as Logger;
+}
+
+/**
+ * An optional `clock` (core's `Clock`), or `systemClock`. Checked at
+ * construction: a clock without `setTimeout` would otherwise fail only at the
+ * first reconnect or deadline, far from the mistake.
+ */
+export function optionalClock(what: string, value: unknown): Clock {
+  if (value === undefined) return systemClock;
+  const c = value as Partial<Clock> | null;
+  if (c === null || typeof c !== 'object' || typeof c.now !== 'function' || typeof c.setTimeout !== 'function' || typeof c.clearTimeout !== 'function') {
+    throw invalidArgument(`${what}: options.clock must implement now(), setTimeout() and clearTimeout() (core's Clock), got ${describeValue(value)}; omit it to use systemClock`);
+  }
+  return c as Clock;
 }

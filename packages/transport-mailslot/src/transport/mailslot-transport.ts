@@ -4,7 +4,7 @@ import { Transport, type PeerInfo, type TransportCapabilities } from '@pipebus/c
 import { loadPlatformBackend } from '../backend/choose-backend.js';
 import type { Datagram, SlotBackend, SlotReader, SlotWriter } from '../backend/slot-backend.js';
 import { injectedBackend } from '../internal/backend-seam.js';
-import { clockOption } from '../internal/clock-option.js';
+import { optionalClock } from '@pipebus/os';
 import { ReaderLoop } from '../reader/reader-loop.js';
 import { GroupRegistry } from '../registry/group-registry.js';
 import { FanOut, type FanOutCounters, type Target } from './fan-out.js';
@@ -80,7 +80,7 @@ export class MailslotTransport extends Transport {
   constructor(options: MailslotOptions) {
     super();
     this.#o = resolveMailslotOptions(options);
-    this.#clock = clockOption('MailslotTransport', options.clock);
+    this.#clock = optionalClock('MailslotTransport', options.clock);
     this.#injected = injectedBackend(options);
     const domain = this.#o.resolved.kind === 'domain';
     this.capabilities = Object.freeze({

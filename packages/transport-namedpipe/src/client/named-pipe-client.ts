@@ -12,7 +12,7 @@ import {
 } from '../options/validate.js';
 import { loadBackend, type PeerIdentity, type PipeBackend } from '../platform/pipe-backend.js';
 import { injectedBackend } from '../internal/backend-seam.js';
-import { clockOption } from '../internal/clock-option.js';
+import { optionalClock } from '@pipebus/os';
 import { backoffDelay, reconnectPolicy, type ReconnectOptions, type ReconnectPolicy } from './backoff.js';
 
 /** Options of a {@link NamedPipeClient}. */
@@ -120,7 +120,7 @@ export class NamedPipeClient extends Transport {
     this.#maxPendingSendBytes = optionalInteger(WHAT, 'maxPendingSendBytes', options.maxPendingSendBytes, DEFAULT_MAX_PENDING_SEND_BYTES, 1, Number.MAX_SAFE_INTEGER);
     this.#access = accessPolicy(WHAT, options.allow);
     this.#handshakeTimeout = optionalInteger(WHAT, 'handshakeTimeout', options.handshakeTimeout, 10_000, 1, 2_147_483_647);
-    this.#clock = clockOption(WHAT, options.clock);
+    this.#clock = optionalClock(WHAT, options.clock);
     this.#injected = injectedBackend(options);
     this.#address = resolvePipeAddress(options.address, this.#runtimeDir === undefined ? {} : { runtimeDir: this.#runtimeDir });
     this.path = this.#address.path;

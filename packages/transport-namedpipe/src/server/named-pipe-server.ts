@@ -13,7 +13,7 @@ import {
 } from '../options/validate.js';
 import { loadBackend, type PeerIdentity, type PipeBackend, type PipeListener } from '../platform/pipe-backend.js';
 import { injectedBackend } from '../internal/backend-seam.js';
-import { clockOption } from '../internal/clock-option.js';
+import { optionalClock } from '@pipebus/os';
 
 /** Options of a {@link NamedPipeServer}. */
 export interface PipeServerOptions {
@@ -156,7 +156,7 @@ export class NamedPipeServer extends Transport {
     this.#idleTimeout = optionalInteger(WHAT, 'idleTimeout', options.idleTimeout, 0, 0, 2_147_483_647);
     this.#maxClientsPerUser = optionalInteger(WHAT, 'maxClientsPerUser', options.maxClientsPerUser, this.#maxClients, 1, this.#maxClients);
     this.#logger = optionalLogger(WHAT, options.logger);
-    this.#clock = clockOption(WHAT, options.clock);
+    this.#clock = optionalClock(WHAT, options.clock);
     this.#injected = injectedBackend(options);
     this.#address = resolvePipeAddress(options.address, this.#runtimeDir === undefined ? {} : { runtimeDir: this.#runtimeDir });
     this.path = this.#address.path;
