@@ -1,7 +1,8 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { BusError } from '@pipebus/core';
-import { PipeLink, type LinkOptions } from '../src/link/pipe-link.js';
+import type { LinkOptions } from '../src/link/link-options.js';
+import { PipeLink } from '../src/link/pipe-link.js';
 import { emptyStats } from '../src/link/pipe-stats.js';
 import { FrameDecoder } from '../src/framing/frame-decoder.js';
 import { framed, socketPair as connectedPair, within } from './helpers.js';

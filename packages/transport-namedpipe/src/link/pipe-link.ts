@@ -3,43 +3,10 @@ import { BusError, systemClock, type Clock, type TimerHandle } from '@pipebus/co
 import { FRAME_TAKEN } from '@pipebus/core/transport-kit';
 import { errnoError } from '../advice/os-advice.js';
 import { FrameDecoder, lengthPrefix, type FrameViolation } from '../framing/frame-decoder.js';
-import type { InboundAccount, InboundBudget } from './inbound-budget.js';
+import type { InboundAccount } from './inbound-budget.js';
+import { QUEUED_FRAME_OVERHEAD, queuedFrameCost, type LinkFault, type LinkHandlers, type LinkOptions } from './link-options.js';
 import type { PipeStats } from './pipe-stats.js';
-import { ReadDeadlines, type DeadlineOptions } from './read-deadlines.js';
-
-/** Why a link cut its peer: a frame above the limit, a stream cut mid-frame, not reading, or too slow to send. */
-export type LinkFault = 'oversize' | 'truncated' | 'flood' | 'slow';
-
-/** How a link frames and bounds its traffic. */
-export interface LinkOptions {
-  readonly raw: boolean;
-  readonly maxFrameSize: number;
-  /**
-   * Memory that may wait for the peer to read: queued frames charged at
-   * {@link queuedFrameCost}, plus what the socket holds unflushed. Beyond it a
-   * client's send fails BUSY and a server drops the peer.
-   */
-  readonly maxPendingSendBytes: number;
-  /** Server side: stop reading a peer while it is not reading our answers (never on a client: both sides pausing would deadlock). */
-  readonly pauseReadsWhenBlocked: boolean;
-  /** Server side: a peer whose link stays full this long without draining is dropped as not reading. */
-  readonly stallTimeoutMs?: number;
-  /** Server side: how long a peer may make us wait for its first frame and for the rest of a frame it started. */
-  readonly deadlines?: DeadlineOptions;
-  /** Server side: the bound on unfinished frames across all links (`maxInboundBufferBytes`) this link draws on. */
-  readonly inbound?: InboundBudget;
-  /** The clock of the deadlines and the stall timer: the transport's `clock` option. Default `systemClock`. */
-  readonly clock?: Clock;
-  /** For log lines and error messages. */
-  readonly label: string;
-}
-
-/** What a link reports to its owner (the server or client transport). */
-export interface LinkHandlers {
-  onFrame(data: Uint8Array): void;
-  /** Called once, when the link is gone for any reason; `fault` is set when the peer misbehaved. */
-  onClose(reason: string, fault?: LinkFault): void;
-}
+import { ReadDeadlines } from './read-deadlines.js';
 
 /** A send that had to wait (the link was full): it settles on its own. */
 interface SendJob {
@@ -52,20 +19,6 @@ interface SendJob {
 interface Batch {
   readonly frames: Uint8Array[];
   bytes: number;
-}
-
-/**
- * Heap one queued send holds besides its bytes: the job, its promise and the
- * resolve/reject pair, the frame's own typed-array object, and the reaction a
- * caller chains to the promise. Measured with test/send-memory.test.ts (about
- * 700 bytes for a 16-byte frame on Node 20, x64, a `.then` chained to each
- * send); rounded up, so a queue of tiny frames stays within the limit.
- */
-export const QUEUED_FRAME_OVERHEAD = 768;
-
-/** What a queued frame is charged against `maxPendingSendBytes`. */
-export function queuedFrameCost(frame: Uint8Array): number {
-  return frame.byteLength + 4 + QUEUED_FRAME_OVERHEAD;
 }
 
 /** Frames up to this size are copied behind their prefix into the tick's batch buffer. */
@@ -86,7 +39,7 @@ const BATCH_LIMIT = 64 * 1024;
  * tick's batch, like a Node stream's write() that returns true — so a caller
  * awaiting each send still fills whole batches, one write per 64 KiB rather
  * than per frame. Once the socket's buffer is full, later sends queue (up to
- * `maxPendingSendBytes`, each charged its bytes plus {@link QUEUED_FRAME_OVERHEAD},
+ * `maxPendingSendBytes`, each charged its bytes plus `QUEUED_FRAME_OVERHEAD`,
  * the socket's unflushed bytes counted too) and resolve only when 'drain' lets them in: that is
  * the backpressure, and memory stays bounded whatever the callers do. A
  * frame written alone (raw bytes, or above 16 KiB) resolves when the OS took

@@ -5,7 +5,8 @@ import { accessPolicy, refusal, type AccessPolicy, type AllowPeers } from '../ac
 import { resolvePipeAddress, type ResolvedPipeAddress } from '../address/resolve-address.js';
 import { Greeting, greetingWord, refuseWith } from '../link/handshake.js';
 import { InboundBudget } from '../link/inbound-budget.js';
-import { PipeLink, type LinkFault } from '../link/pipe-link.js';
+import type { LinkFault } from '../link/link-options.js';
+import { PipeLink } from '../link/pipe-link.js';
 import { emptyStats, type PipeStats } from '../link/pipe-stats.js';
 import {
   DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_PENDING_SEND_BYTES, MAX_FRAME_SIZE_LIMIT, defaultMaxInboundBufferBytes,
