@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { MockNetwork } from '@pipebus/transport-mock';
 import { firstValueFrom, take, toArray } from 'rxjs';
-import { BusError, Kind, MessageBus, Transport, encodeMessageFrame, msgpackCodec, silentLogger } from '../src/index.js';
-import type { BusEvent, PeerId, TransportCapabilities } from '../src/index.js';
+import { BusError, Kind, MessageBus, Transport, encodeMessageFrame, msgpackCodec, silentLogger } from '@pipebus/core';
+import type { BusEvent, PeerId, TransportCapabilities } from '@pipebus/core';
 import { busPair, flush } from './helpers.js';
 
 const cleanup: Array<() => Promise<void>> = [];

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { MockNetwork } from '@pipebus/transport-mock';
 import { firstValueFrom } from 'rxjs';
-import { BusError, FRAGMENT_FRAME_BYTE, MessageBus, jsonCodec, msgpackCompatCodec, silentLogger } from '../src/index.js';
-import type { Logger, MessageContext } from '../src/index.js';
+import { BusError, FRAGMENT_FRAME_BYTE, MessageBus, jsonCodec, msgpackCompatCodec, silentLogger } from '@pipebus/core';
+import type { Logger, MessageContext } from '@pipebus/core';
 import type { BusPair } from './helpers.js';
 import { busPair, flush } from './helpers.js';
 
