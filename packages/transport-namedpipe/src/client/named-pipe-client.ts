@@ -9,7 +9,8 @@ import {
   DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_PENDING_SEND_BYTES, MAX_FRAME_SIZE_LIMIT,
   optionalBoolean, optionalDir, optionalInteger, optionalLogger, requireObject,
 } from '../options/validate.js';
-import { loadBackend, type PeerIdentity, type PipeBackend } from '../platform/pipe-backend.js';
+import { loadBackend } from '../backend/choose-backend.js';
+import type { PeerIdentity, PipeBackend } from '../backend/pipe-backend.js';
 import { backoffDelay, reconnectPolicy, type ReconnectOptions, type ReconnectPolicy } from './backoff.js';
 
 /** Options of a {@link NamedPipeClient}. */

@@ -1,4 +1,4 @@
-import type { PeerIdentity } from '../platform/pipe-backend.js';
+import type { PeerIdentity } from '../backend/pipe-backend.js';
 
 /**
  * Every libc function this package calls through koffi, declared once.

@@ -5,7 +5,7 @@ import { BusError } from '@pipebus/core';
 import { defaultRuntimeDir, type ResolvedPipeAddress } from '../address/resolve-address.js';
 import { errnoError } from '../errors/os-error.js';
 import { widens } from '../access/peer-access.js';
-import type { ListenerSettings, PeerIdentity, PipeBackend, PipeListener } from '../platform/pipe-backend.js';
+import type { ListenerSettings, PeerIdentity, PipeBackend, PipeListener } from '../backend/pipe-backend.js';
 import { loadLibc, type PosixLibc } from './libc.js';
 import { checkPrivateDir, ensurePrivateDir } from './runtime-dir.js';
 

@@ -10,7 +10,8 @@ import {
   DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_PENDING_SEND_BYTES, MAX_FRAME_SIZE_LIMIT, defaultMaxInboundBufferBytes,
   optionalBoolean, optionalDir, optionalInteger, optionalLogger, requireObject,
 } from '../options/validate.js';
-import { loadBackend, type PeerIdentity, type PipeListener } from '../platform/pipe-backend.js';
+import { loadBackend } from '../backend/choose-backend.js';
+import type { PeerIdentity, PipeListener } from '../backend/pipe-backend.js';
 
 /** Options of a {@link NamedPipeServer}. */
 export interface PipeServerOptions {
