@@ -1,43 +1,5 @@
-import { MockNetwork } from '@pipebus/transport-mock';
-import type { MockTransport } from '@pipebus/transport-mock';
-import { MessageBus, silentLogger } from '../src/index.js';
-import type { MessageBusOptions } from '../src/index.js';
-
-/** A server bus and a client bus over a mock named pipe, on virtual time. */
-export interface BusPair {
-  network: MockNetwork;
-  server: MessageBus;
-  client: MessageBus;
-  serverTransport: MockTransport;
-  clientTransport: MockTransport;
-  close(): Promise<void>;
-}
-
-export async function busPair(options: MessageBusOptions = {}, network = new MockNetwork({ seed: 1 })): Promise<BusPair> {
-  const serverTransport = network.listen('svc');
-  const clientTransport = network.connect('svc');
-  const common = { clock: network.clock, logger: silentLogger, ...options };
-  const server = new MessageBus(serverTransport, { ...common, name: 'server' });
-  const client = new MessageBus(clientTransport, { ...common, name: 'client' });
-  await server.start();
-  await client.start();
-  return {
-    network,
-    server,
-    client,
-    serverTransport,
-    clientTransport,
-    async close() {
-      await client.close();
-      await server.close();
-    },
-  };
-}
-
-/** Lets every queued microtask and immediate run, without moving virtual time. */
-export function flush(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
+// Deterministic test data for core's own tests. Core keeps these here rather
+// than borrowing them from @pipebus/transport-mock, which depends on core.
 
 /** Deterministic bytes of a given length. */
 export function patternBytes(length: number, seed = 7): Uint8Array {
@@ -48,4 +10,20 @@ export function patternBytes(length: number, seed = 7): Uint8Array {
     out[i] = x >>> 24;
   }
   return out;
+}
+
+/**
+ * mulberry32: a tiny seeded PRNG returning floats in [0, 1). The same
+ * algorithm as the mock transport's fault generator, so the seeds the tests
+ * name give the same sequences they always gave.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { mulberry32 } from '@pipebus/transport-mock';
+import { mulberry32 } from './helpers.js';
 import { TopicIndex, matchTopic } from '../src/topics/index.js';
 
 

@@ -2,7 +2,7 @@ import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { BusError, silentLogger, type InboundFrame } from '@pipebus/core';
 import { VirtualClock } from '@pipebus/transport-mock';
 import { MailslotTransport, type MailslotOptions } from '@pipebus/transport-mailslot';
-import { withBackend } from '../src/internal/backend-seam.js';
+import { withBackend } from '../src/backend/backend-seam.js';
 import { FakeSlotBackend, type FakeReader } from './fakes/fake-slot-backend.js';
 import { privateRuntimeDir, uniqueGroup, uniqueSlot } from './helpers.js';
 

@@ -8,4 +8,3 @@ export { MAILSLOT_CAPABILITIES, NAMED_PIPE_CAPABILITIES } from './transport/capa
 export type { FaultPolicy } from './faults/fault-injector.js';
 export type { FaultFilter } from './faults/fault-filter.js';
 export type { FrameFate, TrafficEntry } from './traffic/traffic-entry.js';
-export { mulberry32 } from './faults/prng.js';

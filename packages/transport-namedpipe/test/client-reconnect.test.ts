@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { silentLogger, type BusError, type TransportState } from '@pipebus/core';
 import { VirtualClock } from '@pipebus/transport-mock';
 import { NamedPipeClient, NamedPipeServer, type PipeClientOptions } from '@pipebus/transport-namedpipe';
-import { withBackend } from '../src/internal/backend-seam.js';
+import { withBackend } from '../src/backend/backend-seam.js';
 import { FakePipeBackend, type Answer } from './fakes/fake-pipe-backend.js';
 
 // Every wait of the client runs on a VirtualClock against an in-memory backend:

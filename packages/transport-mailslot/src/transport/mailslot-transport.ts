@@ -3,7 +3,7 @@ import { BusError, type Clock, type Logger } from '@pipebus/core';
 import { Transport, type PeerInfo, type TransportCapabilities } from '@pipebus/core/transport-kit';
 import { loadPlatformBackend } from '../backend/choose-backend.js';
 import type { Datagram, SlotBackend, SlotReader, SlotWriter } from '../backend/slot-backend.js';
-import { injectedBackend } from '../internal/backend-seam.js';
+import { injectedBackend } from '../backend/backend-seam.js';
 import { optionalClock } from '@pipebus/os';
 import { ReaderLoop } from '../reader/reader-loop.js';
 import { GroupRegistry } from '../registry/group-registry.js';
@@ -59,7 +59,7 @@ export class MailslotTransport extends Transport {
   readonly capabilities: TransportCapabilities;
   readonly #o: ResolvedMailslotOptions;
   readonly #clock: Clock;
-  /** A fake backend a test injected (see internal/backend-seam.ts); else the platform's, made on start(). */
+  /** A fake backend a test injected (see backend/backend-seam.ts); else the platform's, made on start(). */
   readonly #injected: SlotBackend | undefined;
   readonly #counters: FanOutCounters & { framesSent: number; framesReceived: number; oversizeDropped: number; foreignDropped: number; listeners: number } = {
     framesSent: 0, deliveries: 0, sendRetries: 0, framesReceived: 0, oversizeDropped: 0, foreignDropped: 0, listeners: 0,

@@ -1,7 +1,7 @@
 import { BusError, type PeerId, type PeerInfo, type TimerHandle } from '@pipebus/core';
 import type { MockEndpoint, MockTransportPort } from '../transport/mock-transport.js';
 import { serverPeerId } from './listener-endpoint.js';
-import { peerInfo, type Connection, type Switchboard } from './switchboard.js';
+import { peerInfo, type BoardClient, type ClientBoard } from './board-ports.js';
 
 interface ListenerWait {
   readonly resolve: () => void;
@@ -19,14 +19,12 @@ export interface ClientSetup {
 }
 
 /** A named-pipe client: one connection to the listener at its address. */
-export class ClientEndpoint implements MockEndpoint {
+export class ClientEndpoint implements MockEndpoint, BoardClient {
   readonly kind = 'client';
   readonly id: PeerId;
   readonly pid: number;
   readonly info: PeerInfo;
   readonly linkCapacity: number | undefined;
-  /** The live connection, if any; set and cleared by the switchboard. */
-  connection: Connection | undefined;
   readonly #setup: ClientSetup;
   #wait: ListenerWait | undefined;
   #reconnecting = false;
@@ -35,7 +33,7 @@ export class ClientEndpoint implements MockEndpoint {
   constructor(
     readonly address: string,
     readonly port: MockTransportPort,
-    private readonly board: Switchboard,
+    private readonly board: ClientBoard,
     setup: ClientSetup,
   ) {
     this.#setup = setup;
@@ -103,12 +101,13 @@ export class ClientEndpoint implements MockEndpoint {
         new BusError('NOT_FOUND', `a client has one peer, '${serverPeerId(this.address)}'; got '${to}' (or omit 'to')`, { details: { peer: to } }),
       );
     }
-    if (this.connection === undefined) {
+    const connection = this.board.connectionOf(this);
+    if (connection === undefined) {
       return Promise.reject(
         new BusError('TRANSPORT_CLOSED', `'${this.id}' has no link to '${this.address}' right now (reconnecting or still waiting); retry once state$ is 'open'`),
       );
     }
-    return this.connection.up.send(frame);
+    return connection.up.send(frame);
   }
 
   async close(): Promise<void> {
@@ -120,16 +119,19 @@ export class ClientEndpoint implements MockEndpoint {
       wait.reject(new BusError('TRANSPORT_CLOSED', `'${this.id}' was closed while waiting for a listener at '${this.address}'`));
     }
     this.board.forgetClient(this);
-    if (this.connection !== undefined) await this.board.sever(this.connection, 'client closed');
+    const connection = this.board.connectionOf(this);
+    if (connection !== undefined) await this.board.sever(connection, 'client closed');
   }
 
   /** A client's only peer is its server: dropping it breaks the link (then reconnect or close). */
   dropPeer(peer: PeerId, reason: string): void {
-    if (peer === serverPeerId(this.address) && this.connection !== undefined) void this.board.sever(this.connection, reason);
+    const connection = this.board.connectionOf(this);
+    if (peer === serverPeerId(this.address) && connection !== undefined) void this.board.sever(connection, reason);
   }
 
   peers(): readonly PeerInfo[] {
-    return this.connection === undefined ? [] : [this.connection.listener.info];
+    const connection = this.board.connectionOf(this);
+    return connection === undefined ? [] : [connection.listener.info];
   }
 
   #notFound(why: string): BusError {

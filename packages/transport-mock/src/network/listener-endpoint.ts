@@ -1,6 +1,6 @@
 import { BusError, type PeerId, type PeerInfo } from '@pipebus/core';
 import type { MockEndpoint, MockTransportPort } from '../transport/mock-transport.js';
-import { peerInfo, type Connection, type Switchboard } from './switchboard.js';
+import { peerInfo, type BoardEndpoint, type ListenerBoard } from './board-ports.js';
 
 /** The peer id a client sees for the listener at `address`. */
 export function serverPeerId(address: string): PeerId {
@@ -13,16 +13,15 @@ export function ignoreClosed(error: unknown): void {
 }
 
 /** A named-pipe server: many clients, one connection each. */
-export class ListenerEndpoint implements MockEndpoint {
+export class ListenerEndpoint implements MockEndpoint, BoardEndpoint {
   readonly kind = 'listener';
   readonly id: PeerId;
   readonly info: PeerInfo;
-  readonly connections = new Map<PeerId, Connection>();
 
   constructor(
     readonly address: string,
     readonly port: MockTransportPort,
-    private readonly board: Switchboard,
+    private readonly board: ListenerBoard,
     readonly pid: number,
     readonly linkCapacity: number | undefined,
   ) {
@@ -40,9 +39,9 @@ export class ListenerEndpoint implements MockEndpoint {
 
   send(frame: Uint8Array, to: PeerId | undefined): Promise<void> {
     if (to === undefined) {
-      return Promise.all([...this.connections.values()].map((c) => c.down.send(frame).catch(ignoreClosed))).then(() => undefined);
+      return Promise.all([...this.board.connectionsOf(this).values()].map((c) => c.down.send(frame).catch(ignoreClosed))).then(() => undefined);
     }
-    const connection = this.connections.get(to);
+    const connection = this.board.connectionsOf(this).get(to);
     if (connection === undefined) {
       return Promise.reject(
         new BusError('NOT_FOUND', `no client '${to}' is connected to '${this.address}'; it may have disconnected (watch peers$)`, {
@@ -58,11 +57,11 @@ export class ListenerEndpoint implements MockEndpoint {
   }
 
   dropPeer(peer: PeerId, reason: string): void {
-    const connection = this.connections.get(peer);
+    const connection = this.board.connectionsOf(this).get(peer);
     if (connection !== undefined) void this.board.sever(connection, reason);
   }
 
   peers(): readonly PeerInfo[] {
-    return [...this.connections.values()].map((c) => c.client.info);
+    return [...this.board.connectionsOf(this).values()].map((c) => c.client.info);
   }
 }

@@ -1,17 +1,17 @@
 import { BusError, type PeerId, type PeerInfo } from '@pipebus/core';
 import type { MockEndpoint, MockTransportPort } from '../transport/mock-transport.js';
 import { ignoreClosed } from './listener-endpoint.js';
-import { peerInfo, type Switchboard } from './switchboard.js';
+import { peerInfo, type BoardEndpoint, type GroupBoard } from './board-ports.js';
 
 /** A mailslot-style member: every frame it sends reaches every other member of its group. */
-export class MemberEndpoint implements MockEndpoint {
+export class MemberEndpoint implements MockEndpoint, BoardEndpoint {
   readonly kind = 'member';
   readonly info: PeerInfo;
 
   constructor(
     readonly address: string,
     readonly port: MockTransportPort,
-    private readonly board: Switchboard,
+    private readonly board: GroupBoard,
     readonly id: PeerId,
     readonly pid: number,
     readonly linkCapacity: number | undefined,

@@ -1,31 +1,26 @@
-import { BusError, type PeerInfo } from '@pipebus/core';
+import { BusError, type PeerId } from '@pipebus/core';
 import type { VirtualClock } from '../clock/virtual-clock.js';
 import type { FaultInjector } from '../faults/fault-injector.js';
 import type { MutableTrafficEntry } from '../traffic/traffic-entry.js';
-import type { ClientEndpoint } from './client-endpoint.js';
+import type { BoardClient, BoardEndpoint, ClientBoard, Connection, GroupBoard, ListenerBoard } from './board-ports.js';
 import { Link, type LinkContext } from './link.js';
-import type { ListenerEndpoint } from './listener-endpoint.js';
-import type { MemberEndpoint } from './member-endpoint.js';
 
-/** A live listener–client connection: one link each way. */
-export interface Connection {
-  readonly listener: ListenerEndpoint;
-  readonly client: ClientEndpoint;
-  /** client → listener */
-  readonly up: Link;
-  /** listener → client */
-  readonly down: Link;
-}
+const NO_CONNECTIONS: ReadonlyMap<PeerId, Connection> = new Map();
 
 /**
  * The network's bookkeeping: who listens where, who is connected to whom,
- * which links are severed. Endpoints call into it; it calls back into them.
- * One per `MockNetwork`, so tests never share state.
+ * which links are severed. It owns the connection state; endpoints reach it
+ * through the small interfaces of `board-ports.ts` and ask it who they are
+ * connected to. One per `MockNetwork`, so tests never share state.
  */
-export class Switchboard {
-  readonly listeners = new Map<string, ListenerEndpoint>();
-  readonly #clients = new Map<string, ClientEndpoint>();
-  readonly #groups = new Map<string, Set<MemberEndpoint>>();
+export class Switchboard implements ListenerBoard, ClientBoard, GroupBoard {
+  readonly #listeners = new Map<string, BoardEndpoint>();
+  readonly #clients = new Map<string, BoardClient>();
+  /** Each client's live connection. */
+  readonly #clientConnections = new Map<BoardClient, Connection>();
+  /** Each listener's live connections, by client peer id. */
+  readonly #listenerConnections = new Map<BoardEndpoint, Map<PeerId, Connection>>();
+  readonly #groups = new Map<string, Set<BoardEndpoint>>();
   readonly #memberLinks = new Map<string, Link>();
   readonly #severed = new Set<string>();
   readonly #linkContext: LinkContext;
@@ -57,33 +52,43 @@ export class Switchboard {
    * Registers a listener. The caller then marks it open and calls
    * {@link Switchboard.wake}, so its clients arrive at an open listener.
    */
-  openListener(listener: ListenerEndpoint): void {
-    const current = this.listeners.get(listener.address);
+  openListener(listener: BoardEndpoint): void {
+    const current = this.#listeners.get(listener.address);
     if (current !== undefined && current !== listener) {
       throw new BusError('ADDRESS_IN_USE', `address '${listener.address}' already has a listener on this MockNetwork; close it first or pick another address`, {
         details: { address: listener.address },
       });
     }
-    this.listeners.set(listener.address, listener);
+    this.#listeners.set(listener.address, listener);
     // A listener (re)started is a fresh endpoint: an earlier disconnect of
     // its address no longer applies.
     this.#severed.delete(listener.address);
   }
 
   /** Unregisters a listener and severs all its connections. */
-  async closeListener(listener: ListenerEndpoint): Promise<void> {
-    if (this.listeners.get(listener.address) === listener) this.listeners.delete(listener.address);
-    await Promise.all([...listener.connections.values()].map((c) => this.sever(c, 'listener closed')));
+  async closeListener(listener: BoardEndpoint): Promise<void> {
+    if (this.#listeners.get(listener.address) === listener) this.#listeners.delete(listener.address);
+    await Promise.all([...this.connectionsOf(listener).values()].map((c) => this.sever(c, 'listener closed')));
+  }
+
+  /** The listener's live connections, by client peer id. */
+  connectionsOf(listener: BoardEndpoint): ReadonlyMap<PeerId, Connection> {
+    return this.#listenerConnections.get(listener) ?? NO_CONNECTIONS;
+  }
+
+  /** The client's live connection, if any. */
+  connectionOf(client: BoardClient): Connection | undefined {
+    return this.#clientConnections.get(client);
   }
 
   /** True when `client` could connect now: a listener is up and neither end is severed. */
-  reachable(client: ClientEndpoint): boolean {
-    return this.listeners.has(client.address) && !this.#severed.has(client.address) && !this.#severed.has(client.id);
+  reachable(client: BoardClient): boolean {
+    return this.#listeners.has(client.address) && !this.#severed.has(client.address) && !this.#severed.has(client.id);
   }
 
   /** Connects `client` to the listener at its address (the caller checked `reachable`). */
-  connect(client: ClientEndpoint): void {
-    const listener = this.listeners.get(client.address)!;
+  connect(client: BoardClient): void {
+    const listener = this.#listeners.get(client.address)!;
     this.#clients.set(client.id, client);
     const ends = { address: client.address };
     const up = new Link({ ...ends, from: client.id, to: listener.id }, client.linkCapacity ?? this.defaultLinkCapacity, this.#linkContext, (data) =>
@@ -93,8 +98,13 @@ export class Switchboard {
       client.port.deliver({ data, peer: listener.info }),
     );
     const connection: Connection = { listener, client, up, down };
-    listener.connections.set(client.id, connection);
-    client.connection = connection;
+    let connections = this.#listenerConnections.get(listener);
+    if (connections === undefined) {
+      connections = new Map();
+      this.#listenerConnections.set(listener, connections);
+    }
+    connections.set(client.id, connection);
+    this.#clientConnections.set(client, connection);
     listener.port.peer({ type: 'connected', peer: client.info });
     client.port.peer({ type: 'connected', peer: listener.info });
   }
@@ -106,9 +116,11 @@ export class Switchboard {
    */
   async sever(connection: Connection, reason: string): Promise<void> {
     const { listener, client } = connection;
-    if (client.connection !== connection) return;
-    client.connection = undefined;
-    listener.connections.delete(client.id);
+    if (this.#clientConnections.get(client) !== connection) return;
+    this.#clientConnections.delete(client);
+    const connections = this.#listenerConnections.get(listener);
+    connections?.delete(client.id);
+    if (connections?.size === 0) this.#listenerConnections.delete(listener);
     connection.up.sever();
     connection.down.sever();
     listener.port.peer({ type: 'disconnected', peer: client.info, reason });
@@ -124,12 +136,12 @@ export class Switchboard {
   }
 
   /** Forgets a closing client, or one that gave up waiting. */
-  forgetClient(client: ClientEndpoint): void {
+  forgetClient(client: BoardClient): void {
     if (this.#clients.get(client.id) === client) this.#clients.delete(client.id);
   }
 
   /** Notes a started client, so `disconnect(peerId)` and {@link Switchboard.wake} can find it. */
-  trackClient(client: ClientEndpoint): void {
+  trackClient(client: BoardClient): void {
     this.#clients.set(client.id, client);
   }
 
@@ -137,7 +149,7 @@ export class Switchboard {
 
   /** Severs a listener's address or one client's link, until `restore` or a listener (re)start. */
   async disconnect(target: string): Promise<void> {
-    const listener = this.listeners.get(target);
+    const listener = this.#listeners.get(target);
     const client = this.#clients.get(target);
     if (listener === undefined && client === undefined) {
       if (this.#groups.has(target)) {
@@ -146,7 +158,8 @@ export class Switchboard {
       throw new BusError('NOT_FOUND', `nothing to disconnect at '${target}': pass a listener's address or a client's peer id (e.g. 'client#1')`, { details: { target } });
     }
     this.#severed.add(target);
-    const connections = listener !== undefined ? [...listener.connections.values()] : client?.connection ? [client.connection] : [];
+    const clientConnection = client === undefined ? undefined : this.#clientConnections.get(client);
+    const connections = listener !== undefined ? [...this.connectionsOf(listener).values()] : clientConnection !== undefined ? [clientConnection] : [];
     await Promise.all(connections.map((c) => this.sever(c, `network.disconnect('${target}')`)));
   }
 
@@ -159,7 +172,7 @@ export class Switchboard {
   /** Connects every client that waits (in `start` or to reconnect) and can reach its listener now. */
   wake(): void {
     for (const client of this.#clients.values()) {
-      if (client.connection === undefined && client.wantsLink && this.reachable(client)) {
+      if (!this.#clientConnections.has(client) && client.wantsLink && this.reachable(client)) {
         this.connect(client);
         client.linkRestored();
       }
@@ -169,14 +182,14 @@ export class Switchboard {
   // --- mailslot groups -------------------------------------------------------------
 
   /** Adds a member to its group. */
-  joinGroup(member: MemberEndpoint): void {
+  joinGroup(member: BoardEndpoint): void {
     const group = this.#groups.get(member.address) ?? new Set();
     group.add(member);
     this.#groups.set(member.address, group);
   }
 
   /** Removes a member and loses every frame in flight to or from it. */
-  leaveGroup(member: MemberEndpoint): void {
+  leaveGroup(member: BoardEndpoint): void {
     const group = this.#groups.get(member.address);
     group?.delete(member);
     if (group?.size === 0) this.#groups.delete(member.address);
@@ -189,12 +202,12 @@ export class Switchboard {
   }
 
   /** Members of `member`'s group other than itself, with the link to each. */
-  linksFrom(member: MemberEndpoint): Link[] {
-    const group = this.#groups.get(member.address) ?? new Set<MemberEndpoint>();
+  linksFrom(member: BoardEndpoint): Link[] {
+    const group = this.#groups.get(member.address) ?? new Set<BoardEndpoint>();
     return [...group].filter((m) => m !== member).map((to) => this.#memberLink(member, to));
   }
 
-  #memberLink(from: MemberEndpoint, to: MemberEndpoint): Link {
+  #memberLink(from: BoardEndpoint, to: BoardEndpoint): Link {
     const key = `${from.id}>${to.id}`;
     let link = this.#memberLinks.get(key);
     if (link === undefined) {
@@ -205,9 +218,4 @@ export class Switchboard {
     }
     return link;
   }
-}
-
-/** Peer info for an endpoint: who a frame came from. */
-export function peerInfo(id: string, pid: number, address: string): PeerInfo {
-  return Object.freeze({ id, pid, address });
 }

@@ -10,9 +10,10 @@ import {
   DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_PENDING_SEND_BYTES, MAX_FRAME_SIZE_LIMIT,
   optionalBoolean, optionalDir, optionalInteger, optionalLogger, requireObject,
 } from '../options/validate.js';
-import { loadBackend, type PeerIdentity, type PipeBackend } from '../platform/pipe-backend.js';
-import { injectedBackend } from '../internal/backend-seam.js';
 import { optionalClock } from '@pipebus/os';
+import { injectedBackend } from '../backend/backend-seam.js';
+import { loadBackend } from '../backend/choose-backend.js';
+import type { PeerIdentity, PipeBackend } from '../backend/pipe-backend.js';
 import { backoffDelay, reconnectPolicy, type ReconnectOptions, type ReconnectPolicy } from './backoff.js';
 
 /** Options of a {@link NamedPipeClient}. */
@@ -99,7 +100,7 @@ export class NamedPipeClient extends Transport {
   readonly #access: AccessPolicy;
   readonly #handshakeTimeout: number;
   readonly #clock: Clock;
-  /** A fake backend a test injected (see internal/backend-seam.ts); else the platform's, loaded on start(). */
+  /** A fake backend a test injected (see backend/backend-seam.ts); else the platform's, loaded on start(). */
   readonly #injected: PipeBackend | undefined;
   readonly #abort = new AbortController();
   #stats = emptyStats();

@@ -1,5 +1,5 @@
 import { lazyNative } from '@pipebus/os';
-import type { PeerIdentity } from '../platform/pipe-backend.js';
+import type { PeerIdentity } from '../backend/pipe-backend.js';
 
 /**
  * Every libc function this package calls through koffi, declared once.

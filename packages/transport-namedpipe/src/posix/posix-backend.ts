@@ -6,7 +6,7 @@ import { checkPrivateDir, defaultRuntimeDir, ensurePrivateDir } from '@pipebus/o
 import type { ResolvedPipeAddress } from '../address/resolve-address.js';
 import { errnoError, PIPE_ADVICE } from '../advice/os-advice.js';
 import { widens } from '../access/peer-access.js';
-import type { ListenerSettings, PeerIdentity, PipeBackend, PipeListener } from '../platform/pipe-backend.js';
+import type { ListenerSettings, PeerIdentity, PipeBackend, PipeListener } from '../backend/pipe-backend.js';
 import { loadLibc, type PosixLibc } from './libc.js';
 
 /** Unix domain sockets through `node:net`, identity through `SO_PEERCRED` (koffi → libc). */

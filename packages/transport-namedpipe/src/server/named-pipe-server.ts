@@ -12,9 +12,10 @@ import {
   DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_PENDING_SEND_BYTES, MAX_FRAME_SIZE_LIMIT, defaultMaxInboundBufferBytes,
   optionalBoolean, optionalDir, optionalInteger, optionalLogger, requireObject,
 } from '../options/validate.js';
-import { loadBackend, type PeerIdentity, type PipeBackend, type PipeListener } from '../platform/pipe-backend.js';
-import { injectedBackend } from '../internal/backend-seam.js';
 import { optionalClock } from '@pipebus/os';
+import { injectedBackend } from '../backend/backend-seam.js';
+import { loadBackend } from '../backend/choose-backend.js';
+import type { PeerIdentity, PipeBackend, PipeListener } from '../backend/pipe-backend.js';
 
 /** Options of a {@link NamedPipeServer}. */
 export interface PipeServerOptions {
@@ -131,7 +132,7 @@ export class NamedPipeServer extends Transport {
   readonly #perUser = new Map<string, number>();
   readonly #logger: Logger;
   readonly #clock: Clock;
-  /** A fake backend a test injected (see internal/backend-seam.ts); else the platform's, loaded on start(). */
+  /** A fake backend a test injected (see backend/backend-seam.ts); else the platform's, loaded on start(). */
   readonly #injected: PipeBackend | undefined;
   readonly #peers = new Map<PeerId, ServerPeer>();
   readonly #closedLinks = new Set<Promise<void>>();

@@ -1,7 +1,7 @@
 import type net from 'node:net';
 import { BusError } from '@pipebus/core';
 import { win32Error } from '../advice/os-advice.js';
-import type { ListenerSettings, PeerIdentity, PipeListener } from '../platform/pipe-backend.js';
+import type { ListenerSettings, PeerIdentity, PipeListener } from '../backend/pipe-backend.js';
 import { pipeSecurity, processUserSid, type PipeSecurity } from './security.js';
 import {
   ERROR_ACCESS_DENIED, ERROR_IO_PENDING, ERROR_PIPE_BUSY, ERROR_PIPE_CONNECTED, FILE_FLAG_FIRST_PIPE_INSTANCE, FILE_FLAG_OVERLAPPED,

@@ -1,5 +1,5 @@
 import { win32Error } from '../advice/os-advice.js';
-import type { PipeBackend } from '../platform/pipe-backend.js';
+import type { PipeBackend } from '../backend/pipe-backend.js';
 import { socketOver } from './pipe-handle.js';
 import { currentUserSid, processUserSid } from './security.js';
 import { NamedPipeListener } from './pipe-listener.js';

@@ -2,7 +2,7 @@ import type net from 'node:net';
 import { Duplex } from 'node:stream';
 import { BusError, type Clock } from '@pipebus/core';
 import { Greeting, greetingWord } from '../../src/link/handshake.js';
-import type { PeerIdentity, PipeBackend, PipeListener } from '../../src/platform/pipe-backend.js';
+import type { PeerIdentity, PipeBackend, PipeListener } from '../../src/backend/pipe-backend.js';
 
 /** What the fake's next connection attempt does. */
 export type Answer = 'absent' | 'busy' | 'accept' | 'silent';

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { MockNetwork } from '@pipebus/transport-mock';
 import { firstValueFrom } from 'rxjs';
-import { BusError, MessageBus, silentLogger } from '../src/index.js';
-import type { MessageBusOptions } from '../src/index.js';
+import { BusError, MessageBus, silentLogger } from '@pipebus/core';
+import type { MessageBusOptions } from '@pipebus/core';
 import { flush, patternBytes } from './helpers.js';
 
 const buses: MessageBus[] = [];

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { MockNetwork } from '@pipebus/transport-mock';
 import { Container } from 'typedi';
-import { BUS_OPTIONS, TRANSPORT, provideMessageBus } from '../src/di/index.js';
-import { BusError, MessageBus, silentLogger } from '../src/index.js';
+import { BUS_OPTIONS, TRANSPORT, provideMessageBus } from '@pipebus/core/di';
+import { BusError, MessageBus, silentLogger } from '@pipebus/core';
 
 afterEach(async () => {
   if (Container.has(TRANSPORT)) await Container.get(MessageBus).close().catch(() => {});

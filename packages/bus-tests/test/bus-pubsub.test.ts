@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { MockNetwork } from '@pipebus/transport-mock';
 import { firstValueFrom, take, toArray } from 'rxjs';
-import { BusError, MessageBus, msgpackCodec, silentLogger } from '../src/index.js';
-import { Kind, Transport, encodeMessageFrame } from '../src/transport-kit/index.js';
-import type { BusEvent, PeerId, TransportCapabilities } from '../src/index.js';
+import { BusError, MessageBus, msgpackCodec, silentLogger } from '@pipebus/core';
+import { Kind, Transport, encodeMessageFrame } from '@pipebus/core/transport-kit';
+import type { BusEvent, PeerId, TransportCapabilities } from '@pipebus/core';
 import { busPair, flush } from './helpers.js';
 
 const cleanup: Array<() => Promise<void>> = [];

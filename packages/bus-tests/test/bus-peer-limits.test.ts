@@ -2,9 +2,9 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { MockNetwork } from '@pipebus/transport-mock';
 import type { MockTransport } from '@pipebus/transport-mock';
 import { Observable } from 'rxjs';
-import { BusError, MessageBus, msgpackCodec, silentLogger } from '../src/index.js';
-import { Kind, encodeMessageFrame } from '../src/transport-kit/index.js';
-import type { HandlerContext, MessageBusOptions } from '../src/index.js';
+import { BusError, MessageBus, msgpackCodec, silentLogger } from '@pipebus/core';
+import { Kind, encodeMessageFrame } from '@pipebus/core/transport-kit';
+import type { HandlerContext, MessageBusOptions } from '@pipebus/core';
 import { busPair, flush } from './helpers.js';
 import type { BusPair } from './helpers.js';
 
@@ -185,7 +185,7 @@ describe('peer-controlled strings', () => {
     await rogue.send(request(1, name));
     await flush();
     expect(replies).toHaveLength(1);
-    const { decodeMessageFrame } = await import('../src/transport-kit/index.js');
+    const { decodeMessageFrame } = await import('@pipebus/core/transport-kit');
     const reply = decodeMessageFrame(replies[0]!, new Map([[msgpackCodec.id, msgpackCodec]]));
     const message = (reply.payload as { message: string }).message;
     expect(message.split('xxxxxxxxxx').length - 1).toBeLessThanOrEqual(8);

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { MockNetwork } from '@pipebus/transport-mock';
 import { firstValueFrom } from 'rxjs';
-import { BusError, MessageBus, jsonCodec, msgpackCompatCodec, silentLogger } from '../src/index.js';
-import { FRAGMENT_FRAME_BYTE } from '../src/transport-kit/index.js';
-import type { Logger, MessageContext } from '../src/index.js';
+import { BusError, MessageBus, jsonCodec, msgpackCompatCodec, silentLogger } from '@pipebus/core';
+import { FRAGMENT_FRAME_BYTE } from '@pipebus/core/transport-kit';
+import type { Logger, MessageContext } from '@pipebus/core';
 import type { BusPair } from './helpers.js';
 import { busPair, flush } from './helpers.js';
 

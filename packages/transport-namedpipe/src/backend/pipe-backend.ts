@@ -1,3 +1,9 @@
+/**
+ * What the platform-free server and client need from an operating system: a
+ * listener and a one-shot connect. Two implementations, `src/posix/` (Unix
+ * sockets) and `src/win32/` (named pipes); `choose-backend.ts` loads one.
+ * Types only, so the backends can import it without importing each other.
+ */
 import type net from 'node:net';
 import type { Logger } from '@pipebus/core';
 import type { AccessPolicy, UserIdentity } from '../access/peer-access.js';
@@ -44,10 +50,4 @@ export interface PipeBackend {
   connect(address: ResolvedPipeAddress, runtimeDir: string | undefined): Promise<{ socket: net.Socket; identity: PeerIdentity }>;
   /** Who this process runs as, in the terms `connect` reports the server's identity. */
   selfIdentity(): UserIdentity;
-}
-
-/** Loads the backend for an address kind; platform modules load only where they run. */
-export async function loadBackend(kind: ResolvedPipeAddress['kind']): Promise<PipeBackend> {
-  if (kind === 'win32-pipe') return (await import('../win32/win32-backend.js')).win32Backend;
-  return (await import('../posix/posix-backend.js')).posixBackend;
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Observable, Subject, firstValueFrom, toArray } from 'rxjs';
-import { BusError } from '../src/index.js';
-import type { HandlerContext } from '../src/index.js';
+import { BusError } from '@pipebus/core';
+import type { HandlerContext } from '@pipebus/core';
 import type { BusPair } from './helpers.js';
 import { busPair, flush } from './helpers.js';
 
@@ -128,7 +128,7 @@ describe('request/response', () => {
 
   it('refuses requests on a one-way transport with NOT_SUPPORTED', async () => {
     const { MockNetwork } = await import('@pipebus/transport-mock');
-    const { MessageBus, silentLogger } = await import('../src/index.js');
+    const { MessageBus, silentLogger } = await import('@pipebus/core');
     const network = new MockNetwork({ seed: 1 });
     const bus = new MessageBus(network.join('events'), { clock: network.clock, logger: silentLogger });
     pair = { close: () => bus.close() } as BusPair;

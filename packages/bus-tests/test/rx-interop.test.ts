@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { MockNetwork } from '@pipebus/transport-mock';
 import { Observable, firstValueFrom, map } from 'rxjs';
-import { MessageBus, silentLogger } from '../src/index.js';
+import { MessageBus, silentLogger } from '@pipebus/core';
 
 // The core imports rxjs pieces from their own modules (src/rx.ts); what it
 // hands out must still be the Observable users import from 'rxjs'.
