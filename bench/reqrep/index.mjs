@@ -121,7 +121,10 @@ export async function runReqRepBench({ quick = false, progress = () => {} } = {}
     const prepared = await prepare();
     nats = prepared.nats;
     const systems = SYSTEMS.map((s) => ({ ...s, ...prepared.info.get(s.id) }));
-    const runnable = systems.filter((s) => s.available);
+    // PIPEBUS_BENCH_SYSTEMS=raw-net,pipebus narrows a run to some systems (a
+    // before/after of pipebus alone against its raw peer, say); all by default.
+    const chosen = process.env.PIPEBUS_BENCH_SYSTEMS?.split(',').filter(Boolean);
+    const runnable = systems.filter((s) => s.available && (!chosen || chosen.includes(s.id)));
     const rounds = quick ? 1 : 3;
     const runs = new Map(runnable.map((s) => [s.id, []]));
     const failures = new Map();
