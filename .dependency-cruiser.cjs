@@ -48,6 +48,13 @@ module.exports = {
       to: { path: '^packages/[^/]+/', pathNot: ['^$1/', '^packages/core/', '^packages/[^/]+/src/index[.]ts$'] },
     },
     {
+      name: 'packages-not-into-test-folders',
+      severity: 'error',
+      comment: "A package's tests share helpers through @pipebus/test-support, never by a relative path into test/reliability or another package's test/ folder.",
+      from: { path: '^packages/([^/]+)/' },
+      to: { path: ['^test/', '^packages/[^/]+/test/'], pathNot: '^packages/$1/test/' },
+    },
+    {
       name: 'not-to-unresolvable',
       severity: 'error',
       comment: 'An import that resolves to nothing: a typo, or a deep path a package does not export.',

@@ -3,7 +3,7 @@ import { MessageBus, silentLogger } from '@pipebus/core';
 import { Kind, toErrorPayload } from '@pipebus/core/transport-kit';
 import { NamedPipeClient } from '@pipebus/transport-namedpipe';
 import { RawPeer } from './support/raw-peer.js';
-import { forkTs, nextMessage } from './support/child.js';
+import { forkTs, nextMessage } from '@pipebus/test-support';
 import { MB, Victim, closed, isWindows } from './support/victim.js';
 import { within } from './support/within.js';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { filter, firstValueFrom, scan } from 'rxjs';
 import { MessageBus, silentLogger } from '@pipebus/core';
 import { MailslotTransport } from '@pipebus/transport-mailslot';
-import { forkTs, nextMessage } from './support/child.js';
+import { forkTs, nextMessage } from '@pipebus/test-support';
 import { MB, isWindows } from './support/victim.js';
 import { within } from './support/within.js';
 

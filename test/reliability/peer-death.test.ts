@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { filter, firstValueFrom } from 'rxjs';
 import { BusError, MessageBus, silentLogger } from '@pipebus/core';
 import { NamedPipeClient, NamedPipeServer } from '@pipebus/transport-namedpipe';
-import { forkTs } from './support/child.js';
+import { forkTs } from '@pipebus/test-support';
 import { fuzzRuns } from './support/fuzz.js';
 import { serveTrialMethods } from './support/trial-methods.js';
 import { within } from './support/within.js';

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BusError, silentLogger } from '@pipebus/core';
 import { NamedPipeClient } from '@pipebus/transport-namedpipe';
-import { nextMessage } from './support/child.js';
+import { nextMessage } from '@pipebus/test-support';
 import { OTHER_UID, asRoot, forkAsOtherUser, sharedDir } from './support/other-user.js';
 
 /**

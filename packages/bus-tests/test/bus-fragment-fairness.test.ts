@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { MockNetwork } from '@pipebus/transport-mock';
 import { MessageBus, silentLogger } from '@pipebus/core';
 import { FRAGMENT_HEADER_SIZE } from '@pipebus/core/transport-kit';
-import { flush, patternBytes } from './helpers.js';
+import { patternBytes } from '@pipebus/test-support';
+import { flush } from './helpers.js';
 
 // The reassembler's own fairness rules are tested in core (fragment-fairness.test.ts);
 // here, the same rules seen through a bus over mock links.

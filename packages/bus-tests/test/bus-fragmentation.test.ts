@@ -3,7 +3,8 @@ import { MockNetwork } from '@pipebus/transport-mock';
 import { firstValueFrom } from 'rxjs';
 import { BusError, MessageBus, silentLogger } from '@pipebus/core';
 import type { MessageBusOptions } from '@pipebus/core';
-import { flush, patternBytes } from './helpers.js';
+import { patternBytes } from '@pipebus/test-support';
+import { flush } from './helpers.js';
 
 const buses: MessageBus[] = [];
 afterEach(async () => {

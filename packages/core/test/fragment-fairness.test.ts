@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Clock, TimerHandle } from '../src/clock/index.js';
 import { FRAGMENT_HEADER_SIZE, Fragmenter, FrameReassembler } from '../src/transport-kit/index.js';
-import { patternBytes } from './helpers.js';
+import { patternBytes } from '@pipebus/test-support';
 
 /** A clock whose time never moves: nothing expires during these tests. */
 const stillClock: Clock = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { mulberry32 } from './helpers.js';
+import { mulberry32 } from '@pipebus/test-support';
 import { BusError } from '../src/errors/index.js';
 import { FRAGMENT_FRAME_BYTE } from '../src/wire/index.js';
 import { FRAGMENT_HEADER_SIZE, Fragmenter, FrameReassembler } from '../src/fragment/index.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { mulberry32 } from './helpers.js';
+import { mulberry32 } from '@pipebus/test-support';
 import { TopicIndex, matchTopic } from '../src/topics/index.js';
 
 

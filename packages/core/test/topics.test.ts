@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { BusError } from '../src/errors/index.js';
 import { MAX_TOPIC_LENGTH, matchTopic, validatePattern, validateTopic } from '../src/topics/index.js';
 import { checkSubjectFully, isPlainTopic } from '../src/topics/topic-validation.js';
+import { thrown as thrownBy } from '@pipebus/test-support';
 
 describe('matchTopic follows the NATS rules', () => {
   const table: Array<[pattern: string, topic: string, expected: boolean]> = [
@@ -75,15 +76,7 @@ describe('matchTopic follows the NATS rules', () => {
 });
 
 /** Runs `fn` and returns the BusError it throws. */
-function thrown(fn: () => void): BusError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof BusError) return error;
-    throw error;
-  }
-  throw new Error('expected a BusError, nothing was thrown');
-}
+const thrown = (fn: () => unknown): BusError => thrownBy(fn, BusError);
 
 describe('validatePattern', () => {
   const valid = ['orders', 'orders.eu.created', '*', '>', 'orders.*', 'orders.>', '*.*.>', 'a-b_c.D9', 'é.ü', 'x'.repeat(MAX_TOPIC_LENGTH)];

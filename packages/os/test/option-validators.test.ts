@@ -1,16 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { BusError, consoleLogger, silentLogger, systemClock, type Clock } from '@pipebus/core';
 import { backendSeam, optionalBoolean, optionalChoice, optionalClock, optionalDir, optionalInteger, optionalLogger, optionalNumber, requireObject } from '@pipebus/os';
+import { thrown as thrownBy } from '@pipebus/test-support';
 
-function thrown(fn: () => unknown): BusError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof BusError) return error;
-    throw error;
-  }
-  throw new Error('expected a BusError, nothing was thrown');
-}
+const thrown = (fn: () => unknown): BusError => thrownBy(fn, BusError);
 
 describe('option validators shared by the OS transports', () => {
   it('take the default for undefined and the value when valid', () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { BusError } from '@pipebus/core';
 import { checkPrivateDir, defaultRuntimeDir, ensurePrivateDir, ensurePrivateSubdir, inspectPrivateDir, judgeDir, recheckDir, type DirStats } from '@pipebus/os';
+import { thrown as thrownBy } from '@pipebus/test-support';
 
 const onWindows = process.platform === 'win32';
 const posixOnly = onWindows ? describe.skip : describe;
@@ -20,15 +21,7 @@ const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const itAsRoot = isRoot ? it : it.skip;
 const NOBODY = 65534;
 
-function thrown(fn: () => unknown): BusError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof BusError) return error;
-    throw error;
-  }
-  throw new Error('expected a BusError, nothing was thrown');
-}
+const thrown = (fn: () => unknown): BusError => thrownBy(fn, BusError);
 
 /** Stats as lstat would report them, for the pure rules. */
 function stats(over: Partial<{ link: boolean; dir: boolean; uid: number; mode: number }>): DirStats {

@@ -4,22 +4,14 @@ import { MailslotTransport, resolveMailslotAddress } from '@pipebus/transport-ma
 import { fork } from 'node:child_process';
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { nextMessage } from '../../../test/reliability/support/child.js';
 import { busError, onWindows, privateRuntimeDir, uniqueGroup, uniqueSlot } from './helpers.js';
+import { RUN_TS, nextMessage, thrown as thrownBy } from '@pipebus/test-support';
 
 const runtime = privateRuntimeDir();
 afterAll(() => runtime.dispose());
 const runtimeDir = runtime.dir;
 
-function thrown(fn: () => unknown): BusError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof BusError) return error;
-    throw error;
-  }
-  throw new Error('expected a BusError, nothing was thrown');
-}
+const thrown = (fn: () => unknown): BusError => thrownBy(fn, BusError);
 
 describe('mailslot errors', () => {
   it('refuses a second reader of one slot with ADDRESS_IN_USE and the OS code', async () => {
@@ -50,7 +42,7 @@ describe('mailslot errors', () => {
 
   it('takes over the slot of a reader process killed with SIGKILL, and receives on it', async () => {
     const address = uniqueSlot(runtimeDir, 'crashed');
-    const child = fork(join(__dirname, 'fixtures', 'run-ts.cjs'), [join(__dirname, 'fixtures', 'slot-reader.ts'), address], {
+    const child = fork(RUN_TS, [join(__dirname, 'fixtures', 'slot-reader.ts'), address], {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));

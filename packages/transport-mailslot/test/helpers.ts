@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BusError } from '@pipebus/core';
+import { RUN_TS } from '@pipebus/test-support';
 
 /** True when jest runs under Windows Node on Wine (scripts/windows/jest.sh). */
 export const underWine = process.env['PIPEBUS_UNDER_WINE'] === '1';
@@ -40,7 +41,7 @@ export interface Subscriber {
 
 /** Starts test/fixtures/subscriber.ts in a child process; resolves once it subscribed. */
 export function spawnSubscriber(address: string, pattern: string, runtimeDir: string, boundMs = 20_000): Promise<Subscriber> {
-  const child = fork(join(__dirname, 'fixtures', 'run-ts.cjs'), [join(__dirname, 'fixtures', 'subscriber.ts'), address, pattern, runtimeDir], {
+  const child = fork(RUN_TS, [join(__dirname, 'fixtures', 'subscriber.ts'), address, pattern, runtimeDir], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     execPath: process.execPath,
   });

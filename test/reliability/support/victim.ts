@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { forkTs } from './child.js';
+import { forkTs } from '@pipebus/test-support';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';

@@ -1,7 +1,4 @@
-// Deterministic test data for core's own tests. Core keeps these here rather
-// than borrowing them from @pipebus/transport-mock, which depends on core.
-
-/** Deterministic bytes of a given length. */
+/** Deterministic bytes of a given length: the same seed gives the same bytes on every run. */
 export function patternBytes(length: number, seed = 7): Uint8Array {
   const out = new Uint8Array(length);
   let x = seed;

@@ -1,12 +1,16 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
-/** Runs TypeScript in a child (transpiled on the fly, '@pipebus/x' mapped to packages/x/src): works under Windows Node on Wine too. */
-const RUN_TS = path.resolve(__dirname, '../../../packages/transport-mailslot/test/fixtures/run-ts.cjs');
+/**
+ * Entry of a child process that runs a TypeScript file of this repository
+ * (transpiled on the fly, '@pipebus/x' mapped to packages/x/src, as jest
+ * runs them): `node RUN_TS FILE.ts ARGS...`. Works under Windows Node on Wine.
+ */
+export const RUN_TS = path.resolve(__dirname, '../fixtures/run-ts.cjs');
 
-/** Runs a TypeScript file of this suite in a child process (the repository's sources, as jest runs them), with an IPC channel. */
+/** Runs a TypeScript file in a child process, with an IPC channel and the child's stderr shown. */
 export function forkTs(file: string, args: readonly string[], execArgv: string[] = []): ChildProcess {
-  return fork(RUN_TS, [file, ...args], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv });
+  return fork(RUN_TS, [file, ...args], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv, execPath: process.execPath });
 }
 
 /** The next IPC message from `child` that `accept` takes; rejects if the child exits first. */
