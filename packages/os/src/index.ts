@@ -10,3 +10,4 @@ export { win32Error, win32ErrorName, WIN32_ERRORS } from './errors/win32-error.j
 export { requireObject, optionalBoolean, optionalInteger, optionalNumber, optionalChoice, optionalDir, optionalLogger, optionalClock } from './options/validators.js';
 export { backendSeam, type BackendSeam } from './native/backend-seam.js';
 export { lazyNative, type NativeLoader } from './native/lazy-native.js';
+export { holdOpen } from './timers/hold-open.js';

@@ -1,4 +1,5 @@
 import { BusError, systemClock, type Clock, type TimerHandle } from '@pipebus/core';
+import { holdOpen } from '@pipebus/os';
 import type { Datagram, SlotBackend, SlotReader } from '../backend/slot-backend.js';
 
 /** Where the loop hands what one slot received. */
@@ -146,7 +147,8 @@ export class ReaderLoop {
         timers.clear();
         resolve();
       };
-      for (const clock of clocks) timers.set(clock, clock.setTimeout(done, ms));
+      // Held open: while the loop pauses, nothing else keeps a listen-only process alive.
+      for (const clock of clocks) timers.set(clock, holdOpen(clock.setTimeout(done, ms)));
     });
   }
 

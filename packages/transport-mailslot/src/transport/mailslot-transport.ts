@@ -114,6 +114,8 @@ export class MailslotTransport extends Transport {
     const o = this.#o;
     const r = o.resolved;
     const backend = (this.#backend = this.#injected ?? (await loadPlatformBackend()));
+    // close() while the backend loaded: it had nothing to release yet, so open nothing now.
+    if (this.#closing) throw this.closedError('start');
     const reads = o.mode !== 'write';
     const writes = o.mode !== 'read';
     try {

@@ -1,4 +1,5 @@
 import type { BusError, Clock } from '@pipebus/core';
+import { holdOpen } from '@pipebus/os';
 
 /** Retries through setImmediate before falling back to 1 ms timers: a reader in this process needs the event loop. */
 const IMMEDIATE_RETRIES = 32;
@@ -19,7 +20,7 @@ export type SendWait = (remainingMs: number) => Promise<void>;
  */
 export function pollingWait(clock: Clock): SendWait {
   let round = 0;
-  return () => new Promise<void>((resolve) => (round++ < IMMEDIATE_RETRIES ? setImmediate(resolve) : clock.setTimeout(resolve, 1)));
+  return () => new Promise<void>((resolve) => (round++ < IMMEDIATE_RETRIES ? setImmediate(resolve) : holdOpen(clock.setTimeout(resolve, 1))));
 }
 
 /**

@@ -10,7 +10,7 @@ import {
   DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_PENDING_SEND_BYTES, MAX_FRAME_SIZE_LIMIT,
   optionalBoolean, optionalDir, optionalInteger, optionalLogger, requireObject,
 } from '../options/validate.js';
-import { optionalClock } from '@pipebus/os';
+import { holdOpen, optionalClock } from '@pipebus/os';
 import { injectedBackend } from '../backend/backend-seam.js';
 import { loadBackend } from '../backend/choose-backend.js';
 import type { PeerIdentity, PipeBackend } from '../backend/pipe-backend.js';
@@ -293,10 +293,13 @@ export class NamedPipeClient extends Transport {
         this.#clock.clearTimeout(timer);
         reject(this.closedError('connect'));
       };
-      const timer = this.#clock.setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
+      // Held open: between connect attempts and reconnects nothing else keeps the process alive.
+      const timer = holdOpen(
+        this.#clock.setTimeout(() => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        }, ms),
+      );
       signal.addEventListener('abort', onAbort, { once: true });
     });
   }
