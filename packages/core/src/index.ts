@@ -12,6 +12,8 @@
  * Each name is listed here on purpose: an internal added to a folder does not
  * become public API by accident.
  */
+import { FRAME_TAKEN as KIT_FRAME_TAKEN } from './transport/index.js';
+
 export { MessageBus, consoleLogger, silentLogger } from './bus/index.js';
 export type {
   BusEvent,
@@ -38,15 +40,23 @@ export { MAX_TOPIC_LENGTH, matchTopic, validatePattern, validateTopic } from './
 // Types that appear in the bus's signatures (request headers, stats).
 export type { Headers } from './envelope/index.js';
 export type { ReassemblerStats } from './fragment/index.js';
-// The transport as an application holds it: a type to pass to MessageBus and
-// to watch (state$, peers$). Extending it is the kit's business.
+// The transport as an application holds it: to pass to MessageBus, to watch
+// (state$, peers$) and to tell apart (`instanceof Transport`). Its guide for
+// authors, and the rest of what they need, is the kit's.
+export { Transport } from './transport/index.js';
 export type {
   InboundFrame,
   PeerEvent,
   PeerId,
   PeerInfo,
-  Transport,
   TransportCapabilities,
   TransportEvents,
   TransportState,
 } from './transport/index.js';
+
+/**
+ * @deprecated Import it from `@pipebus/core/transport-kit`. Kept here so
+ * transports written before the kit existed still build; it goes in the next
+ * major version.
+ */
+export const FRAME_TAKEN: Promise<void> = KIT_FRAME_TAKEN;

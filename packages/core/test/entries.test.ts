@@ -13,9 +13,11 @@ describe('package entries', () => {
       'CodecId',
       'DEFAULT_DECODE_LIMITS',
       'DEFAULT_MAX_DECODED_ELEMENTS',
+      'FRAME_TAKEN',
       'MAX_DECODED_DEPTH',
       'MAX_TOPIC_LENGTH',
       'MessageBus',
+      'Transport',
       'consoleLogger',
       'jsonCodec',
       'matchTopic',
@@ -52,5 +54,11 @@ describe('package entries', () => {
       'kindName',
       'toErrorPayload',
     ]);
+  });
+
+  it('the main entry keeps Transport and (deprecated) FRAME_TAKEN, the very objects of the kit', () => {
+    // Identity matters: the bus recognises a taken frame by comparing with the kit's promise.
+    expect(main.FRAME_TAKEN).toBe(kit.FRAME_TAKEN);
+    expect(main.Transport).toBe(kit.Transport);
   });
 });

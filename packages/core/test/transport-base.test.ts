@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { firstValueFrom } from 'rxjs';
 import { BusError, MessageBus, msgpackCodec, silentLogger } from '../src/index.js';
 import { Kind, Transport, encodeMessageFrame } from '../src/transport-kit/index.js';
@@ -96,6 +96,40 @@ describe('Transport base class', () => {
     t.push(new Uint8Array(1));
     t.push(new Uint8Array(1));
     expect(seen).toEqual(['once', 'every', 'every']);
+  });
+
+  it('still delivers to the other listeners and frames$ when one onFrame listener throws, and reports it', () => {
+    const t = new GatedTransport();
+    const seen: string[] = [];
+    const errors: BusError[] = [];
+    t.events.on('error', (error) => errors.push(error));
+    t.onFrame(() => {
+      throw new Error('boom');
+    });
+    t.onFrame(() => seen.push('bus'));
+    t.frames$.subscribe(() => seen.push('frames$'));
+    t.push(new Uint8Array(1));
+    expect(seen).toEqual(['bus', 'frames$']);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: 'INTERNAL' });
+    expect(errors[0]!.message).toContain('an onFrame() listener threw: boom');
+  });
+
+  it("throws a listener's exception from a fresh task when nobody listens for errors", () => {
+    jest.useFakeTimers();
+    try {
+      const t = new GatedTransport();
+      const seen: string[] = [];
+      t.onFrame(() => {
+        throw new Error('unheard');
+      });
+      t.onFrame(() => seen.push('bus'));
+      t.push(new Uint8Array(1));
+      expect(seen).toEqual(['bus']);
+      expect(() => jest.runOnlyPendingTimers()).toThrow('unheard');
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('calls no onFrame listener after close(), whether added before or after it', async () => {

@@ -264,7 +264,14 @@ export abstract class Transport {
   protected emitFrame(frame: InboundFrame): void {
     if (this.#framesDone || this.#frames.closed) return;
     const listeners = this.#frameListeners;
-    for (let i = 0; i < listeners.length; i++) listeners[i]!(frame);
+    for (let i = 0; i < listeners.length; i++) {
+      // One listener that throws must not cost the others (the bus among them) the frame.
+      try {
+        listeners[i]!(frame);
+      } catch (error) {
+        this.#listenerThrew(error);
+      }
+    }
     if (this.#frames.observed) this.#frames.next(frame);
     this.events.emit('frame', frame);
   }
@@ -280,7 +287,9 @@ export abstract class Transport {
    * iterator, ~200 bytes and tens of ns on every message), while a listener
    * here costs one call. Application code that wants operators and
    * completion uses `frames$`. A listener runs inside the transport's
-   * receive path: it must not throw, and should hand slow work elsewhere.
+   * receive path: it should hand slow work elsewhere, and must not throw (one
+   * that does is reported as an `INTERNAL` error on `events`, or thrown from
+   * a fresh task when nobody listens there; the other listeners still run).
    *
    * @example
    * ```ts
@@ -316,6 +325,22 @@ export abstract class Transport {
     // eventemitter3, unlike node:events, does not throw on an unheard 'error',
     // so reporting never turns a peer's mistake into a crash.
     this.events.emit('error', error);
+  }
+
+  /**
+   * Reports an `onFrame` listener's exception: as an `INTERNAL` error on
+   * `events` when someone listens there, else thrown from a fresh task, as
+   * RxJS does for a subscriber that throws, so it is never lost silently.
+   */
+  #listenerThrew(error: unknown): void {
+    if (this.events.listenerCount('error') === 0) {
+      setTimeout(() => {
+        throw error;
+      });
+      return;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    this.emitError(new BusError('INTERNAL', `an onFrame() listener threw: ${message}; a listener must not throw (the other listeners still got the frame)`, { cause: error }));
   }
 
   /** A `TRANSPORT_CLOSED` error naming the operation that met the closed transport. */
