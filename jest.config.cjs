@@ -8,6 +8,12 @@ module.exports = {
   roots: ['<rootDir>/packages', '<rootDir>/examples', '<rootDir>/test'],
   testMatch: ['**/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  // A test's own waits are bounded where they happen (within(), until(), a
+  // child's timeout), each failing with a message that names what did not
+  // come. Jest's 5 s default sat below the sum of those bounds in tests that
+  // start processes or cut peers at a real frameTimeout, so on a loaded
+  // machine (Wine, 2 cores) it fired first, with no message at all.
+  testTimeout: 30_000,
   moduleFileExtensions: ['ts', 'js', 'cjs', 'mjs', 'json'],
   moduleNameMapper: {
     '^@pipebus/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { existsSync, readdirSync } from 'node:fs';
-import { MessageBus, silentLogger } from '@pipebus/core';
+import { MessageBus, silentLogger, systemClock, type Clock } from '@pipebus/core';
 import { MailslotTransport, resolveMailslotAddress } from '@pipebus/transport-mailslot';
 import { privateRuntimeDir, spawnSubscriber, uniqueGroup, type Subscriber } from './helpers.js';
 
@@ -10,8 +10,24 @@ afterAll(() => runtime.dispose());
 /** Child processes start slowly under Wine (a Windows node.exe each). */
 const BOUND_MS = 60_000;
 
-function publisher(address: string): MessageBus {
-  return new MessageBus(new MailslotTransport({ address, runtimeDir: runtime.dir }), { logger: silentLogger });
+function publisher(address: string, clock: Clock = systemClock): MessageBus {
+  return new MessageBus(new MailslotTransport({ address, runtimeDir: runtime.dir, clock }), { logger: silentLogger });
+}
+
+/**
+ * Real time that the test can move forward at once. The Windows writer trusts
+ * a cached slot handle for 1 s, and Wine accepts writes on one whose reader
+ * died (they go nowhere): jumping past that age makes the next send re-open
+ * the name and learn the listener is gone, whatever the machine's load.
+ */
+function jumpableClock(): Clock & { jump(ms: number): void } {
+  let offset = 0;
+  return {
+    now: () => systemClock.now() + offset,
+    setTimeout: (fn, ms) => systemClock.setTimeout(fn, ms),
+    clearTimeout: (handle) => systemClock.clearTimeout(handle),
+    jump: (ms) => void (offset += ms),
+  };
 }
 
 describe('mailslot group fan-out across processes', () => {
@@ -40,7 +56,8 @@ describe('mailslot group fan-out across processes', () => {
     const resolved = resolveMailslotAddress(address, { runtimeDir: runtime.dir });
     if (resolved.kind !== 'group') throw new Error('expected a group');
     const [alive, doomed] = (await Promise.all([spawnSubscriber(address, '>', runtime.dir, BOUND_MS), spawnSubscriber(address, '>', runtime.dir, BOUND_MS)])) as [Subscriber, Subscriber];
-    const bus = publisher(address);
+    const clock = jumpableClock();
+    const bus = publisher(address, clock);
     const transport = bus.transport as MailslotTransport;
     try {
       await bus.start();
@@ -52,6 +69,9 @@ describe('mailslot group fan-out across processes', () => {
 
       doomed.child.kill('SIGKILL');
       await doomed.exited;
+      // Past the Windows writer's cached-handle age (on POSIX, which caches no handles, it only
+      // makes the next send re-read the group's listing).
+      clock.jump(60_000);
       const before = transport.stats();
       await bus.publish('a.two', 2);
       const after = transport.stats();
