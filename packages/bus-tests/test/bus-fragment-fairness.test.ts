@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { MockNetwork } from '@pipebus/transport-mock';
 import { MessageBus, silentLogger } from '@pipebus/core';
-import { FRAGMENT_HEADER_SIZE } from '@pipebus/core/transport-kit';
-import { patternBytes } from '@pipebus/test-support';
+import { firstFragment, patternBytes } from '@pipebus/test-support';
 import { flush } from './helpers.js';
 
 // The reassembler's own fairness rules are tested in core (fragment-fairness.test.ts);
@@ -11,18 +10,7 @@ import { flush } from './helpers.js';
 const MiB = 1024 * 1024;
 
 /** A first fragment (index 0 of 424-byte frames) announcing a message of `total` bytes. */
-function claim(senderId: number, sequence: number, total: number): Uint8Array {
-  const chunk = 424 - FRAGMENT_HEADER_SIZE;
-  const bytes = new Uint8Array(424);
-  const view = new DataView(bytes.buffer);
-  view.setUint8(0, 0x11);
-  view.setUint32(2, senderId);
-  view.setUint32(6, sequence);
-  view.setUint16(10, 0);
-  view.setUint16(12, Math.ceil(total / chunk));
-  view.setUint32(14, total);
-  return bytes;
-}
+const claim = (senderId: number, sequence: number, total: number): Uint8Array => firstFragment(senderId, sequence, total);
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {

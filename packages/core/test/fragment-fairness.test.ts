@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Clock, TimerHandle } from '../src/clock/index.js';
 import { FRAGMENT_HEADER_SIZE, Fragmenter, FrameReassembler } from '../src/transport-kit/index.js';
-import { patternBytes } from '@pipebus/test-support';
+import { readFragmentHeader } from '../src/fragment/fragment-header.js';
+import { firstFragment, patternBytes } from '@pipebus/test-support';
 
 /** A clock whose time never moves: nothing expires during these tests. */
 const stillClock: Clock = {
@@ -13,20 +14,16 @@ const stillClock: Clock = {
 const MiB = 1024 * 1024;
 
 /** A first fragment (index 0 of 424-byte frames) announcing a message of `total` bytes. */
-function claim(senderId: number, sequence: number, total: number): Uint8Array {
-  const chunk = 424 - FRAGMENT_HEADER_SIZE;
-  const bytes = new Uint8Array(424);
-  const view = new DataView(bytes.buffer);
-  view.setUint8(0, 0x11);
-  view.setUint32(2, senderId);
-  view.setUint32(6, sequence);
-  view.setUint16(10, 0);
-  view.setUint16(12, Math.ceil(total / chunk));
-  view.setUint32(14, total);
-  return bytes;
-}
+const claim = (senderId: number, sequence: number, total: number): Uint8Array => firstFragment(senderId, sequence, total);
 
 describe('FrameReassembler fairness between senders', () => {
+  it('reads the hand-written claim these tests send as core writes its own headers', () => {
+    // test-support spells the wire out from the specification; this ties the two together.
+    const frame = claim(7, 9, 5000);
+    expect(readFragmentHeader(frame)).toEqual({ senderId: 7, sequence: 9, index: 0, count: Math.ceil(5000 / (424 - FRAGMENT_HEADER_SIZE)), total: 5000 });
+    expect(frame[0]).toBe(0x11);
+  });
+
   it('delivers an honest sender 200/200 while another claims 16 MiB per first fragment, within its per-sender bound', () => {
     const r = new FrameReassembler({ clock: stillClock });
     const perSender = 16 * MiB + 8192; // the default: maxMessageSize 16 MiB + its bookkeeping

@@ -3,4 +3,5 @@
 // Never published: an application's tests use @pipebus/core/testkit instead.
 export { patternBytes, mulberry32 } from './deterministic.js';
 export { thrown } from './thrown.js';
+export { firstFragment } from './wire.js';
 export { RUN_TS, forkTs, nextMessage } from './children.js';
