@@ -28,7 +28,12 @@ import type { Counters } from './stats.js';
 
 /** Options of one request. */
 export interface RequestOptions {
-  /** Milliseconds to wait for the (next) response; `Infinity` for none. Default: the bus's `defaultTimeout`. */
+  /**
+   * Milliseconds to wait for the (next) response, up to 2 147 483 647 (about
+   * 24.8 days; a longer one is refused with `INVALID_ARGUMENT`, as Node's
+   * timers cannot wait longer); `Infinity` for none. Default: the bus's
+   * `defaultTimeout`.
+   */
   timeout?: number;
   /** Aborting it cancels the request locally and on the handler's side. */
   signal?: AbortSignal;

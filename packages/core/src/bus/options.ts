@@ -17,7 +17,7 @@ const MAX_HANDLERS_PER_PEER = 1 << 20;
  * announces, and every byte held is counted.
  */
 export interface ReassemblyOptions {
-  /** Age after which a half-received message is dropped (ms). Default 30 000. */
+  /** Age after which a half-received message is dropped (ms, 1 to 2 147 483 647). Default 30 000. */
   timeoutMs?: number;
   /**
    * Bytes all half-received messages may hold together, from all peers.
@@ -50,7 +50,10 @@ export interface MessageBusOptions {
   codecs?: readonly Codec[];
   /** Time source for timeouts. Default the system clock; tests pass a virtual one. */
   clock?: Clock;
-  /** Timeout of a request without its own (ms; `Infinity` for none). Default 30 000. */
+  /**
+   * Timeout of a request without its own (ms, up to 2 147 483 647, about 24.8
+   * days; `Infinity` for none). Default 30 000.
+   */
   defaultTimeout?: number;
   /**
    * Largest encoded message, in bytes. A larger message fails with
