@@ -44,6 +44,8 @@ describe('package entries', () => {
       'MESSAGE_FRAME_BYTE',
       'Transport',
       'WIRE_VERSION',
+      'checkKnownKeys',
+      'closestKey',
       'decodeMessageFrame',
       'describeValue',
       'encodeMessageFrame',

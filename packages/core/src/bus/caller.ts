@@ -13,9 +13,9 @@ import { Observable } from '../rx.js';
 import type { TimerHandle } from '../clock/index.js';
 import type { Envelope, Headers } from '../envelope/index.js';
 import { Kind, toErrorPayload } from '../envelope/index.js';
-import { BusError, invalidArgument } from '../errors/index.js';
+import { BusError, checkKnownKeys, invalidArgument } from '../errors/index.js';
 import type { PeerId, PeerInfo, Transport } from '../transport/index.js';
-import { FRAME_TAKEN } from '../transport/index.js';
+import { FRAME_TAKEN, describeValue } from '../transport/index.js';
 import { checkHeaders, checkName } from './argument-checks.js';
 import { IdTable } from './id-table.js';
 import type { BusLifecycle } from './lifecycle.js';
@@ -28,7 +28,12 @@ import type { Counters } from './stats.js';
 
 /** Options of one request. */
 export interface RequestOptions {
-  /** Milliseconds to wait for the (next) response; `Infinity` for none. Default: the bus's `defaultTimeout`. */
+  /**
+   * Milliseconds to wait for the (next) response, up to 2 147 483 647 (about
+   * 24.8 days; a longer one is refused with `INVALID_ARGUMENT`, as Node's
+   * timers cannot wait longer); `Infinity` for none. Default: the bus's
+   * `defaultTimeout`.
+   */
   timeout?: number;
   /** Aborting it cancels the request locally and on the handler's side. */
   signal?: AbortSignal;
@@ -37,6 +42,9 @@ export interface RequestOptions {
   /** The peer to ask; needed only on a transport with several peers (a server). */
   to?: PeerId;
 }
+
+// Every key of RequestOptions, so that a misspelt one fails (see checkKnownKeys).
+const REQUEST_OPTION_KEYS: ReadonlySet<string> = new Set<keyof RequestOptions>(['timeout', 'signal', 'headers', 'to']);
 
 /** Request options once checked; requests without options share one. */
 interface CheckedRequest {
@@ -199,7 +207,15 @@ export class Caller {
     checkName(method, 'method');
     if (options === undefined) return this.#plainRequest;
     if (options === null || typeof options !== 'object') {
-      throw invalidArgument(`request('${method}'): options must be an object`);
+      throw invalidArgument(`request('${method}'): options must be an object such as { timeout: 5000 }, got ${describeValue(options)}`);
+    }
+    // On every request's path: a for...in over a few keys, and the message
+    // (a template string) is built only when a key is unknown.
+    for (const key in options) {
+      if (!REQUEST_OPTION_KEYS.has(key)) {
+        checkKnownKeys(`request('${method}')`, options, REQUEST_OPTION_KEYS);
+        break;
+      }
     }
     const timeout = options.timeout === undefined ? this.o.defaultTimeout : checkTimeout(options.timeout, `request('${method}') timeout`);
     const signal = options.signal;

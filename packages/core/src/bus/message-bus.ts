@@ -102,7 +102,12 @@ export class MessageBus {
   /**
    * Registers the handler of `method`. Returns a function that unregisters it.
    * Throws `INVALID_ARGUMENT` for an empty method, a non-function handler or a
-   * method that already has a handler.
+   * method that already has a handler; `TRANSPORT_CLOSED` on a closed bus;
+   * `NOT_SUPPORTED` on a one-way transport (`capabilities.duplex` false, such
+   * as a mailslot), where no request could reach the handler. A handler that
+   * throws or rejects reaches the caller as a `REMOTE_ERROR` whose
+   * `remoteCode` is the thrown `BusError`'s code, or `HANDLER_ERROR` for any
+   * other error.
    */
   handle<P = unknown, R = unknown>(method: string, handler: Handler<P, R>): () => void {
     return this.#responder.handle(method, handler as Handler<unknown, unknown>);

@@ -2,7 +2,8 @@ import type { Clock } from '../clock/index.js';
 import { systemClock } from '../clock/index.js';
 import type { Codec, DecodeLimits } from '../codec/index.js';
 import { DEFAULT_MAX_DECODED_ELEMENTS, MAX_DECODED_DEPTH, jsonCodec, msgpackCodec, msgpackCompatCodec } from '../codec/index.js';
-import { BusError, invalidArgument } from '../errors/index.js';
+import { BusError, checkKnownKeys, invalidArgument } from '../errors/index.js';
+import { describeValue } from '../transport/index.js';
 import { minBufferedBytesPerSender } from '../fragment/reassembler-options.js';
 import type { Logger } from './logger.js';
 import { consoleLogger } from './logger.js';
@@ -16,7 +17,7 @@ const MAX_HANDLERS_PER_PEER = 1 << 20;
  * announces, and every byte held is counted.
  */
 export interface ReassemblyOptions {
-  /** Age after which a half-received message is dropped (ms). Default 30 000. */
+  /** Age after which a half-received message is dropped (ms, 1 to 2 147 483 647). Default 30 000. */
   timeoutMs?: number;
   /**
    * Bytes all half-received messages may hold together, from all peers.
@@ -49,7 +50,10 @@ export interface MessageBusOptions {
   codecs?: readonly Codec[];
   /** Time source for timeouts. Default the system clock; tests pass a virtual one. */
   clock?: Clock;
-  /** Timeout of a request without its own (ms; `Infinity` for none). Default 30 000. */
+  /**
+   * Timeout of a request without its own (ms, up to 2 147 483 647, about 24.8
+   * days; `Infinity` for none). Default 30 000.
+   */
   defaultTimeout?: number;
   /**
    * Largest encoded message, in bytes. A larger message fails with
@@ -91,6 +95,29 @@ export interface MessageBusOptions {
   maxDecodedElements?: number;
 }
 
+// Every key of the two option types, so that a misspelt one fails (see checkKnownKeys).
+const BUS_OPTION_KEYS: ReadonlySet<keyof MessageBusOptions> = new Set<keyof MessageBusOptions>([
+  'codec',
+  'codecs',
+  'clock',
+  'defaultTimeout',
+  'maxMessageSize',
+  'reassembly',
+  'logger',
+  'localDelivery',
+  'relay',
+  'name',
+  'maxActiveHandlersPerPeer',
+  'maxDecodedElements',
+]);
+const REASSEMBLY_OPTION_KEYS: ReadonlySet<keyof ReassemblyOptions> = new Set<keyof ReassemblyOptions>([
+  'timeoutMs',
+  'maxBufferedBytes',
+  'maxPendingMessages',
+  'maxBufferedBytesPerSender',
+  'maxPendingMessagesPerSender',
+]);
+
 /** Options with defaults applied and values checked. */
 export interface ResolvedBusOptions {
   readonly codec: Codec;
@@ -107,25 +134,35 @@ export interface ResolvedBusOptions {
   readonly maxActiveHandlersPerPeer: number;
 }
 
-/** Checks a timeout: a positive number of milliseconds, or `Infinity`. */
+/**
+ * The longest timeout a timer can wait: 2^31 - 1 ms (about 24.8 days). Node
+ * fires a longer `setTimeout` after 1 ms (with a `TimeoutOverflowWarning`), so
+ * a longer timeout is refused rather than silently cut short; `Infinity`
+ * means no timeout at all.
+ */
+export const MAX_TIMEOUT_MS = 0x7fff_ffff;
+
+/** Checks a timeout: a positive number of milliseconds up to {@link MAX_TIMEOUT_MS}, or `Infinity`. */
 export function checkTimeout(value: unknown, what: string): number {
   if (value === Infinity) return value;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw invalidArgument(`${what} must be a positive number of milliseconds or Infinity, got ${String(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMEOUT_MS) {
+    throw invalidArgument(
+      `${what} must be a positive number of milliseconds up to ${MAX_TIMEOUT_MS} (about 24.8 days), or Infinity for no timeout, got ${describeValue(value)}`,
+    );
   }
   return value;
 }
 
 function checkPositiveInt(value: unknown, what: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw invalidArgument(`${what} must be a positive integer, got ${String(value)}`);
+    throw invalidArgument(`${what} must be a positive integer, got ${describeValue(value)}`);
   }
   return value;
 }
 
 function checkIntInRange(value: unknown, what: string, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw invalidArgument(`${what} must be an integer from ${min} to ${max}, got ${String(value)}`);
+    throw invalidArgument(`${what} must be an integer from ${min} to ${max}, got ${describeValue(value)}`);
   }
   return value;
 }
@@ -170,9 +207,10 @@ function checkHeadroom(codec: Codec): void {
 /** Applies defaults and validates; throws `INVALID_ARGUMENT` naming the bad option. */
 export function resolveBusOptions(options: MessageBusOptions | undefined): ResolvedBusOptions {
   if (options !== undefined && (options === null || typeof options !== 'object')) {
-    throw invalidArgument('MessageBus options must be an object');
+    throw invalidArgument(`MessageBus options must be an object such as { defaultTimeout: 5000 }, got ${describeValue(options)}`);
   }
   const o = options ?? {};
+  checkKnownKeys('MessageBus', o, BUS_OPTION_KEYS);
   const codec = checkCodec(o.codec ?? msgpackCodec, 'options.codec');
   checkHeadroom(codec);
   const decodeLimits: DecodeLimits = Object.freeze({
@@ -193,6 +231,10 @@ export function resolveBusOptions(options: MessageBusOptions | undefined): Resol
     throw invalidArgument('options.clock must implement now(), setTimeout() and clearTimeout()');
   }
   const r = o.reassembly ?? {};
+  if (r === null || typeof r !== 'object') {
+    throw invalidArgument(`options.reassembly must be an object such as { timeoutMs: 30000 }, got ${describeValue(r)}`);
+  }
+  checkKnownKeys('MessageBus', r, REASSEMBLY_OPTION_KEYS, 'options.reassembly.');
   const maxMessageSize = checkPositiveInt(o.maxMessageSize ?? 16 * 1024 * 1024, 'options.maxMessageSize');
   if (maxMessageSize > 0xffffffff) {
     throw invalidArgument(`options.maxMessageSize must be at most 4 GiB - 1 (the fragment header holds a u32 total), got ${maxMessageSize}`);
@@ -212,7 +254,7 @@ export function resolveBusOptions(options: MessageBusOptions | undefined): Resol
     defaultTimeout: checkTimeout(o.defaultTimeout ?? 30_000, 'options.defaultTimeout'),
     maxMessageSize,
     reassembly: {
-      timeoutMs: checkPositiveInt(r.timeoutMs ?? 30_000, 'options.reassembly.timeoutMs'),
+      timeoutMs: checkIntInRange(r.timeoutMs ?? 30_000, 'options.reassembly.timeoutMs', 1, MAX_TIMEOUT_MS),
       maxBufferedBytes,
       maxPendingMessages,
       maxBufferedBytesPerSender: checkIntInRange(

@@ -53,6 +53,16 @@ export class Responder {
     if (typeof handler !== 'function') {
       throw invalidArgument(`handle('${method}', handler): handler must be a function, got ${describeValue(handler)}`);
     }
+    // Both would register a handler that can never run: say so now, not by silence.
+    if (this.lifecycle.closed) {
+      throw new BusError('TRANSPORT_CLOSED', `cannot handle('${method}'): this bus is closed; register handlers on a new MessageBus over a new transport`);
+    }
+    if (this.transport.capabilities.duplex === false) {
+      throw new BusError(
+        'NOT_SUPPORTED',
+        `cannot handle('${method}'): this bus's transport is one-way (capabilities.duplex is false, as on a mailslot), so no request can reach a handler nor be answered; use subscribe() for its events, or a duplex transport (pipe://) for requests`,
+      );
+    }
     if (this.#handlers.has(method)) {
       throw invalidArgument(`method '${method}' already has a handler; call the function handle() returned to remove it first`);
     }
@@ -64,6 +74,13 @@ export class Responder {
 
   /** Runs the handler of a request and answers with what it returns. */
   onRequest(envelope: Envelope, peer: PeerInfo): void {
+    // No answer can go back over a one-way transport (and handle() refuses
+    // one, so there is no handler either): count it, rather than send a
+    // NO_HANDLER reply that cannot be addressed.
+    if (!this.transport.capabilities.duplex) {
+      this.counters.requestsUnanswerable++;
+      return;
+    }
     const handler = this.#handlers.get(envelope.name);
     if (handler === undefined) {
       this.counters.noHandler++;

@@ -15,18 +15,58 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
+/** Longest delay one Node timer takes: 2^31 - 1 ms; Node fires a longer one after 1 ms. */
+const MAX_NODE_TIMER_MS = 0x7fff_ffff;
+
+/**
+ * A wait longer than one Node timer can take, as a chain of timers; its
+ * handle follows the chain so that `clearTimeout` stops whichever link is
+ * pending.
+ */
+class ChainedTimer {
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly fn: () => void,
+    private readonly deadline: number,
+  ) {
+    this.#schedule();
+  }
+
+  cancel(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #schedule(): void {
+    const left = this.deadline - performance.now();
+    if (left <= 0) {
+      this.#timer = undefined;
+      this.fn();
+      return;
+    }
+    this.#timer = setTimeout(() => this.#schedule(), Math.min(left, MAX_NODE_TIMER_MS));
+    this.#timer.unref?.();
+  }
+}
+
 /**
  * The real clock: `performance.now()` and Node timers. Timers are `unref`ed
- * so a pending request timeout never keeps a process alive on its own.
+ * so a pending request timeout never keeps a process alive on its own. A
+ * delay beyond what one Node timer takes (2^31 - 1 ms, about 24.8 days)
+ * really waits, as a chain of timers, instead of firing at once; `Infinity`
+ * never fires.
  */
 export const systemClock: Clock = {
   now: () => performance.now(),
   setTimeout(fn, ms) {
+    if (ms > MAX_NODE_TIMER_MS) return new ChainedTimer(fn, performance.now() + ms);
     const t = setTimeout(fn, ms);
     t.unref?.();
     return t;
   },
   clearTimeout(handle) {
-    clearTimeout(handle as ReturnType<typeof setTimeout>);
+    if (handle instanceof ChainedTimer) handle.cancel();
+    else clearTimeout(handle as ReturnType<typeof setTimeout>);
   },
 };

@@ -32,7 +32,11 @@ export interface BusErrorOptions {
   osCode?: number;
   /** Symbolic OS error name (`EACCES`, `ERROR_PIPE_BUSY`). */
   osName?: string;
-  /** For `REMOTE_ERROR`: the code the remote side reported. */
+  /**
+   * For `REMOTE_ERROR`: the code the remote side reported: the `code` of the
+   * `BusError` (or any error with a string `code`) its handler threw, else
+   * `HANDLER_ERROR`.
+   */
   remoteCode?: string;
   /** Extra structured facts (method, peer, sizes) for logs and tests. */
   details?: Readonly<Record<string, unknown>>;
@@ -59,7 +63,11 @@ export class BusError extends Error {
   declare readonly osCode?: number;
   /** Symbolic OS error name, where an OS call failed. */
   declare readonly osName?: string;
-  /** For `REMOTE_ERROR`: the code reported by the remote handler. */
+  /**
+   * For `REMOTE_ERROR`: the code reported by the remote handler: the `code` of
+   * the error it threw or rejected with, or `HANDLER_ERROR` when that error
+   * had no string `code` (a plain `Error`, a string).
+   */
   declare readonly remoteCode?: string;
   /** Structured facts about the failure. */
   declare readonly details?: Readonly<Record<string, unknown>>;

@@ -24,7 +24,7 @@ export type {
 
 // Validators: option and argument checks that fail the way core's do.
 export { describeValue } from '../transport/index.js';
-export { invalidArgument } from '../errors/index.js';
+export { checkKnownKeys, closestKey, invalidArgument } from '../errors/index.js';
 
 // Wire: the first byte of every frame (version and frame type).
 export { FRAGMENT_FRAME_BYTE, FrameType, MESSAGE_FRAME_BYTE, WIRE_VERSION, frameType, frameVersion } from '../wire/index.js';

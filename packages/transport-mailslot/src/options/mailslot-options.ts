@@ -1,5 +1,5 @@
 import type { Clock, Logger } from '@pipebus/core';
-import { invalidArgument } from '@pipebus/core/transport-kit';
+import { checkKnownKeys, invalidArgument } from '@pipebus/core/transport-kit';
 import { optionalBoolean, optionalChoice, optionalInteger, optionalLogger, requireObject } from '@pipebus/os';
 import { resolveMailslotAddress, type ResolvedMailslotAddress } from '../address/resolve-address.js';
 import { DEFAULT_MAX_LISTENERS } from '../registry/group-registry.js';
@@ -69,6 +69,10 @@ const MIN_FRAME = 32;
 const MAX_FRAME_POSIX = 200_000;
 const MAX_FRAME_WIN32 = 4 * 1024 * 1024;
 const WHAT = 'MailslotTransport';
+/** Every key of {@link MailslotOptions}: a misspelt one fails, naming the closest. */
+const OPTION_KEYS: ReadonlySet<keyof MailslotOptions> = new Set<keyof MailslotOptions>([
+  'address', 'mode', 'raw', 'frameSize', 'runtimeDir', 'readTimeoutMs', 'sendTimeoutMs', 'maxListeners', 'allowOtherUsers', 'logger', 'clock',
+]);
 
 /** Options after validation and defaults. */
 export interface ResolvedMailslotOptions {
@@ -87,6 +91,7 @@ export interface ResolvedMailslotOptions {
 /** Validates every option (with the validators shared through `@pipebus/os`), throwing INVALID_ARGUMENT with what to change. */
 export function resolveMailslotOptions(o: MailslotOptions): ResolvedMailslotOptions {
   requireObject(WHAT, o, "{ address: 'mailslot://orders' }");
+  checkKnownKeys(WHAT, o, OPTION_KEYS);
   const resolved = resolveMailslotAddress(o.address, { ...(o.runtimeDir !== undefined && { runtimeDir: o.runtimeDir }) });
   let mode = optionalChoice(WHAT, 'mode', o.mode, ['read', 'write', 'both'] as const);
   if (resolved.kind === 'group') mode ??= 'both';

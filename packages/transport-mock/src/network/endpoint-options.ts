@@ -37,3 +37,10 @@ export interface JoinOptions extends EndpointOptions {
   /** Prefix of the member's peer id (`name#n`). Default `member`. */
   readonly name?: string;
 }
+
+/** Every key of {@link ListenOptions}: a misspelt one fails, naming the closest (see `checkKnownKeys`). */
+export const LISTEN_OPTION_KEYS: ReadonlySet<string> = new Set(['capabilities', 'linkCapacity', 'pid']);
+/** Every key of {@link ConnectOptions}. */
+export const CONNECT_OPTION_KEYS: ReadonlySet<string> = new Set([...LISTEN_OPTION_KEYS, 'name', 'waitMs', 'reconnect']);
+/** Every key of {@link JoinOptions}. */
+export const JOIN_OPTION_KEYS: ReadonlySet<string> = new Set([...LISTEN_OPTION_KEYS, 'name']);

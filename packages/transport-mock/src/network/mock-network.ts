@@ -1,4 +1,5 @@
 import { BusError, type TransportCapabilities } from '@pipebus/core';
+import { checkKnownKeys } from '@pipebus/core/transport-kit';
 import { VirtualClock } from '../clock/virtual-clock.js';
 import { matchesFilter, namesEndpoint, type FaultFilter } from '../faults/fault-filter.js';
 import { FaultInjector, type FaultPolicy } from '../faults/fault-injector.js';
@@ -6,6 +7,7 @@ import type { MutableTrafficEntry, TrafficEntry } from '../traffic/traffic-entry
 import { MAILSLOT_CAPABILITIES, NAMED_PIPE_CAPABILITIES } from '../transport/capabilities.js';
 import { MockTransport } from '../transport/mock-transport.js';
 import { ClientEndpoint } from './client-endpoint.js';
+import { CONNECT_OPTION_KEYS, JOIN_OPTION_KEYS, LISTEN_OPTION_KEYS } from './endpoint-options.js';
 import type { ConnectOptions, EndpointOptions, JoinOptions, ListenOptions } from './endpoint-options.js';
 import { ListenerEndpoint } from './listener-endpoint.js';
 import { MemberEndpoint } from './member-endpoint.js';
@@ -52,6 +54,7 @@ export class MockNetwork {
   #seq = 0;
 
   constructor(options: MockNetworkOptions = {}) {
+    checkKnownKeys('MockNetwork', options, NETWORK_OPTION_KEYS);
     this.clock = options.clock ?? new VirtualClock();
     this.seed = options.seed ?? 1;
     this.#faults = new FaultInjector(this.seed);
@@ -70,6 +73,7 @@ export class MockNetwork {
    * `send(frame)` every client.
    */
   listen(address: string, options: ListenOptions = {}): MockTransport {
+    checkKnownKeys('MockNetwork.listen()', options, LISTEN_OPTION_KEYS);
     validName('address', address);
     const pid = this.#pid(options);
     return new MockTransport(this.#capabilities(NAMED_PIPE_CAPABILITIES, options), (port) =>
@@ -85,6 +89,7 @@ export class MockNetwork {
    * follow one client through a disconnect.
    */
   connect(address: string, options: ConnectOptions = {}): MockTransport {
+    checkKnownKeys('MockNetwork.connect()', options, CONNECT_OPTION_KEYS);
     validName('address', address);
     const name = options.name ?? 'client';
     validName('name', name);
@@ -107,6 +112,7 @@ export class MockNetwork {
    * `to` rejects `NOT_SUPPORTED`.
    */
   join(address: string, options: JoinOptions = {}): MockTransport {
+    checkKnownKeys('MockNetwork.join()', options, JOIN_OPTION_KEYS);
     validName('address', address);
     const name = options.name ?? 'member';
     validName('name', name);
@@ -217,6 +223,8 @@ export class MockNetwork {
     return options.pid ?? this.#board.nextPid();
   }
 }
+
+const NETWORK_OPTION_KEYS: ReadonlySet<string> = new Set(['clock', 'seed', 'linkCapacity']);
 
 function validName(what: string, value: string): void {
   if (typeof value !== 'string' || value.length === 0 || value.includes('#')) {

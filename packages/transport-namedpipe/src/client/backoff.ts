@@ -1,5 +1,5 @@
-import { describeValue, invalidArgument } from '@pipebus/core/transport-kit';
-import { optionalInteger, optionalNumber } from '../options/validate.js';
+import { checkKnownKeys, describeValue, invalidArgument } from '@pipebus/core/transport-kit';
+import { RECONNECT_OPTION_KEYS, optionalInteger, optionalNumber } from '../options/validate.js';
 
 /**
  * How a client reconnects after an established link drops: the n-th attempt
@@ -30,6 +30,7 @@ export function reconnectPolicy(what: string, value: unknown): ReconnectPolicy |
     throw invalidArgument(`${what}: 'reconnect' must be true, false or { initialDelayMs, maxDelayMs, factor, jitter, maxAttempts }, got ${describeValue(value)}`);
   }
   const o = (typeof value === 'object' ? value : {}) as ReconnectOptions;
+  checkKnownKeys(what, o, RECONNECT_OPTION_KEYS, 'options.reconnect.');
   const initialDelayMs = optionalInteger(what, 'reconnect.initialDelayMs', o.initialDelayMs, 50, 0, 3_600_000);
   const maxDelayMs = optionalInteger(what, 'reconnect.maxDelayMs', o.maxDelayMs, Math.max(5000, initialDelayMs), initialDelayMs, 3_600_000);
   const factor = optionalNumber(what, 'reconnect.factor', o.factor, 2, 1, 100);

@@ -7,7 +7,7 @@ import { awaitGreeting, CLIENT_HELLO } from '../link/handshake.js';
 import { PipeLink } from '../link/pipe-link.js';
 import { emptyStats, type PipeStats } from '../link/pipe-stats.js';
 import {
-  DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_PENDING_SEND_BYTES, MAX_FRAME_SIZE_LIMIT,
+  CLIENT_OPTION_KEYS, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_PENDING_SEND_BYTES, MAX_FRAME_SIZE_LIMIT,
   optionalBoolean, optionalDir, optionalInteger, optionalLogger, requireObject,
 } from '../options/validate.js';
 import { holdOpen, optionalClock } from '@pipebus/os';
@@ -111,7 +111,7 @@ export class NamedPipeClient extends Transport {
 
   constructor(options: PipeClientOptions) {
     super();
-    requireObject(`new ${WHAT}()`, options);
+    requireObject(`new ${WHAT}()`, options, CLIENT_OPTION_KEYS);
     this.#raw = optionalBoolean(WHAT, 'raw', options.raw, false);
     this.#maxFrameSize = optionalInteger(WHAT, 'maxFrameSize', options.maxFrameSize, DEFAULT_MAX_FRAME_SIZE, 1, MAX_FRAME_SIZE_LIMIT);
     this.#runtimeDir = optionalDir(WHAT, 'runtimeDir', options.runtimeDir);

@@ -1,5 +1,5 @@
 import { consoleLogger, type Logger } from '@pipebus/core';
-import { describeValue, invalidArgument } from '@pipebus/core/transport-kit';
+import { checkKnownKeys, describeValue, invalidArgument } from '@pipebus/core/transport-kit';
 import { optionalLogger as optionalSharedLogger, requireObject as requireOptionsObject } from '@pipebus/os';
 
 // The validators (and their one message format) are @pipebus/os's, shared with
@@ -23,9 +23,25 @@ export function defaultMaxInboundBufferBytes(maxFrameSize: number): number {
   return 4 * maxFrameSize;
 }
 
-/** Throws INVALID_ARGUMENT unless `options` is a plain object (the shared rule, with a pipe example). */
-export function requireObject(what: string, options: unknown): asserts options is Record<string, unknown> {
+/** Every key of `PipeServerOptions`: a misspelt one fails, naming the closest (see checkKnownKeys). */
+export const SERVER_OPTION_KEYS: ReadonlySet<string> = new Set([
+  'address', 'raw', 'maxFrameSize', 'allow', 'allowOtherUsers', 'runtimeDir', 'maxClients', 'logger', 'maxPendingSendBytes',
+  'stallTimeout', 'firstFrameTimeout', 'frameTimeout', 'maxInboundBufferBytes', 'idleTimeout', 'maxClientsPerUser', 'clock',
+]);
+/** Every key of `PipeClientOptions`. */
+export const CLIENT_OPTION_KEYS: ReadonlySet<string> = new Set([
+  'address', 'raw', 'maxFrameSize', 'runtimeDir', 'logger', 'connectTimeout', 'reconnect', 'maxPendingSendBytes', 'allow', 'handshakeTimeout', 'clock',
+]);
+/** Every key of `ReconnectOptions`. */
+export const RECONNECT_OPTION_KEYS: ReadonlySet<string> = new Set(['initialDelayMs', 'maxDelayMs', 'factor', 'jitter', 'maxAttempts']);
+
+/**
+ * Throws INVALID_ARGUMENT unless `options` is a plain object (the shared rule, with a pipe example)
+ * whose keys are all in `known` (a typo such as `connectTimout` names the key it meant).
+ */
+export function requireObject(what: string, options: unknown, known: ReadonlySet<string>): asserts options is Record<string, unknown> {
   requireOptionsObject(what, options, "{ address: 'pipe://orders' }");
+  checkKnownKeys(what, options, known);
 }
 
 /** An optional {@link Logger}, or the console logger (a pipe's warnings are worth seeing by default). */

@@ -9,7 +9,7 @@ import type { LinkFault } from '../link/link-options.js';
 import { PipeLink } from '../link/pipe-link.js';
 import { emptyStats, type PipeStats } from '../link/pipe-stats.js';
 import {
-  DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_PENDING_SEND_BYTES, MAX_FRAME_SIZE_LIMIT, defaultMaxInboundBufferBytes,
+  DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_PENDING_SEND_BYTES, MAX_FRAME_SIZE_LIMIT, SERVER_OPTION_KEYS, defaultMaxInboundBufferBytes,
   optionalBoolean, optionalDir, optionalInteger, optionalLogger, requireObject,
 } from '../options/validate.js';
 import { optionalClock } from '@pipebus/os';
@@ -143,7 +143,7 @@ export class NamedPipeServer extends Transport {
 
   constructor(options: PipeServerOptions) {
     super();
-    requireObject(`new ${WHAT}()`, options);
+    requireObject(`new ${WHAT}()`, options, SERVER_OPTION_KEYS);
     this.#raw = optionalBoolean(WHAT, 'raw', options.raw, false);
     this.#maxFrameSize = optionalInteger(WHAT, 'maxFrameSize', options.maxFrameSize, DEFAULT_MAX_FRAME_SIZE, 1, MAX_FRAME_SIZE_LIMIT);
     this.#access = accessPolicy(WHAT, options.allow, options.allowOtherUsers);
