@@ -1,9 +1,10 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { filter, firstValueFrom } from 'rxjs';
 import { BusError, MessageBus, silentLogger, type Logger, type TransportState } from '@pipebus/core';
 import { NamedPipeServer } from '@pipebus/transport-namedpipe';
-import { isWindows, killChildren, makeRuntimeDir, Pool, posixOnly, reaches, startPeer, uniqueAddress, within, windowsOnly } from './helpers.js';
+import { isWindows, killChildren, makeRuntimeDir, Pool, posixOnly, reaches, recordingLogger, startPeer, uniqueAddress, within, windowsOnly } from './helpers.js';
 
 const runtimeDir = makeRuntimeDir();
 const pool = new Pool(runtimeDir);
@@ -129,9 +130,10 @@ describe('owning an address', () => {
     await pool.client(address).start();
   });
 
-  posixOnly(it)('replaces a stale socket file left by a dead server (POSIX)', async () => {
+  posixOnly(it)('replaces a stale socket file left by a dead server, logging no warning (POSIX)', async () => {
     const address = uniqueAddress('stale');
-    const server = pool.server(address);
+    const logger = recordingLogger();
+    const server = pool.server(address, { logger });
     fs.mkdirSync(path.dirname(server.path), { recursive: true, mode: 0o700 });
     const child = await startPeer('serve', server.path, 'listening');
     child.kill('SIGKILL');
@@ -139,6 +141,32 @@ describe('owning an address', () => {
     expect(fs.lstatSync(server.path).isSocket()).toBe(true);
     await server.start();
     await pool.client(address).start();
+    // The first listen()'s EADDRINUSE is the takeover's normal path, not an accept failure.
+    expect(logger.lines.filter((line) => /^(warn|error):/.test(line))).toEqual([]);
+  });
+
+  posixOnly(it)('still logs and reports an error the listening server raises later (POSIX)', async () => {
+    // The server's own net.Server, caught as it listens, so the test can raise
+    // the kind of error libuv reports for a failed accept (EMFILE).
+    const servers: net.Server[] = [];
+    const original = net.Server.prototype.listen;
+    const spy = jest.spyOn(net.Server.prototype, 'listen').mockImplementation(function (this: net.Server, ...args: unknown[]) {
+      servers.push(this);
+      return (original as (...a: unknown[]) => net.Server).apply(this, args);
+    });
+    try {
+      const logger = recordingLogger();
+      const server = pool.server(uniqueAddress('acceptfail'), { logger });
+      const errors: BusError[] = [];
+      server.events.on('error', (error: BusError) => errors.push(error));
+      await server.start();
+      expect(servers).toHaveLength(1);
+      servers[0]!.emit('error', Object.assign(new Error('accept EMFILE'), { code: 'EMFILE' }));
+      expect(logger.lines).toEqual([expect.stringMatching(/^warn: accepting a client on .* failed: accept EMFILE/)]);
+      expect(errors.map((e) => e.code)).toEqual(['OS_ERROR']);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   posixOnly(it)('never removes a file that is not a socket (POSIX)', async () => {

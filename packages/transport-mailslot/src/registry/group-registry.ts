@@ -1,8 +1,8 @@
-import { lstatSync, opendirSync, unlinkSync, type Dir } from 'node:fs';
+import { lstatSync, opendirSync, rmdirSync, unlinkSync, type Dir } from 'node:fs';
 import { join, posix, win32 } from 'node:path';
 import { BusError, systemClock, type Clock } from '@pipebus/core';
 import type { ResolvedGroupAddress } from '../address/resolve-address.js';
-import { ensurePrivateDir, ensurePrivateSubdir, recheckDir, type CheckedDir } from '@pipebus/os';
+import { checkPrivateDir, ensurePrivateDir, ensurePrivateSubdir, recheckDir, type CheckedDir } from '@pipebus/os';
 import { readMarker, writeMarker } from './marker-file.js';
 
 /** One member of a group that reads its own slot. */
@@ -30,6 +30,11 @@ const SETTLE_MS = 50;
  * and on Windows (Wine) writes to its orphaned slot would not fail.
  */
 const MAX_AGE_MS = 1000;
+/**
+ * Joins tried before giving up when, each time, the group's last member left
+ * (removing the empty directory) between our mkdir and our first file in it.
+ */
+const MAX_JOIN_ATTEMPTS = 5;
 /** Distinct ignored markers remembered so each is logged once; past it, no more are logged. */
 const MAX_LOGGED = 1024;
 
@@ -50,6 +55,14 @@ const MAX_LOGGED = 1024;
  *
  * Listings are cached and re-read only when the directory changed, so a send
  * costs one lstat() rather than a readdir().
+ *
+ * Lifetime: the last member to leave (or the sweep that removes the last dead
+ * one) removes the directory with rmdir(), which the kernel refuses unless it
+ * is empty, so a member that already has a file in it keeps it. A joiner
+ * makes the directory, then its first file in it (the slot socket on POSIX,
+ * the marker on Windows); if a leaver's rmdir() falls in between, that file
+ * fails and {@link GroupRegistry.join} makes the directory again. Members
+ * that started before adopt such a re-made directory (see `#adopt`).
  */
 export class GroupRegistry {
   #listing: Listener[] = [];
@@ -58,6 +71,8 @@ export class GroupRegistry {
   #listedAt = 0;
   #swept = 0;
   #checked: CheckedDir | undefined;
+  #root: CheckedDir | undefined;
+  #parent: CheckedDir | undefined;
   readonly #logged = new Set<string>();
 
   /**
@@ -86,8 +101,45 @@ export class GroupRegistry {
   ensureDir(): void {
     const p = this.address.platform === 'win32' ? win32 : posix;
     const mailslotDir = p.dirname(this.address.registryDir);
-    const root = ensurePrivateDir(p.dirname(mailslotDir));
-    this.#checked = ensurePrivateSubdir(ensurePrivateSubdir(root, p.basename(mailslotDir)), this.address.group);
+    const root = (this.#root = ensurePrivateDir(p.dirname(mailslotDir)));
+    const parent = (this.#parent = ensurePrivateSubdir(root, p.basename(mailslotDir)));
+    this.#checked = ensurePrivateSubdir(parent, this.address.group);
+  }
+
+  /**
+   * Makes the directory, opens this member's slot (`openSlot`, which must be
+   * safe to call again once it succeeded) and registers `entry`. When a step
+   * fails because the group's last member removed the then-empty directory
+   * meanwhile, starts over with a new directory instead of failing the join.
+   * @throws BusError what {@link ensureDir}, `openSlot` or the marker threw, when the directory is still there (a real failure).
+   */
+  join(entry: string, openSlot: () => void): void {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.ensureDir();
+        openSlot();
+        this.register(entry);
+        return;
+      } catch (error) {
+        if (attempt >= MAX_JOIN_ATTEMPTS || lstatSync(this.address.registryDir, { throwIfNoEntry: false }) !== undefined) throw error;
+      }
+    }
+  }
+
+  /**
+   * Removes the group's directory if it is empty, i.e. no member is left:
+   * rmdir() itself refuses a directory that is not, so a member joining at
+   * the same moment either already has a file in it (and keeps it) or finds
+   * it gone and makes it again ({@link join}). A directory that is not the
+   * one checked at start() (or adopted since) is left alone.
+   */
+  removeDirIfEmpty(): void {
+    try {
+      this.#dir();
+      rmdirSync(this.address.registryDir);
+    } catch {
+      // ENOTEMPTY (members remain), ENOENT (removed already), or not ours: nothing to do.
+    }
   }
 
   /** Announces a listener whose slot already exists. */
@@ -96,9 +148,10 @@ export class GroupRegistry {
     writeMarker(join(this.address.registryDir, entry + MARKER), this.address.slotPath(entry));
   }
 
-  /** Withdraws a listener before its slot closes. */
+  /** Withdraws a listener before its slot closes; the directory goes with the last one. */
   unregister(entry: string): void {
     this.#remove(entry);
+    this.removeDirIfEmpty();
   }
 
   /**
@@ -118,7 +171,10 @@ export class GroupRegistry {
     }
     const now = this.clock.now();
     if (this.#settled && mtimeNs === this.#mtimeNs && now - this.#listedAt < MAX_AGE_MS) return this.#listing;
+    const swept = this.#swept;
     const listing = this.#read(dir);
+    // Every entry found was a dead one: the group may be empty now.
+    if (listing.length === 0 && this.#swept !== swept) this.removeDirIfEmpty();
     // Swapped while it was being read? Then what was read may be someone else's: believe none of it.
     this.#dir();
     this.#listing = listing;
@@ -129,8 +185,13 @@ export class GroupRegistry {
     return listing;
   }
 
-  /** Removes a dead listener's entry (and, on POSIX, its socket file). */
+  /** Removes a dead listener's entry (and, on POSIX, its socket file); the directory goes with the last one. */
   sweep(entry: string): void {
+    this.#sweepEntry(entry);
+    this.removeDirIfEmpty();
+  }
+
+  #sweepEntry(entry: string): void {
     if (this.#remove(entry)) this.#swept++;
     this.#listing = this.#listing.filter((l) => l.entry !== entry);
   }
@@ -158,7 +219,8 @@ export class GroupRegistry {
         const entry = d.name.slice(0, -MARKER.length);
         const pid = Number(m[1]);
         if (!this.isAlive(pid)) {
-          this.sweep(entry);
+          // Not sweep(): the directory is being read; listeners() removes it afterwards if it is empty.
+          this.#sweepEntry(entry);
           continue;
         }
         const path = this.address.slotPath(entry);
@@ -187,12 +249,36 @@ export class GroupRegistry {
 
   /** The directory, re-checked (lstat, same dev/ino); throws ACCESS_DENIED when it was replaced. */
   #dir(): void {
-    if (this.#checked !== undefined) recheckDir(this.#checked);
+    const checked = this.#checked;
+    if (checked === undefined) return;
+    try {
+      recheckDir(checked);
+    } catch (error) {
+      if (!this.#adopt(checked)) throw error;
+    }
   }
 
   #verify(st: { dev: bigint; ino: bigint; isSymbolicLink(): boolean }): void {
     const checked = this.#checked;
-    if (checked !== undefined && (st.isSymbolicLink() || st.dev !== checked.dev || st.ino !== checked.ino)) recheckDir(checked);
+    if (checked !== undefined && (st.isSymbolicLink() || st.dev !== checked.dev || st.ino !== checked.ino)) this.#dir();
+  }
+
+  /**
+   * The group's directory is another one than the one checked: adopts it when
+   * it is what a member re-making the group leaves (the last member removed
+   * the old one, see {@link removeDirIfEmpty}): a real directory, not a
+   * symlink, private and this user's, inside the very runtime and `mailslot/`
+   * directories checked at start(). Only this user can create anything there
+   * (0700), so such a directory is as trustworthy as the one start() found.
+   * Anything else stays "replaced" (false): the caller throws ACCESS_DENIED.
+   * @throws BusError `ACCESS_DENIED` when a parent directory was replaced.
+   */
+  #adopt(checked: CheckedDir): boolean {
+    const st = lstatSync(checked.path, { bigint: true, throwIfNoEntry: false });
+    if (st === undefined || !st.isDirectory() || (st.dev === checked.dev && st.ino === checked.ino)) return false;
+    if (this.#root === undefined || this.#parent === undefined || recheckDir(this.#root) === undefined || recheckDir(this.#parent) === undefined) return false;
+    this.#checked = checkPrivateDir(checked.path);
+    return true;
   }
 
   #remove(entry: string): boolean {

@@ -122,13 +122,15 @@ export class MailslotTransport extends Transport {
       if (r.kind === 'group') {
         const registry = (this.#registry = new GroupRegistry(r, (pid) => backend.isProcessAlive(pid), o.maxListeners, (m) => this.#log('warn', m), this.#clock));
         // Checks the runtime directory and each one below it (ACCESS_DENIED if not private).
-        registry.ensureDir();
         if (reads) {
           const entry = `${process.pid}-${randomBytes(4).toString('hex')}`;
-          this.#openReader(backend, r.slotPath(entry));
-          // The slot exists before anyone can find it in the registry.
-          registry.register(entry);
+          // The slot exists before anyone can find it in the registry (join opens it, then registers).
+          registry.join(entry, () => {
+            if (this.#reader === undefined) this.#openReader(backend, r.slotPath(entry));
+          });
           this.#entry = entry;
+        } else {
+          registry.ensureDir();
         }
       } else if (reads) {
         this.#openReader(backend, r.path);
@@ -211,6 +213,8 @@ export class MailslotTransport extends Transport {
 
   async #release(): Promise<void> {
     if (this.#entry !== undefined) this.#registry?.unregister(this.#entry);
+    // A write-only member has no entry, but may be the last to leave a directory it made.
+    else this.#registry?.removeDirIfEmpty();
     this.#entry = undefined;
     const writer = this.#writer;
     this.#writer = undefined;

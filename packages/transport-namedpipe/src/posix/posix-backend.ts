@@ -42,7 +42,6 @@ class UnixSocketListener implements PipeListener {
       this.settings.logger.warn('peer credentials are not available on this platform: peers have no pid/uid, and only the socket directory permissions keep other users out', { path: file });
     }
     const server = net.createServer((socket) => onAccept(socket, identityOf(socket, libc)));
-    server.on('error', onError);
     this.#server = server;
     try {
       await listenOn(server, file);
@@ -56,6 +55,11 @@ class UnixSocketListener implements PipeListener {
         throw errnoError(`listen on '${file}'`, again);
       }
     }
+    // Only now: a listen() failure is listenOn's to report (and the first
+    // EADDRINUSE of a stale-socket takeover is no failure at all), so the
+    // permanent handler, which the server logs as an accept failure, must not
+    // see it.
+    server.on('error', onError);
     if (widens(this.settings.access)) {
       // Other users need write permission on the socket file to connect (and search permission on its directory).
       await fs.chmod(file, 0o666).catch((error: unknown) => {
