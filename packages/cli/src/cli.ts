@@ -31,7 +31,11 @@ Addresses: pipe://name and mailslot://name are private to you on this machine
 (\\\\.\\pipe\\pipebus-name on Windows, a socket in a 0700 runtime directory on POSIX);
 raw OS names (\\\\.\\pipe\\mypipe, \\\\.\\mailslot\\Mymailslot, /path/x.sock) are accepted too.
 
-Exit codes: 0 success, 1 the operation failed (the error code is printed), 2 usage error.`;
+Payloads: JSON if it parses, else text (--json insists on JSON); - reads stdin,
+@FILE a file, @@TEXT is the text @TEXT.
+
+Exit codes: 0 success, 1 the operation failed (the error code is printed), 2 usage error
+(the command line, an address, an option value or a payload).`;
 
 /**
  * Runs one command line; resolves to the exit code. Never throws: errors

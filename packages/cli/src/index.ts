@@ -1,3 +1,4 @@
 export { main, mainHelp } from './cli.js';
 export type { CliIo } from './io.js';
 export { processIo } from './io.js';
+export type { ByteSource } from './format/payload-source.js';

@@ -1,7 +1,7 @@
-import type { CliIo } from '../src/index.js';
+import type { ByteSource, CliIo } from '../src/index.js';
 
-/** A CliIo that records lines, with a controller to stop long-running commands. */
-export function recordingIo(): CliIo & { lines: string[]; errors: string[]; controller: AbortController; waitForLine(re: RegExp, timeoutMs?: number): Promise<string> } {
+/** A CliIo that records lines, with a controller to stop long-running commands; `stdin` is what `-` reads. */
+export function recordingIo(stdin: ByteSource = noStdin()): CliIo & { lines: string[]; errors: string[]; controller: AbortController; waitForLine(re: RegExp, timeoutMs?: number): Promise<string> } {
   const lines: string[] = [];
   const errors: string[] = [];
   const controller = new AbortController();
@@ -22,6 +22,7 @@ export function recordingIo(): CliIo & { lines: string[]; errors: string[]; cont
     out: (line) => push(lines, line),
     err: (line) => push(errors, line),
     signal: controller.signal,
+    stdin,
     waitForLine(re, timeoutMs = 10_000) {
       const seen = [...lines, ...errors].find((l) => re.test(l));
       if (seen !== undefined) return Promise.resolve(seen);
@@ -31,4 +32,9 @@ export function recordingIo(): CliIo & { lines: string[]; errors: string[]; cont
       });
     },
   };
+}
+
+/** A test that did not give stdin must never read the real one (it would wait for a terminal). */
+async function* noStdin(): AsyncGenerator<Uint8Array> {
+  throw new Error('this test gave the command no stdin');
 }

@@ -24,7 +24,7 @@ describe('pipebus command line', () => {
   it.each([
     [['launch'], /unknown command 'launch'/],
     [['request'], /request takes an ADDRESS and a PAYLOAD/],
-    [['request', 'pipe://x', '1', '--timeout', 'soon'], /--timeout takes an integer >= 1, got 'soon'/],
+    [['request', 'pipe://x', '1', '--timeout', 'soon'], /--timeout must be a positive number of ms \(a whole number\), got 'soon'/],
     [['request', 'pipe://x', '1', '--bogus'], /Unknown option '--bogus'/],
     [['serve', 'pipe://x', '--echo', '--reply', 'hi'], /--echo and --reply exclude each other/],
     [['serve', 'pipe://x', '--raw', '--method', 'm'], /--method has no meaning with --raw/],

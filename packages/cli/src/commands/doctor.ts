@@ -10,6 +10,8 @@ import { EXIT } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import { UsageError } from '../usage-error.js';
 import { wineVersion } from './wine.js';
+import { isMailslotAddress } from '../address/address-kind.js';
+import { checkPipeAddress } from '../address/check-address.js';
 
 /** Help of `pipebus doctor`. */
 export const doctorHelp = `Usage: pipebus doctor [ADDRESS]
@@ -26,6 +28,9 @@ const MARK: Record<Verdict, string> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' }
 export async function doctor(args: string[], io: CliIo): Promise<number> {
   const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
   if (positionals.length > 1) throw new UsageError('doctor takes at most one ADDRESS');
+  // A malformed address is a usage error before any check runs; mailslot addresses
+  // are not checked by doctor yet and are reported as such below.
+  if (positionals[0] !== undefined && !isMailslotAddress(positionals[0])) checkPipeAddress(positionals[0]);
   let failed = false;
   const report = (verdict: Verdict, what: string, advice?: string): void => {
     if (verdict === 'fail') failed = true;

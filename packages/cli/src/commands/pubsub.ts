@@ -8,12 +8,15 @@ import { EXIT } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import { UsageError, intOption } from '../usage-error.js';
 import { isMailslotAddress } from '../address/address-kind.js';
+import { checkMailslotAddress, checkPipeAddress } from '../address/check-address.js';
+import { readPayloadArg } from '../format/payload-source.js';
+import { joinDashValues } from '../format/args.js';
 import { timestamp } from '../format/timestamp.js';
 import { deferred, untilStopped } from '../lifecycle/until-stopped.js';
 import { cliLogger } from '../output/cli-logger.js';
 
 /** Help of `pipebus pub`. */
-export const pubHelp = `Usage: pipebus pub ADDRESS TOPIC PAYLOAD [--raw]
+export const pubHelp = `Usage: pipebus pub ADDRESS TOPIC PAYLOAD [--json] [--raw]
        pipebus pub ADDRESS PAYLOAD --raw
 
 Publish one event.
@@ -21,7 +24,10 @@ Publish one event.
             \\\\*\\mailslot\\name (Windows domain broadcast), or a pipe address
             (pipe://name: published to that server, which relays with --relay)
   TOPIC     dot-separated tokens, no wildcards (orders.eu.created)
-  PAYLOAD   JSON or text
+  PAYLOAD   JSON if it parses, else sent as text; - reads it from stdin,
+            @FILE from a file, @@TEXT is the text @TEXT (at most 16 MiB, the
+            bus's maximum message size)
+  --json    the payload must be JSON: text that is not is refused (exit 2)
   --raw     no pipebus framing: write PAYLOAD plus a NUL as plain bytes to one
             OS mailslot (for native readers); there is no topic`;
 
@@ -35,36 +41,48 @@ Print each event received, one line each.
                text, the trailing NUL shown as \\0
   --count N    exit after N events`;
 
+/** Which transport serves `address` here; a malformed address is a usage error. */
+function transportKind(address: string, raw: boolean): 'mailslot' | 'pipe' {
+  // A plain POSIX path means a datagram socket here: pub/sub is the mailslot's job.
+  const mailslot = raw || isMailslotAddress(address) || address.startsWith('/');
+  if (mailslot) checkMailslotAddress(address);
+  else checkPipeAddress(address);
+  return mailslot ? 'mailslot' : 'pipe';
+}
+
 function openTransport(address: string, raw: boolean, mode: 'read' | 'write', io: CliIo): Transport {
   const logger = cliLogger(io);
-  // A plain POSIX path means a datagram socket here: pub/sub is the mailslot's job.
-  if (raw || isMailslotAddress(address) || address.startsWith('/')) {
-    return new MailslotTransport({ address, raw, mode, logger });
-  }
+  if (transportKind(address, raw) === 'mailslot') return new MailslotTransport({ address, raw, mode, logger });
   return new NamedPipeClient({ address, logger });
 }
 
 /** `pipebus pub`. */
 export async function pub(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { raw: { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { raw: { type: 'boolean' }, json: { type: 'boolean' } } });
   const raw = values.raw ?? false;
+  const stdin = io.stdin ?? process.stdin;
   if (raw) {
     if (positionals.length !== 2 && positionals.length !== 3) throw new UsageError('pub --raw takes ADDRESS and PAYLOAD');
+    if (values.json) throw new UsageError('--json has no meaning with --raw (raw payloads are bytes)');
+    transportKind(positionals[0]!, true);
+    const frame = withNul(await readPayloadArg(positionals[positionals.length - 1]!, { stdin }));
     const transport = openTransport(positionals[0]!, true, 'write', io);
     try {
       await transport.start();
-      await transport.send(withNul(positionals[positionals.length - 1]!));
-      io.out(`wrote ${Buffer.byteLength(positionals[positionals.length - 1]!) + 1} bytes to ${positionals[0]}`);
+      await transport.send(frame);
+      io.out(`wrote ${frame.byteLength} bytes to ${positionals[0]}`);
       return EXIT.OK;
     } finally {
       await transport.close();
     }
   }
   if (positionals.length !== 3) throw new UsageError('pub takes ADDRESS, TOPIC and PAYLOAD');
-  const [address, topic, text] = positionals as [string, string, string];
+  const [address, topic, arg] = positionals as [string, string, string];
+  transportKind(address, false);
+  const payload = parsePayload(Buffer.from(await readPayloadArg(arg, { stdin })).toString('utf8'), values.json);
   const bus = new MessageBus(openTransport(address, false, 'write', io), { logger: cliLogger(io), localDelivery: false, name: 'pipebus pub' });
   try {
-    await bus.publish(topic, parsePayload(text));
+    await bus.publish(topic, payload);
     io.out(`published ${topic}`);
     return EXIT.OK;
   } finally {
@@ -74,7 +92,7 @@ export async function pub(args: string[], io: CliIo): Promise<number> {
 
 /** `pipebus sub`: runs until Ctrl-C or --count events. */
 export async function sub(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { raw: { type: 'boolean' }, count: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args: joinDashValues(args, ['count']), allowPositionals: true, options: { raw: { type: 'boolean' }, count: { type: 'string' } } });
   if (positionals.length < 1 || positionals.length > 2) throw new UsageError('sub takes ADDRESS and an optional PATTERN');
   const raw = values.raw ?? false;
   if (raw && positionals.length === 2) throw new UsageError('raw messages have no topic: drop the PATTERN with --raw');

@@ -5,15 +5,21 @@ import { firstValueFrom, timeout as rxTimeout } from 'rxjs';
 import { formatValue, parsePayload, showBytes, withNul } from '../format/payload.js';
 import { EXIT } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
-import { UsageError, intOption } from '../usage-error.js';
+import { UsageError, msOption } from '../usage-error.js';
 import { cliLogger } from '../output/cli-logger.js';
+import { checkPipeAddress } from '../address/check-address.js';
+import { joinDashValues } from '../format/args.js';
+import { readPayloadArg } from '../format/payload-source.js';
 
 /** Help of `pipebus request`. */
-export const requestHelp = `Usage: pipebus request ADDRESS PAYLOAD [--raw] [--timeout MS] [--method NAME] [--wait MS]
+export const requestHelp = `Usage: pipebus request ADDRESS PAYLOAD [--json] [--raw] [--timeout MS] [--method NAME] [--wait MS]
 
 Send one request and print the reply; exit non-zero with the error code on failure.
   ADDRESS        pipe://name, \\\\.\\pipe\\name (Windows) or /path/to.sock (POSIX)
-  PAYLOAD        JSON (42, '{"a":1}') or text
+  PAYLOAD        JSON if it parses (42, '{"a":1}'), else sent as text;
+                 - reads it from stdin, @FILE from a file, @@TEXT is the text @TEXT
+                 (at most 16 MiB, the bus's maximum message size)
+  --json         the payload must be JSON: text that is not is refused (exit 2)
   --raw          no pipebus framing: send PAYLOAD plus a NUL as plain bytes and
                  print the first bytes that come back (for native programs)
   --timeout MS   how long to wait for the reply (default 5000)
@@ -24,15 +30,20 @@ Send one request and print the reply; exit non-zero with the error code on failu
 /** `pipebus request`: one call, one printed answer. */
 export async function request(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
-    args,
+    args: joinDashValues(args, ['timeout', 'method', 'wait']),
     allowPositionals: true,
-    options: { raw: { type: 'boolean' }, timeout: { type: 'string' }, method: { type: 'string' }, wait: { type: 'string' } },
+    options: { raw: { type: 'boolean' }, json: { type: 'boolean' }, timeout: { type: 'string' }, method: { type: 'string' }, wait: { type: 'string' } },
   });
   if (positionals.length !== 2) throw new UsageError('request takes an ADDRESS and a PAYLOAD');
   if (values.raw && values.method !== undefined) throw new UsageError('--method has no meaning with --raw');
-  const [address, text] = positionals as [string, string];
-  const timeoutMs = intOption(values.timeout, 'timeout', 5000, 1);
-  const connectTimeout = intOption(values.wait, 'wait', 0);
+  if (values.raw && values.json) throw new UsageError('--json has no meaning with --raw (raw payloads are bytes)');
+  const [address, arg] = positionals as [string, string];
+  const timeoutMs = msOption(values.timeout, 'timeout', 5000, 1);
+  const connectTimeout = msOption(values.wait, 'wait', 0, 0);
+  checkPipeAddress(address);
+  const bytes = await readPayloadArg(arg, { stdin: io.stdin ?? process.stdin });
+  // Parsed before connecting: a --json mistake is a usage error, whatever the server's state.
+  const payload = values.raw ? undefined : parsePayload(Buffer.from(bytes).toString('utf8'), values.json);
   const logger = cliLogger(io);
 
   if (values.raw) {
@@ -52,7 +63,7 @@ export async function request(args: string[], io: CliIo): Promise<number> {
       );
       reply.catch(() => {});
       await client.start();
-      await client.send(withNul(text));
+      await client.send(withNul(bytes));
       io.out(showBytes((await reply).data));
       return EXIT.OK;
     } finally {
@@ -62,7 +73,7 @@ export async function request(args: string[], io: CliIo): Promise<number> {
 
   const bus = new MessageBus(new NamedPipeClient({ address, connectTimeout, reconnect: false, logger }), { logger, name: 'pipebus request' });
   try {
-    const reply = await bus.request(values.method ?? 'echo', parsePayload(text), { timeout: timeoutMs });
+    const reply = await bus.request(values.method ?? 'echo', payload, { timeout: timeoutMs });
     io.out(formatValue(reply));
     return EXIT.OK;
   } finally {

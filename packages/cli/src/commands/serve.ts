@@ -8,6 +8,8 @@ import { UsageError, intOption } from '../usage-error.js';
 import { timestamp } from '../format/timestamp.js';
 import { deferred, untilStopped } from '../lifecycle/until-stopped.js';
 import { cliLogger } from '../output/cli-logger.js';
+import { checkPipeAddress } from '../address/check-address.js';
+import { joinDashValues } from '../format/args.js';
 
 /** Help of `pipebus serve`. */
 export const serveHelp = `Usage: pipebus serve ADDRESS [--echo | --reply TEXT] [--raw] [--method NAME] [--count N] [--relay]
@@ -26,7 +28,7 @@ Serve requests on a named pipe and print each one served.
 /** `pipebus serve`: runs until Ctrl-C or --count requests. */
 export async function serve(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
-    args,
+    args: joinDashValues(args, ['reply', 'method', 'count']),
     allowPositionals: true,
     options: {
       echo: { type: 'boolean' },
@@ -41,6 +43,7 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
   if (values.echo && values.reply !== undefined) throw new UsageError('--echo and --reply exclude each other');
   if (values.raw && values.method !== undefined) throw new UsageError('--method has no meaning with --raw (raw messages have no method)');
   const address = positionals[0]!;
+  checkPipeAddress(address);
   const count = intOption(values.count, 'count', 0, 1);
   const logger = cliLogger(io);
   const done = deferred();

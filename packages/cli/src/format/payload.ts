@@ -1,16 +1,34 @@
+import { UsageError } from '../usage-error.js';
+import { describeOffset, findJsonProblem } from './json-position.js';
+
 /**
  * How the CLI reads payloads from the command line and prints what comes
  * back: JSON where it parses (so `42` and `{"a":1}` are values, not text),
  * text otherwise; raw bytes as text with the NUL and control bytes visible.
  */
 
-/** A command-line payload: JSON if it parses, else the string itself. */
-export function parsePayload(text: string): unknown {
+/**
+ * A command-line payload: JSON if it parses, else the string itself. With
+ * `json` set (`--json`), text that is not JSON is a usage error naming where
+ * it stops being JSON, so a typo is never sent as a string.
+ */
+export function parsePayload(text: string, json = false): unknown {
   try {
     return JSON.parse(text) as unknown;
-  } catch {
-    return text;
+  } catch (error) {
+    if (!json) return text;
+    throw new UsageError(`--json: the payload is not valid JSON: ${whereNotJson(text, error)}; fix it, or drop --json to send it as text`);
   }
+}
+
+function whereNotJson(text: string, parseError: unknown): string {
+  try {
+    const problem = findJsonProblem(text);
+    if (problem !== undefined) return `expected ${problem.expected} at ${describeOffset(text, problem.offset)}`;
+  } catch {
+    // Nesting too deep for the scan's recursion: V8's own words are all there is.
+  }
+  return (parseError as Error).message;
 }
 
 /** A value as one line of JSON, with the types JSON lacks spelled out. */
@@ -45,9 +63,9 @@ export function showBytes(bytes: Uint8Array): string {
   return out;
 }
 
-/** Text plus a trailing NUL, as the seeds' C programs write their strings. */
-export function withNul(text: string): Uint8Array {
-  const body = Buffer.from(text, 'utf8');
+/** Text (or bytes) plus a trailing NUL, as the seeds' C programs write their strings. */
+export function withNul(text: string | Uint8Array): Uint8Array {
+  const body = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
   const out = new Uint8Array(body.byteLength + 1);
   out.set(body, 0);
   return out;
