@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { BusError, MessageBus, silentLogger } from '@pipebus/core';
+import { thrown as thrownBy } from '@pipebus/test-support';
 import { MockNetwork } from '@pipebus/transport-mock';
 import type { BusPair } from './helpers.js';
 import { busPair } from './helpers.js';
@@ -14,15 +15,7 @@ afterEach(async () => {
   pair = undefined;
 });
 
-function thrown(fn: () => unknown): BusError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof BusError) return error;
-    throw error;
-  }
-  throw new Error('expected a BusError, nothing was thrown');
-}
+const thrown = (fn: () => unknown): BusError => thrownBy(fn, BusError);
 
 describe('handle() where no request can arrive', () => {
   it('throws TRANSPORT_CLOSED on a closed bus', async () => {

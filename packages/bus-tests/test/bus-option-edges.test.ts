@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { BusError, MessageBus } from '@pipebus/core';
 import type { MessageBusOptions, RequestOptions } from '@pipebus/core';
+import { thrown as thrownBy } from '@pipebus/test-support';
 import { MockNetwork } from '@pipebus/transport-mock';
 import type { BusPair } from './helpers.js';
 import { busPair, flush } from './helpers.js';
@@ -15,15 +16,7 @@ afterEach(async () => {
   pair = undefined;
 });
 
-function thrown(fn: () => unknown): BusError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof BusError) return error;
-    throw error;
-  }
-  throw new Error('expected a BusError, nothing was thrown');
-}
+const thrown = (fn: () => unknown): BusError => thrownBy(fn, BusError);
 
 describe('timeouts up to the timer limit', () => {
   it('waits the whole of a 2^31 - 1 ms timeout in virtual time, then fails TIMEOUT', async () => {
