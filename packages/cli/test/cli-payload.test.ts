@@ -16,8 +16,7 @@ const address = (label: string): string => `pipe://cli-p-${process.pid}-${++n}-$
 
 /**
  * Runs `serve` (echo) and one `request` with these arguments and stdin; returns the request's io.
- * The server is stopped by its signal once the reply is in, not by `--count 1`: that closes the
- * server as the handler returns, which can cut a 300 KiB reply short.
+ * The server is stopped by its signal once the reply is in (`--count` is tested in cli-pipe.test.ts).
  */
 async function echoOnce(requestArgs: (addr: string) => string[], stdin?: Iterable<Uint8Array | string>): Promise<ReturnType<typeof recordingIo> & { code: number }> {
   const addr = address('echo');

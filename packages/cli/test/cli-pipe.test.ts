@@ -19,6 +19,19 @@ describe('pipebus serve / request over a named pipe', () => {
     expect(serverIo.lines.some((l) => /pid \d+.* echo \{"a":\[1,2\]\} -> \{"a":\[1,2\]\}/.test(l))).toBe(true);
   });
 
+  it('with --count, exits only after the last answer has left, however large', async () => {
+    const addr = address('count-large');
+    const serverIo = recordingIo();
+    const serving = main(['serve', addr, '--count', '1'], serverIo);
+    await serverIo.waitForLine(/^serving 'echo' on /);
+    const big = JSON.stringify({ text: 'x'.repeat(300 * 1024) });
+    const clientIo = recordingIo();
+    // main() takes the 300 KiB argument directly (a shell would need '-' or @FILE).
+    expect(await main(['request', addr, big], clientIo)).toBe(0);
+    expect(clientIo.lines).toEqual([big]);
+    expect(await serving).toBe(0);
+  });
+
   it('answers with a fixed --reply on a chosen --method', async () => {
     const addr = address('reply');
     const serverIo = recordingIo();

@@ -74,8 +74,16 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
   bus.handle(method, (payload, ctx) => {
     const reply = fixed === undefined ? payload : fixed.value;
     io.out(`${timestamp()} ${describePeer(ctx.peer)} ${method} ${formatValue(payload)} -> ${formatValue(reply)}`);
-    queueMicrotask(countOne);
     return reply;
+  });
+  // A request counts as served once its answer has left (the transport took
+  // it), not when the handler returns: --count closes the bus right after the
+  // last one, and a large reply still being written would be cut short.
+  bus.use({
+    outbound: async (message, next) => {
+      await next();
+      if (message.kind === 'response' || message.kind === 'error') countOne();
+    },
   });
   await bus.start();
   io.out(`serving '${method}' on ${server.path}; Ctrl-C to stop`);
