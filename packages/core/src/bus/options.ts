@@ -1,5 +1,5 @@
 import type { Clock } from '../clock/index.js';
-import { systemClock } from '../clock/index.js';
+import { MAX_TIMER_MS, systemClock } from '../clock/index.js';
 import type { Codec, DecodeLimits } from '../codec/index.js';
 import { DEFAULT_MAX_DECODED_ELEMENTS, MAX_DECODED_DEPTH, jsonCodec, msgpackCodec, msgpackCompatCodec } from '../codec/index.js';
 import { BusError, checkKnownKeys, invalidArgument } from '../errors/index.js';
@@ -135,12 +135,11 @@ export interface ResolvedBusOptions {
 }
 
 /**
- * The longest timeout a timer can wait: 2^31 - 1 ms (about 24.8 days). Node
- * fires a longer `setTimeout` after 1 ms (with a `TimeoutOverflowWarning`), so
- * a longer timeout is refused rather than silently cut short; `Infinity`
- * means no timeout at all.
+ * The longest timeout a timer can wait: the clock's `MAX_TIMER_MS`. A longer
+ * timeout is refused rather than silently cut short; `Infinity` means no
+ * timeout at all.
  */
-export const MAX_TIMEOUT_MS = 0x7fff_ffff;
+export const MAX_TIMEOUT_MS = MAX_TIMER_MS;
 
 /** Checks a timeout: a positive number of milliseconds up to {@link MAX_TIMEOUT_MS}, or `Infinity`. */
 export function checkTimeout(value: unknown, what: string): number {

@@ -15,8 +15,12 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
-/** Longest delay one Node timer takes: 2^31 - 1 ms; Node fires a longer one after 1 ms. */
-const MAX_NODE_TIMER_MS = 0x7fff_ffff;
+/**
+ * Longest delay one Node timer takes: 2^31 - 1 ms (about 24.8 days); Node
+ * fires a longer one after 1 ms, with a `TimeoutOverflowWarning`. The one
+ * home of this limit: the bus's timeout checks and the reassembler's use it.
+ */
+export const MAX_TIMER_MS = 0x7fff_ffff;
 
 /**
  * A wait longer than one Node timer can take, as a chain of timers; its
@@ -45,7 +49,7 @@ class ChainedTimer {
       this.fn();
       return;
     }
-    this.#timer = setTimeout(() => this.#schedule(), Math.min(left, MAX_NODE_TIMER_MS));
+    this.#timer = setTimeout(() => this.#schedule(), Math.min(left, MAX_TIMER_MS));
     this.#timer.unref?.();
   }
 }
@@ -60,7 +64,7 @@ class ChainedTimer {
 export const systemClock: Clock = {
   now: () => performance.now(),
   setTimeout(fn, ms) {
-    if (ms > MAX_NODE_TIMER_MS) return new ChainedTimer(fn, performance.now() + ms);
+    if (ms > MAX_TIMER_MS) return new ChainedTimer(fn, performance.now() + ms);
     const t = setTimeout(fn, ms);
     t.unref?.();
     return t;

@@ -1,2 +1,2 @@
-export { systemClock } from './clock.js';
+export { MAX_TIMER_MS, systemClock } from './clock.js';
 export type { Clock, TimerHandle } from './clock.js';

@@ -1,5 +1,5 @@
 import { invalidArgument } from '../errors/bus-error.js';
-import { systemClock, type Clock } from '../clock/clock.js';
+import { MAX_TIMER_MS, systemClock, type Clock } from '../clock/clock.js';
 import { MAX_FRAGMENT_COUNT } from './fragment-header.js';
 import { bookkeepingBytes } from './partial-message.js';
 
@@ -148,8 +148,8 @@ export function resolveReassemblerOptions(options: FrameReassemblerOptions = {})
   const recentCapacity = intOption('recentCapacity', options.recentCapacity, DEFAULTS.recentCapacity, 0, Number.MAX_SAFE_INTEGER);
   const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
   // Node clamps timers above 2^31-1 ms to 1 ms, which would expire everything at once.
-  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > 0x7fff_ffff) {
-    throw invalidArgument(`FrameReassembler: timeoutMs must be a positive number of milliseconds up to 2147483647, got ${String(timeoutMs)}`, {
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMER_MS) {
+    throw invalidArgument(`FrameReassembler: timeoutMs must be a positive number of milliseconds up to ${MAX_TIMER_MS}, got ${String(timeoutMs)}`, {
       timeoutMs,
     });
   }
