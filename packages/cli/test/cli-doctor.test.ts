@@ -1,7 +1,9 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { defaultRuntimeDir } from '@pipebus/os';
+import { MailslotTransport } from '@pipebus/transport-mailslot';
 import { main } from '../src/index.js';
 import { recordingIo } from './cli-io.js';
 
@@ -70,3 +72,99 @@ let n = 0;
     expect(text).toContain("[warn] XDG_RUNTIME_DIR is a relative path ('relative/run'): pipebus ignores it");
   });
 });
+
+describe('pipebus doctor mailslot://GROUP: live members listed, dead ones swept', () => {
+  let saved: string | undefined;
+  let runtimeDir: string;
+  const open: MailslotTransport[] = [];
+  beforeEach(() => {
+    saved = process.env['XDG_RUNTIME_DIR'];
+    // POSIX: a private runtime directory for the transports and doctor alike; Windows has no XDG
+    // variable (its default, %TEMP%\pipebus, is used, with group names no other run uses).
+    if (process.platform !== 'win32') {
+      const xdg = join(base, `xdg-${n++}`);
+      mkdirSync(xdg, { mode: 0o700 });
+      process.env['XDG_RUNTIME_DIR'] = xdg;
+    }
+    runtimeDir = defaultRuntimeDir();
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((t) => t.close()));
+    if (saved === undefined) delete process.env['XDG_RUNTIME_DIR'];
+    else process.env['XDG_RUNTIME_DIR'] = saved;
+  });
+
+  const group = (label: string): string => `mailslot://doc-${process.pid}-${n++}-${label}`;
+  const registryDir = (address: string): string => join(runtimeDir, 'mailslot', address.slice('mailslot://'.length));
+  async function member(address: string): Promise<MailslotTransport> {
+    const t = new MailslotTransport({ address, mode: 'read' });
+    open.push(t);
+    await t.start();
+    return t;
+  }
+  /** A marker as a member writes it, for a pid no process has. */
+  function deadEntry(address: string): void {
+    const entry = '99999999-0badf00d';
+    const slot = process.platform === 'win32' ? `\\\\.\\mailslot\\pipebus\\${address.slice('mailslot://'.length)}\\${entry}` : join(registryDir(address), `${entry}.sock`);
+    writeFileSync(join(registryDir(address), `${entry}.listener`), `${slot}\n`, { mode: 0o600 });
+  }
+  async function doctor(address: string): Promise<{ code: number; text: string }> {
+    const io = recordingIo();
+    const code = await main(['doctor', address], io);
+    return { code, text: [...io.lines, ...io.errors].join('\n') };
+  }
+
+  it('lists each live member with its pid and slot, and exits 0', async () => {
+    const address = group('live');
+    const a = await member(address);
+    const b = await member(address);
+    const { code, text } = await doctor(address);
+    expect(code).toBe(0);
+    expect(text).toContain(`[ok  ] ${address} has 2 live members (registry ${registryDir(address)})`);
+    for (const t of [a, b]) expect(text).toMatch(new RegExp(`pid ${process.pid}( uid \\d+)?  since \\S+  slot ${escape(t.path)}`));
+  });
+
+  it('sweeps a dead member, says so, and keeps the live one', async () => {
+    const address = group('dead');
+    const live = await member(address);
+    deadEntry(address);
+    const { code, text } = await doctor(address);
+    expect(code).toBe(0);
+    expect(text).toContain('[ok  ] swept a dead member: pid 99999999 is gone');
+    expect(text).toContain(`has 1 live member `);
+    expect(text).toContain(live.path);
+    expect(readdirSync(registryDir(address)).filter((f) => f.startsWith('99999999'))).toEqual([]);
+  });
+
+  it('removes the directory a sweep leaves empty, and warns that the group has no members', async () => {
+    const address = group('empty');
+    mkdirSync(registryDir(address), { recursive: true, mode: 0o700 });
+    deadEntry(address);
+    const { code, text } = await doctor(address);
+    expect(code).toBe(0);
+    expect(text).toContain(`[ok  ] removed the empty group directory ${registryDir(address)}`);
+    expect(text).toContain(`[warn] ${address} has no live members`);
+    expect(existsSync(registryDir(address))).toBe(false);
+  });
+
+  (process.platform === 'win32' ? it.skip : it)('fails a group directory that is a symlink, touching nothing behind it (POSIX)', async () => {
+    const address = group('link');
+    const elsewhere = join(base, `elsewhere-${n++}`);
+    mkdirSync(elsewhere, { mode: 0o700 });
+    writeFileSync(join(elsewhere, '99999999-0badf00d.listener'), 'x');
+    mkdirSync(join(runtimeDir, 'mailslot'), { recursive: true, mode: 0o700 });
+    symlinkSync(elsewhere, registryDir(address));
+    const { code, text } = await doctor(address);
+    expect(code).toBe(1);
+    expect(text).toMatch(/\[FAIL\] cannot check mailslot:\/\/\S+: ACCESS_DENIED: .*symlink/);
+    expect(readdirSync(elsewhere)).toEqual(['99999999-0badf00d.listener']);
+  });
+
+  it('exits 2 for a malformed group name', async () => {
+    expect((await doctor('mailslot://no spaces')).code).toBe(2);
+  });
+});
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

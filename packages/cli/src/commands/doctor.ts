@@ -11,7 +11,9 @@ import type { CliIo } from '../io.js';
 import { UsageError } from '../usage-error.js';
 import { wineVersion } from './wine.js';
 import { isMailslotAddress } from '../address/address-kind.js';
-import { checkPipeAddress } from '../address/check-address.js';
+import { checkMailslotAddress, checkPipeAddress } from '../address/check-address.js';
+import { checkGroup } from './doctor-group.js';
+import type { Report, Verdict } from './doctor-report.js';
 
 /** Help of `pipebus doctor`. */
 export const doctorHelp = `Usage: pipebus doctor [ADDRESS]
@@ -19,18 +21,22 @@ export const doctorHelp = `Usage: pipebus doctor [ADDRESS]
 Check this machine, and the server at ADDRESS if given, and say what is wrong in
 words you can act on: no server, pipe busy, access denied, a stale socket file
 left by a dead server, a runtime directory the transports will refuse (a symlink,
-another user's, open to others), Wine or Windows version quirks.`;
+another user's, open to others), Wine or Windows version quirks.
+  ADDRESS   pipe://name (or a raw pipe): is a server there, does it answer?
+            mailslot://group: list the group's live members (pid, uid, since
+            when, slot) and sweep the entries of dead ones, removing the
+            group's directory when none is left
 
-type Verdict = 'ok' | 'warn' | 'fail';
+Exit codes: 0 nothing failed (warnings allowed), 1 a check failed, 2 usage error.`;
+
 const MARK: Record<Verdict, string> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' };
 
 /** `pipebus doctor`: exit 0 when nothing failed, 1 otherwise. */
 export async function doctor(args: string[], io: CliIo): Promise<number> {
   const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
   if (positionals.length > 1) throw new UsageError('doctor takes at most one ADDRESS');
-  // A malformed address is a usage error before any check runs; mailslot addresses
-  // are not checked by doctor yet and are reported as such below.
-  if (positionals[0] !== undefined && !isMailslotAddress(positionals[0])) checkPipeAddress(positionals[0]);
+  // A malformed address is a usage error before any check runs.
+  if (positionals[0] !== undefined) (isMailslotAddress(positionals[0]) ? checkMailslotAddress : checkPipeAddress)(positionals[0]);
   let failed = false;
   const report = (verdict: Verdict, what: string, advice?: string): void => {
     if (verdict === 'fail') failed = true;
@@ -55,11 +61,10 @@ export async function doctor(args: string[], io: CliIo): Promise<number> {
   }
 
   const address = positionals[0];
-  if (address !== undefined) await checkAddress(address, report);
+  if (address !== undefined && isMailslotAddress(address)) checkGroup(address, report, io);
+  else if (address !== undefined) await checkAddress(address, report);
   return failed ? EXIT.FAILED : EXIT.OK;
 }
-
-type Report = (verdict: Verdict, what: string, advice?: string) => void;
 
 /** Sub-directories of mailslot/ (one per group) checked at most, so a huge directory cannot stall doctor. */
 const MAX_GROUP_DIRS = 256;

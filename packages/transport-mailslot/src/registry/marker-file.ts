@@ -15,13 +15,22 @@ const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL |
 /** Why a marker was not believed. */
 export type MarkerRejection = 'not a regular file' | 'owned by another user' | 'too large' | 'names another slot' | 'unreadable';
 
+/** A believed marker: the slot path it names, and (from the same fstat) its owner and when it was written. */
+export interface MarkerContent {
+  readonly path: string;
+  /** The file's owner; undefined on Windows, which has no uid. */
+  readonly uid: number | undefined;
+  /** When the marker was written: its member joined then. */
+  readonly writtenAt: Date;
+}
+
 /**
  * Reads the slot path a marker names, checking on the open file (fstat, so
  * nothing can be swapped between check and read) that it is a regular file
  * of this user. Returns the path, or why the marker is not to be believed.
  * ENOENT (its owner removed it meanwhile) is `undefined`.
  */
-export function readMarker(file: string): { path: string } | { rejected: MarkerRejection } | undefined {
+export function readMarker(file: string): MarkerContent | { rejected: MarkerRejection } | undefined {
   let fd: number;
   try {
     fd = openSync(file, READ_FLAGS);
@@ -39,7 +48,7 @@ export function readMarker(file: string): { path: string } | { rejected: MarkerR
     if (st.size > MAX_MARKER_BYTES) return { rejected: 'too large' };
     const buf = Buffer.alloc(MAX_MARKER_BYTES);
     const n = readSync(fd, buf, 0, MAX_MARKER_BYTES, 0);
-    return { path: buf.subarray(0, n).toString('utf8').trimEnd() };
+    return { path: buf.subarray(0, n).toString('utf8').trimEnd(), uid, writtenAt: st.mtime };
   } catch {
     return { rejected: 'unreadable' };
   } finally {

@@ -1,7 +1,8 @@
 /**
  * The pipebus tour: request/response, a streamed response, pub/sub with
  * wildcards, fragmentation and the errors a caller meets, over the in-memory
- * mock transport (so it runs anywhere). Run it with `pnpm demo`.
+ * mock transport (so it runs anywhere). Run it with `pnpm demo:tour`; `pnpm demo`
+ * shows the same bus between real processes (examples/src/demo/).
  */
 import { BusError, MessageBus, silentLogger, systemClock } from '@pipebus/core';
 import { MockNetwork } from '@pipebus/transport-mock';
