@@ -52,6 +52,13 @@ describe('resolvePipeAddress', () => {
     expect(resolvePipeAddress('pipe://orders', { platform: 'linux', runtimeDir: '/run/x' })).toEqual({ path: '/run/x/pipebus-orders.sock', kind: 'unix-socket', name: 'orders' });
   });
 
+  it('takes a runtimeDir that is absolute on the platform resolved for (C:\\ on Windows, / on POSIX)', () => {
+    // A Windows drive path was refused by a POSIX-only check, so an app could not pass one runtimeDir everywhere.
+    expect(resolvePipeAddress('pipe://orders', { platform: 'win32', runtimeDir: 'C:\\Users\\me\\AppData\\Local\\Temp\\pb' }).path).toBe('\\\\.\\pipe\\pipebus-orders');
+    expect(() => resolvePipeAddress('pipe://orders', { platform: 'linux', runtimeDir: 'C:\\pb' })).toThrow(/runtimeDir must be an absolute directory path/);
+    expect(() => resolvePipeAddress('pipe://orders', { platform: 'win32', runtimeDir: 'pb' })).toThrow(/runtimeDir must be an absolute directory path/);
+  });
+
   it('keeps a raw Windows pipe path, and maps it to the same socket as pipe:// on POSIX', () => {
     expect(resolvePipeAddress('\\\\.\\pipe\\mypipe', { platform: 'win32' }).path).toBe('\\\\.\\pipe\\mypipe');
     expect(resolvePipeAddress('\\\\.\\pipe\\pipebus-orders', { platform: 'linux', runtimeDir: '/r' }).path).toBe(resolvePipeAddress('pipe://orders', { platform: 'linux', runtimeDir: '/r' }).path);

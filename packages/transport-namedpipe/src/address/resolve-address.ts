@@ -1,6 +1,6 @@
 import nodePath from 'node:path';
 import { describeValue, invalidArgument } from '@pipebus/core/transport-kit';
-import { defaultRuntimeDir } from '@pipebus/os';
+import { defaultRuntimeDir, isAbsoluteDir } from '@pipebus/os';
 
 // Socket paths are POSIX paths whatever platform resolves them (tests resolve for Linux on Windows).
 const path = nodePath.posix;
@@ -48,7 +48,9 @@ export function resolvePipeAddress(
   const platform = options.platform ?? process.platform;
   const win32 = platform === 'win32';
   const runtimeDir = options.runtimeDir;
-  if (runtimeDir !== undefined && (typeof runtimeDir !== 'string' || !path.isAbsolute(runtimeDir))) {
+  // Absolute by the rules of the platform resolved for: 'C:\\run' is absolute on Windows (where a
+  // pipe lives in the kernel's namespace and the directory is unused), not on POSIX.
+  if (runtimeDir !== undefined && (typeof runtimeDir !== 'string' || !isAbsoluteDir(runtimeDir, platform))) {
     throw invalidArgument(`runtimeDir must be an absolute directory path, got ${describeValue(runtimeDir)}`);
   }
 
