@@ -9,10 +9,7 @@ import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { TAKE_BEFORE_CANCEL } from './plan.js';
 
 const [address = 'pipe://demo', runtimeDir] = process.argv.slice(2);
-// A Windows pipe lives in the kernel's \\.\pipe\ namespace, not in a directory; on win32 today
-// the named-pipe transport also refuses a Windows path as runtimeDir, so it is given on POSIX only.
-const pipeDir = (dir: string | undefined): { runtimeDir?: string } => (dir !== undefined && process.platform !== 'win32' ? { runtimeDir: dir } : {});
-const bus = new MessageBus(new NamedPipeClient({ address, ...pipeDir(runtimeDir), reconnect: false, logger: silentLogger }), { name: 'client', logger: silentLogger });
+const bus = new MessageBus(new NamedPipeClient({ address, ...(runtimeDir !== undefined && { runtimeDir }), reconnect: false, logger: silentLogger }), { name: 'client', logger: silentLogger });
 const show = (what: string, value: unknown): void => console.log(`${what.padEnd(44)} ${typeof value === 'string' ? value : JSON.stringify(value)}`);
 const expect = (what: string, got: unknown, wanted: unknown): void => {
   if (JSON.stringify(got) !== JSON.stringify(wanted)) throw new Error(`${what}: got ${JSON.stringify(got)}, expected ${JSON.stringify(wanted)}`);

@@ -9,10 +9,7 @@ import { NamedPipeServer } from '@pipebus/transport-namedpipe';
 import { Observable } from 'rxjs';
 
 const [address = 'pipe://demo', runtimeDir] = process.argv.slice(2);
-// A Windows pipe lives in the kernel's \\.\pipe\ namespace, not in a directory; on win32 today
-// the named-pipe transport also refuses a Windows path as runtimeDir, so it is given on POSIX only.
-const pipeDir = (dir: string | undefined): { runtimeDir?: string } => (dir !== undefined && process.platform !== 'win32' ? { runtimeDir: dir } : {});
-const bus = new MessageBus(new NamedPipeServer({ address, ...pipeDir(runtimeDir), logger: silentLogger }), { name: 'service', logger: silentLogger });
+const bus = new MessageBus(new NamedPipeServer({ address, ...(runtimeDir !== undefined && { runtimeDir }), logger: silentLogger }), { name: 'service', logger: silentLogger });
 
 bus.handle('math.add', ({ a, b }: { a: number; b: number }) => a + b);
 
