@@ -1,13 +1,12 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 
 // `pnpm demo` and `pnpm demo:tour` run the built examples (pnpm test builds first), as a user would.
 const DIST = path.join(__dirname, '..', 'dist');
-// Under Wine, pnpm's symlinks are plain directories to Windows Node: load each package once (see the fixture).
-const NODE_OPTIONS = process.env['PIPEBUS_UNDER_WINE'] === '1' ? ['--import', pathToFileURL(path.join(__dirname, 'fixtures', 'one-pipebus-copy.mjs')).href] : [];
+// Under Wine, pnpm's symlinks are plain directories to Windows Node, so a process may load two
+// copies of core; that works since Transport and BusError are recognised by a Symbol.for brand.
 
 /** Runs a built example with this Node (Windows Node under Wine too); resolves with its exit code and output. */
 function run(script: string): Promise<{ code: number; out: string }> {
@@ -15,7 +14,7 @@ function run(script: string): Promise<{ code: number; out: string }> {
   if (!existsSync(file)) throw new Error(`${file} is missing: build first (pnpm test builds)`);
   return new Promise((resolve) => {
     // The demo bounds itself (and kills its children); this bound only catches a demo that would not.
-    execFile(process.execPath, [...NODE_OPTIONS, file], { timeout: 150_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [file], { timeout: 150_000 }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, out: `${stdout}${stderr}` });
     });
   });
