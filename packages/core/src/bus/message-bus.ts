@@ -3,7 +3,7 @@ import { Subscription } from '../rx.js';
 import { invalidArgument } from '../errors/index.js';
 import type { PeerEvent, Transport, TransportState } from '../transport/index.js';
 import { Transport as TransportClass, describeValue } from '../transport/index.js';
-import { Caller, type RequestOptions } from './caller.js';
+import { Caller } from './caller.js';
 import { EventRouter, type BusEvent, type PublishOptions } from './event-router.js';
 import type { Handler } from './handler-context.js';
 import { Inbox } from './inbox.js';
@@ -14,10 +14,11 @@ import { resolveBusOptions } from './options.js';
 import { Outbox } from './outbox.js';
 import { PeerGuard } from './peer-guard.js';
 import { PeerTable } from './peer-table.js';
+import type { RequestOptions } from './request-options.js';
 import { Responder } from './responder.js';
 import { newCounters, type BusStats, type Counters } from './stats.js';
 
-export type { RequestOptions } from './caller.js';
+export type { RequestOptions } from './request-options.js';
 export type { BusEvent, PublishOptions } from './event-router.js';
 export type { BusStats } from './stats.js';
 
@@ -199,7 +200,10 @@ export class MessageBus {
   }
 
   #onState(state: TransportState): void {
-    if (state === 'reconnecting') {
+    if (state === 'open') {
+      // Requests made with waitForReady while the link was down go now.
+      if (!this.#lifecycle.closed) this.#caller.sendParked();
+    } else if (state === 'reconnecting') {
       this.#guard.reset();
       this.#caller.failCallsTo(undefined, 'the transport lost its link and is reconnecting');
       this.#responder.abort(undefined, 'the transport lost its link');
@@ -210,7 +214,7 @@ export class MessageBus {
 
   #shutDown(reason: string): void {
     this.#lifecycle.closed = true;
-    this.#caller.failCallsTo(undefined, reason);
+    this.#caller.failCallsTo(undefined, reason, true);
     this.#responder.abort(undefined, reason);
     this.#router.completeAll();
     this.#inbox.close();
