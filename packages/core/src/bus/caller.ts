@@ -16,7 +16,7 @@ import { Kind, toErrorPayload } from '../envelope/index.js';
 import { BusError } from '../errors/index.js';
 import type { PeerId, PeerInfo, Transport } from '../transport/index.js';
 import { FRAME_TAKEN } from '../transport/index.js';
-import { checkName } from './argument-checks.js';
+import { checkName, payloadProblem } from './argument-checks.js';
 import { IdTable } from './id-table.js';
 import type { BusLifecycle } from './lifecycle.js';
 import type { ResolvedBusOptions } from './options.js';
@@ -207,6 +207,13 @@ export class Caller {
     if (checked.signal?.aborted) {
       sink.error(new BusError('CANCELLED', `request '${method}' was cancelled before it was sent`, { cause: checked.signal.reason }));
       return 0;
+    }
+    if (this.o.checkPayloads) {
+      const problem = payloadProblem(payload, 'request', method);
+      if (problem !== undefined) {
+        sink.error(problem);
+        return 0;
+      }
     }
     const id = this.#allocateId();
     const call: PendingCall = { id, method, to: checked.to, timeout: checked.timeout, sink, timer: undefined, detachSignal: undefined, parked: undefined };

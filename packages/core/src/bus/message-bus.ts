@@ -108,7 +108,10 @@ export class MessageBus {
    * as a mailslot), where no request could reach the handler. A handler that
    * throws or rejects reaches the caller as a `REMOTE_ERROR` whose
    * `remoteCode` is the thrown `BusError`'s code, or `HANDLER_ERROR` for any
-   * other error.
+   * other error. A result the codec would not carry faithfully (see
+   * {@link MessageBus.request}) reaches the caller as a `REMOTE_ERROR` with
+   * `remoteCode: 'INVALID_ARGUMENT'` naming the path (`reply.cb is a
+   * function`), and is logged as a warning here; a stream ends at such a value.
    */
   handle<P = unknown, R = unknown>(method: string, handler: Handler<P, R>): () => void {
     return this.#responder.handle(method, handler as Handler<unknown, unknown>);
@@ -134,6 +137,14 @@ export class MessageBus {
    * Rejects with `TIMEOUT`, `NO_HANDLER`, `REMOTE_ERROR`, `CANCELLED`,
    * `TRANSPORT_CLOSED`, `FRAME_TOO_LARGE`, `NOT_SUPPORTED` (one-way transport)
    * or `INVALID_ARGUMENT`.
+   *
+   * With the built-in codecs, a payload they would not carry faithfully
+   * fails with `INVALID_ARGUMENT` naming the path (`payload.items[3].cb is a
+   * function`) before anything is sent: functions, Symbols, Promises,
+   * WeakMap/WeakSet/WeakRef, and instances of a class with no own enumerable
+   * field and no `toJSON()` (their state is `#private` or in getters, so they
+   * would arrive as `{}`), or nesting deeper than 2048 levels (a cycle).
+   * A class instance with public fields goes as a plain object of them.
    */
   request<R = unknown, P = unknown>(method: string, payload?: P, options?: RequestOptions): Promise<R> {
     // The response is the handler's, typed R by the caller's word.
@@ -154,7 +165,9 @@ export class MessageBus {
   /**
    * Publishes an event on `topic` (dot-separated tokens, no wildcards) to
    * every peer, and to this bus's own subscribers unless `localDelivery` is
-   * off. Resolves when the transport took it.
+   * off. Resolves when the transport took it. A payload the codec would not
+   * carry faithfully (see {@link MessageBus.request}) rejects with
+   * `INVALID_ARGUMENT` before any subscriber, local or remote, receives it.
    */
   publish<T = unknown>(topic: string, payload?: T, options?: PublishOptions): Promise<void> {
     return this.#router.publish(topic, payload, options);
