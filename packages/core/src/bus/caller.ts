@@ -11,48 +11,20 @@
 import type { Subscriber } from 'rxjs';
 import { Observable } from '../rx.js';
 import type { TimerHandle } from '../clock/index.js';
-import type { Envelope, Headers } from '../envelope/index.js';
+import type { Envelope } from '../envelope/index.js';
 import { Kind, toErrorPayload } from '../envelope/index.js';
-import { BusError, checkKnownKeys, invalidArgument } from '../errors/index.js';
+import { BusError } from '../errors/index.js';
 import type { PeerId, PeerInfo, Transport } from '../transport/index.js';
-import { FRAME_TAKEN, describeValue } from '../transport/index.js';
-import { checkHeaders, checkName } from './argument-checks.js';
+import { FRAME_TAKEN } from '../transport/index.js';
+import { checkName, payloadProblem } from './argument-checks.js';
 import { IdTable } from './id-table.js';
 import type { BusLifecycle } from './lifecycle.js';
 import type { ResolvedBusOptions } from './options.js';
-import { checkTimeout } from './options.js';
 import type { Outbox } from './outbox.js';
+import { checkRequest, type CheckedRequest, type RequestOptions } from './request-options.js';
 import { MAX_PEER_CODE, MAX_PEER_MESSAGE, clip } from './peer-text.js';
 import type { PeerTable } from './peer-table.js';
 import type { Counters } from './stats.js';
-
-/** Options of one request. */
-export interface RequestOptions {
-  /**
-   * Milliseconds to wait for the (next) response, up to 2 147 483 647 (about
-   * 24.8 days; a longer one is refused with `INVALID_ARGUMENT`, as Node's
-   * timers cannot wait longer); `Infinity` for none. Default: the bus's
-   * `defaultTimeout`.
-   */
-  timeout?: number;
-  /** Aborting it cancels the request locally and on the handler's side. */
-  signal?: AbortSignal;
-  /** Headers for the handler (and middleware) to read. */
-  headers?: Headers;
-  /** The peer to ask; needed only on a transport with several peers (a server). */
-  to?: PeerId;
-}
-
-// Every key of RequestOptions, so that a misspelt one fails (see checkKnownKeys).
-const REQUEST_OPTION_KEYS: ReadonlySet<string> = new Set<keyof RequestOptions>(['timeout', 'signal', 'headers', 'to']);
-
-/** Request options once checked; requests without options share one. */
-interface CheckedRequest {
-  readonly timeout: number;
-  readonly signal: AbortSignal | undefined;
-  readonly to: PeerId | undefined;
-  readonly headers: Headers | undefined;
-}
 
 /** Where the answers to a call go: an rxjs Subscriber is one. */
 interface CallSink {
@@ -94,6 +66,8 @@ interface PendingCall {
   readonly sink: CallSink;
   timer: TimerHandle | undefined;
   detachSignal: (() => void) | undefined;
+  /** The request, while it waits (`waitForReady`) for the transport to open; then it was not sent. */
+  parked: Envelope | undefined;
 }
 
 const MAX_ID = 0xffffffff;
@@ -104,6 +78,12 @@ export class Caller {
   /** The checked options of every request made without options. */
   readonly #plainRequest: CheckedRequest;
   #nextId = 1;
+  /**
+   * Calls waiting for the transport to open, in the order made (each is also
+   * in #pending); settled ones are skipped, and swept out once they are most.
+   */
+  #parked: PendingCall[] = [];
+  #parkedLive = 0;
 
   constructor(
     private readonly transport: Transport,
@@ -113,7 +93,7 @@ export class Caller {
     private readonly peers: PeerTable,
     private readonly outbox: Outbox,
   ) {
-    this.#plainRequest = { timeout: o.defaultTimeout, signal: undefined, to: undefined, headers: undefined };
+    this.#plainRequest = { timeout: o.defaultTimeout, signal: undefined, to: undefined, headers: undefined, waitForReady: false };
   }
 
   /** Calls waiting now. */
@@ -193,9 +173,14 @@ export class Caller {
     }
   }
 
-  /** Fails every pending call sent to `peer` (or to the default peer); all of them when undefined. */
-  failCallsTo(peer: PeerId | undefined, reason: string): void {
+  /**
+   * Fails every pending call sent to `peer` (or to the default peer); all of
+   * them when undefined. Calls waiting for the transport to open were sent
+   * nowhere: they fail only with `parkedToo` (the bus closes).
+   */
+  failCallsTo(peer: PeerId | undefined, reason: string, parkedToo = false): void {
     for (const call of this.#pending.values()) {
+      if (call.parked !== undefined && !parkedToo) continue;
       if (peer !== undefined && call.to !== undefined && call.to !== peer) continue;
       if (peer !== undefined && call.to === undefined && this.peers.size > 0) continue;
       this.#settle(call.id);
@@ -204,29 +189,9 @@ export class Caller {
   }
 
   #check(method: string, options: RequestOptions | undefined): CheckedRequest {
+    if (options !== undefined) return checkRequest(method, options, this.o.defaultTimeout);
     checkName(method, 'method');
-    if (options === undefined) return this.#plainRequest;
-    if (options === null || typeof options !== 'object') {
-      throw invalidArgument(`request('${method}'): options must be an object such as { timeout: 5000 }, got ${describeValue(options)}`);
-    }
-    // On every request's path: a for...in over a few keys, and the message
-    // (a template string) is built only when a key is unknown.
-    for (const key in options) {
-      if (!REQUEST_OPTION_KEYS.has(key)) {
-        checkKnownKeys(`request('${method}')`, options, REQUEST_OPTION_KEYS);
-        break;
-      }
-    }
-    const timeout = options.timeout === undefined ? this.o.defaultTimeout : checkTimeout(options.timeout, `request('${method}') timeout`);
-    const signal = options.signal;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw invalidArgument(`request('${method}'): signal must be an AbortSignal`);
-    }
-    const to = options.to;
-    if (to !== undefined && (typeof to !== 'string' || to.length === 0)) {
-      throw invalidArgument(`request('${method}'): 'to' must be a peer id string`);
-    }
-    return { timeout, signal, to, headers: checkHeaders(options.headers) };
+    return this.#plainRequest;
   }
 
   /** Registers a pending call and sends the request; returns its id. */
@@ -243,31 +208,83 @@ export class Caller {
       sink.error(new BusError('CANCELLED', `request '${method}' was cancelled before it was sent`, { cause: checked.signal.reason }));
       return 0;
     }
+    if (this.o.checkPayloads) {
+      const problem = payloadProblem(payload, 'request', method);
+      if (problem !== undefined) {
+        sink.error(problem);
+        return 0;
+      }
+    }
     const id = this.#allocateId();
-    const call: PendingCall = { id, method, to: checked.to, timeout: checked.timeout, sink, timer: undefined, detachSignal: undefined };
+    const call: PendingCall = { id, method, to: checked.to, timeout: checked.timeout, sink, timer: undefined, detachSignal: undefined, parked: undefined };
     this.#pending.set(id, call);
     this.#armTimer(call);
     const signal = checked.signal;
     if (signal !== undefined) {
       const onAbort = (): void => {
+        const parked = call.parked !== undefined;
         if (this.#settle(id) === undefined) return;
         this.counters.requestsCancelled++;
-        this.#sendCancel(call);
-        sink.error(new BusError('CANCELLED', `request '${method}' was cancelled`, { cause: signal.reason }));
+        if (!parked) this.#sendCancel(call);
+        const when = parked ? ` while it waited for the transport to open (state '${this.transport.state}'); it was never sent` : '';
+        sink.error(new BusError('CANCELLED', `request '${method}' was cancelled${when}`, { cause: signal.reason }));
       };
       signal.addEventListener('abort', onAbort, { once: true });
       call.detachSignal = () => signal.removeEventListener('abort', onAbort);
     }
     this.counters.requestsSent++;
     const envelope: Envelope = { kind, id, name: method, payload, headers: checked.headers };
-    const sent = this.lifecycle.ready ? this.outbox.send(envelope, checked.to) : this.lifecycle.start().then(() => this.outbox.send(envelope, checked.to));
-    // Nothing can fail once the transport took the frame: no reaction to queue then.
-    if (sent === FRAME_TAKEN) return id;
-    sent.catch((failure: unknown) => {
-      if (this.#settle(id) === undefined) return;
-      sink.error(BusError.is(failure) ? failure : new BusError('INTERNAL', `sending '${method}' failed: ${String(failure)}`, { cause: failure }));
-    });
+    let sent: Promise<void>;
+    if (this.lifecycle.ready) sent = this.outbox.send(envelope, checked.to);
+    else if (checked.waitForReady && this.transport.state === 'reconnecting') sent = this.#park(call, envelope);
+    else {
+      // Not started, or starting: start() settles once the transport is open
+      // (or failed to open). A link lost meanwhile parks a waitForReady call.
+      sent = this.lifecycle
+        .start()
+        .then(() => (checked.waitForReady && this.transport.state === 'reconnecting' && this.#pending.get(id) === call ? this.#park(call, envelope) : this.outbox.send(envelope, checked.to)));
+    }
+    this.#watch(call, sent);
     return id;
+  }
+
+  /** Fails `call` if `sent` rejects. */
+  #watch(call: PendingCall, sent: Promise<void>): void {
+    // Nothing can fail once the transport took the frame: no reaction to queue then.
+    if (sent === FRAME_TAKEN) return;
+    sent.catch((failure: unknown) => {
+      if (this.#settle(call.id) === undefined) return;
+      call.sink.error(BusError.is(failure) ? failure : new BusError('INTERNAL', `sending '${call.method}' failed: ${String(failure)}`, { cause: failure }));
+    });
+  }
+
+  /** Holds a waitForReady call until the transport opens ({@link Caller.sendParked}). */
+  #park(call: PendingCall, envelope: Envelope): Promise<void> {
+    call.parked = envelope;
+    this.#parkedLive++;
+    this.#parked.push(call);
+    // Nothing was sent, so nothing can fail yet: the same "no reaction" as a taken frame.
+    return FRAME_TAKEN;
+  }
+
+  /** The transport is open: sends the calls that waited for it, in the order they were made. */
+  sendParked(): void {
+    if (this.#parked.length === 0) return;
+    const calls = this.#parked;
+    this.#parked = [];
+    for (let i = 0; i < calls.length; i++) {
+      const call = calls[i]!;
+      const envelope = call.parked;
+      if (envelope === undefined) continue;
+      if (this.transport.state !== 'open' || this.lifecycle.closed) {
+        // Lost again while sending these: the rest wait for the next open.
+        this.#parked.push(call);
+        continue;
+      }
+      call.parked = undefined;
+      this.#parkedLive--;
+      this.#watch(call, this.outbox.send(envelope, call.to));
+    }
   }
 
   #allocateId(): number {
@@ -283,8 +300,15 @@ export class Caller {
     if (call.timeout === Infinity) return;
     call.timer = this.o.clock.setTimeout(() => {
       call.timer = undefined;
+      const parked = call.parked !== undefined;
       if (this.#settle(call.id) === undefined) return;
       this.counters.requestsTimedOut++;
+      if (parked) {
+        call.sink.error(new BusError('TIMEOUT', `'${call.method}' was not sent within ${call.timeout} ms: it waited (waitForReady) for the transport to open, and it is still '${this.transport.state}'; is the server running? Raise 'timeout' to wait longer`, {
+          details: { method: call.method, timeout: call.timeout, waitingForTransport: true },
+        }));
+        return;
+      }
       this.#sendCancel(call);
       call.sink.error(new BusError('TIMEOUT', `no response to '${call.method}' within ${call.timeout} ms; is the handler running and reachable? Raise 'timeout' for slow work`, {
         details: { method: call.method, timeout: call.timeout },
@@ -299,15 +323,22 @@ export class Caller {
     this.#pending.delete(id);
     if (call.timer !== undefined) this.o.clock.clearTimeout(call.timer);
     call.detachSignal?.();
+    if (call.parked !== undefined) {
+      call.parked = undefined;
+      // Settled while waiting: sweep the list once most of it is settled, so
+      // that calls timing out during a long outage do not pile up in it.
+      if (--this.#parkedLive * 2 < this.#parked.length && this.#parked.length > 32) this.#parked = this.#parked.filter((c) => c.parked !== undefined);
+    }
     return call;
   }
 
   /** The caller unsubscribed: forget the call and tell the handler to stop. */
   #abandon(id: number): void {
+    const parked = this.#pending.get(id)?.parked !== undefined;
     const call = this.#settle(id);
     if (call === undefined) return;
     this.counters.requestsCancelled++;
-    this.#sendCancel(call);
+    if (!parked) this.#sendCancel(call);
   }
 
   #sendCancel(call: PendingCall): void {

@@ -14,7 +14,7 @@ import { BusError } from '../errors/index.js';
 import { TopicIndex, validatePattern, validateTopic } from '../topics/index.js';
 import { checkTopic } from '../topics/topic-validation.js';
 import type { PeerInfo } from '../transport/index.js';
-import { checkHeaders } from './argument-checks.js';
+import { checkHeaders, payloadProblem } from './argument-checks.js';
 import type { BusLifecycle } from './lifecycle.js';
 import type { ResolvedBusOptions } from './options.js';
 import type { Outbox } from './outbox.js';
@@ -56,6 +56,11 @@ export class EventRouter {
     validateTopic(topic);
     const headers = checkHeaders(options?.headers);
     if (this.lifecycle.closed) throw new BusError('TRANSPORT_CLOSED', 'cannot publish: the bus is closed');
+    // Before local delivery, so that this bus's subscribers never see an event its peers cannot.
+    if (this.o.checkPayloads) {
+      const problem = payloadProblem(payload, 'publish', topic);
+      if (problem !== undefined) throw problem;
+    }
     this.counters.eventsPublished++;
     const envelope: Envelope = { kind: Kind.Event, id: 0, name: topic, payload, headers };
     if (this.o.localDelivery) this.#deliver(envelope, undefined);

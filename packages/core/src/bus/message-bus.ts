@@ -3,7 +3,7 @@ import { Subscription } from '../rx.js';
 import { invalidArgument } from '../errors/index.js';
 import type { PeerEvent, Transport, TransportState } from '../transport/index.js';
 import { Transport as TransportClass, describeValue } from '../transport/index.js';
-import { Caller, type RequestOptions } from './caller.js';
+import { Caller } from './caller.js';
 import { EventRouter, type BusEvent, type PublishOptions } from './event-router.js';
 import type { Handler } from './handler-context.js';
 import { Inbox } from './inbox.js';
@@ -14,10 +14,11 @@ import { resolveBusOptions } from './options.js';
 import { Outbox } from './outbox.js';
 import { PeerGuard } from './peer-guard.js';
 import { PeerTable } from './peer-table.js';
+import type { RequestOptions } from './request-options.js';
 import { Responder } from './responder.js';
 import { newCounters, type BusStats, type Counters } from './stats.js';
 
-export type { RequestOptions } from './caller.js';
+export type { RequestOptions } from './request-options.js';
 export type { BusEvent, PublishOptions } from './event-router.js';
 export type { BusStats } from './stats.js';
 
@@ -107,7 +108,10 @@ export class MessageBus {
    * as a mailslot), where no request could reach the handler. A handler that
    * throws or rejects reaches the caller as a `REMOTE_ERROR` whose
    * `remoteCode` is the thrown `BusError`'s code, or `HANDLER_ERROR` for any
-   * other error.
+   * other error. A result the codec would not carry faithfully (see
+   * {@link MessageBus.request}) reaches the caller as a `REMOTE_ERROR` with
+   * `remoteCode: 'INVALID_ARGUMENT'` naming the path (`reply.cb is a
+   * function`), and is logged as a warning here; a stream ends at such a value.
    */
   handle<P = unknown, R = unknown>(method: string, handler: Handler<P, R>): () => void {
     return this.#responder.handle(method, handler as Handler<unknown, unknown>);
@@ -133,6 +137,14 @@ export class MessageBus {
    * Rejects with `TIMEOUT`, `NO_HANDLER`, `REMOTE_ERROR`, `CANCELLED`,
    * `TRANSPORT_CLOSED`, `FRAME_TOO_LARGE`, `NOT_SUPPORTED` (one-way transport)
    * or `INVALID_ARGUMENT`.
+   *
+   * With the built-in codecs, a payload they would not carry faithfully
+   * fails with `INVALID_ARGUMENT` naming the path (`payload.items[3].cb is a
+   * function`) before anything is sent: functions, Symbols, Promises,
+   * WeakMap/WeakSet/WeakRef, and instances of a class with no own enumerable
+   * field and no `toJSON()` (their state is `#private` or in getters, so they
+   * would arrive as `{}`), or nesting deeper than 2048 levels (a cycle).
+   * A class instance with public fields goes as a plain object of them.
    */
   request<R = unknown, P = unknown>(method: string, payload?: P, options?: RequestOptions): Promise<R> {
     // The response is the handler's, typed R by the caller's word.
@@ -153,7 +165,9 @@ export class MessageBus {
   /**
    * Publishes an event on `topic` (dot-separated tokens, no wildcards) to
    * every peer, and to this bus's own subscribers unless `localDelivery` is
-   * off. Resolves when the transport took it.
+   * off. Resolves when the transport took it. A payload the codec would not
+   * carry faithfully (see {@link MessageBus.request}) rejects with
+   * `INVALID_ARGUMENT` before any subscriber, local or remote, receives it.
    */
   publish<T = unknown>(topic: string, payload?: T, options?: PublishOptions): Promise<void> {
     return this.#router.publish(topic, payload, options);
@@ -199,7 +213,10 @@ export class MessageBus {
   }
 
   #onState(state: TransportState): void {
-    if (state === 'reconnecting') {
+    if (state === 'open') {
+      // Requests made with waitForReady while the link was down go now.
+      if (!this.#lifecycle.closed) this.#caller.sendParked();
+    } else if (state === 'reconnecting') {
       this.#guard.reset();
       this.#caller.failCallsTo(undefined, 'the transport lost its link and is reconnecting');
       this.#responder.abort(undefined, 'the transport lost its link');
@@ -210,7 +227,7 @@ export class MessageBus {
 
   #shutDown(reason: string): void {
     this.#lifecycle.closed = true;
-    this.#caller.failCallsTo(undefined, reason);
+    this.#caller.failCallsTo(undefined, reason, true);
     this.#responder.abort(undefined, reason);
     this.#router.completeAll();
     this.#inbox.close();

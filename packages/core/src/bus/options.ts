@@ -44,7 +44,12 @@ export interface ReassemblyOptions {
 
 /** Options of a {@link MessageBus}; every one has a default. */
 export interface MessageBusOptions {
-  /** Codec for outgoing messages. Default {@link msgpackCodec}. */
+  /**
+   * Codec for outgoing messages. Default {@link msgpackCodec}. With the
+   * built-in codecs the bus refuses payloads they would not carry faithfully
+   * (functions, Promises…; see `MessageBus.request`); a codec of your own
+   * decides for itself what it can encode (throw to refuse).
+   */
   codec?: Codec;
   /** Extra codecs this bus can decode (the built-ins are always known). */
   codecs?: readonly Codec[];
@@ -132,6 +137,12 @@ export interface ResolvedBusOptions {
   readonly relay: boolean;
   readonly name: string;
   readonly maxActiveHandlersPerPeer: number;
+  /**
+   * Whether outgoing payloads are checked for values the codec would not
+   * carry faithfully (functions, Promises…): with the built-in codecs,
+   * whose mapping the bus knows. A codec of your own decides for itself.
+   */
+  readonly checkPayloads: boolean;
 }
 
 /**
@@ -274,5 +285,6 @@ export function resolveBusOptions(options: MessageBusOptions | undefined): Resol
     relay: o.relay ?? false,
     name: typeof o.name === 'string' ? o.name : 'bus',
     maxActiveHandlersPerPeer: checkIntInRange(o.maxActiveHandlersPerPeer ?? 1024, 'options.maxActiveHandlersPerPeer', 1, MAX_HANDLERS_PER_PEER),
+    checkPayloads: codec === msgpackCodec || codec === msgpackCompatCodec || codec === jsonCodec,
   };
 }

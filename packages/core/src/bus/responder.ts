@@ -14,7 +14,7 @@ import { BusError, invalidArgument } from '../errors/index.js';
 import type { PeerId, PeerInfo, Transport } from '../transport/index.js';
 import { FRAME_TAKEN, describeValue } from '../transport/index.js';
 import { ActiveHandlers, type ActiveCall, type Refusal } from './active-handlers.js';
-import { checkName } from './argument-checks.js';
+import { checkName, payloadProblem } from './argument-checks.js';
 import type { Handler } from './handler-context.js';
 import { RequestContext } from './handler-context.js';
 import type { BusLifecycle } from './lifecycle.js';
@@ -111,8 +111,23 @@ export class Responder {
     if (isObservable(result)) {
       const active = this.#enter(envelope, peer, context);
       if (active === undefined) return;
+      let refused = false;
       active.subscription = result.subscribe({
-        next: (value) => this.reply(envelope, peer, Kind.StreamNext, value),
+        next: (value) => {
+          if (refused) return;
+          const problem = this.#problem(value, envelope, 'streamValue');
+          if (problem === undefined) {
+            this.reply(envelope, peer, Kind.StreamNext, value);
+            return;
+          }
+          // A value that cannot travel ends the stream: the caller is told
+          // why, and the handler stops rather than stream into nothing.
+          refused = true;
+          if (!this.#active.leave(peer.id, active)) return;
+          context.abort(problem);
+          active.subscription?.unsubscribe();
+          this.#unsendable(envelope, peer, problem);
+        },
         error: (error: unknown) => {
           if (this.#active.leave(peer.id, active)) this.replyError(envelope, peer, error);
         },
@@ -120,6 +135,8 @@ export class Responder {
           if (this.#active.leave(peer.id, active)) this.reply(envelope, peer, Kind.StreamEnd, undefined);
         },
       });
+      // A synchronous source refused a value before subscribe() returned the subscription.
+      if (refused) active.subscription.unsubscribe();
       return;
     }
     if (isPromiseLike(result)) {
@@ -127,7 +144,7 @@ export class Responder {
       if (active === undefined) return;
       result.then(
         (value) => {
-          if (this.#active.leave(peer.id, active)) this.reply(envelope, peer, Kind.Response, value);
+          if (this.#active.leave(peer.id, active)) this.#answer(envelope, peer, value);
         },
         (error: unknown) => {
           if (this.#active.leave(peer.id, active)) this.replyError(envelope, peer, error);
@@ -135,7 +152,25 @@ export class Responder {
       );
       return;
     }
-    this.reply(envelope, peer, Kind.Response, result);
+    this.#answer(envelope, peer, result);
+  }
+
+  /** Sends a handler's result, or says why it cannot be sent. */
+  #answer(request: Envelope, peer: PeerInfo, value: unknown): void {
+    const problem = this.#problem(value, request, 'reply');
+    if (problem === undefined) this.reply(request, peer, Kind.Response, value);
+    else this.#unsendable(request, peer, problem);
+  }
+
+  /** What in a handler's result the codec would not carry faithfully (a function, a Promise…), if anything. */
+  #problem(value: unknown, request: Envelope, root: string): BusError | undefined {
+    return this.o.checkPayloads ? payloadProblem(value, 'handle', request.name, root) : undefined;
+  }
+
+  /** A handler's result cannot travel: its author reads why in the log, and the caller gets the error instead of a timeout. */
+  #unsendable(request: Envelope, peer: PeerInfo, problem: BusError): void {
+    this.o.logger.warn(`the handler of ${quote(request.name)} returned a value that cannot be sent: ${problem.message}`, { bus: this.o.name, peer: peer.id });
+    this.replyError(request, peer, problem);
   }
 
   /**
