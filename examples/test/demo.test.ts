@@ -31,7 +31,11 @@ describe('pnpm demo: separate processes over a named pipe and a mailslot group',
     expect(out).toMatch(line('client', String.raw`request\$\('counter.count'\), take\(3\) +\[1,2,3\], then cancelled$`));
     expect(out).toMatch(line('client', String.raw`request\('job.wait'\), abort\(\) once started +rejected with CANCELLED$`));
     // The cancels are seen by the other process, which names the client's pid.
-    expect(out).toMatch(line('service', String.raw`counter\.count cancelled by pid \d+ after 3 values$`));
+    // The service emits every 10 ms on its own clock, so it may have sent a value or two more
+    // before the cancel reached it (more under Wine): at least the 3 the client took.
+    const counted = line('service', String.raw`counter\.count cancelled by pid \d+ after (\d+) values$`).exec(out);
+    expect(counted).not.toBeNull();
+    expect(Number(counted?.[1])).toBeGreaterThanOrEqual(3);
     expect(out).toMatch(line('service', String.raw`job\.wait cancelled by pid \d+$`));
     for (const [name, n] of [['dashboard', 3], ['accounting', 2], ['pager', 1]] as const) {
       expect(out).toMatch(line(name, 'ready: '));
