@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'native-strings.mjs');
-const BUILT = path.join(__dirname, '..', 'dist', 'codec', 'msgpack-codec.js');
+const BUILT = path.join(__dirname, '..', 'dist', 'esm', 'codec', 'msgpack-codec.js');
 
 /** Runs the fixture under this Node (Windows Node under Wine too) and parses its report. */
 function run(...args: string[]): Promise<Record<string, unknown>> {

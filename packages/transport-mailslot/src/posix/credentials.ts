@@ -1,4 +1,8 @@
 import { endianness } from 'node:os';
+// koffi has one index.d.ts for its import and require entries, in a "type": "module"
+// package, so the CommonJS build takes it for ESM (TS1479) although require('koffi')
+// loads its index.cjs. The ESM build has no error here, so not @ts-expect-error.
+// @ts-ignore TS1479 in the CommonJS build only
 import koffi from 'koffi';
 import type { Libc } from './libc.js';
 import { posixError } from '../advice/os-advice.js';
