@@ -6,7 +6,8 @@
  * - `@pipebus/core/transport-kit`: what a transport author needs (the
  *   `Transport` base class, `FRAME_TAKEN`, validators, wire and fragment
  *   constants, the envelope codec).
- * - `@pipebus/core/testkit`: the contract suite every transport runs (jest).
+ * - `@pipebus/core/testkit`: the contract suite every transport runs (jest,
+ *   vitest or node:test).
  * - `@pipebus/core/di`: typedi wiring.
  *
  * Each name is listed here on purpose: an internal added to a folder does not

@@ -62,3 +62,24 @@ export async function expectBusError(promise: Promise<unknown>, code: BusErrorCo
   }
   throw new Error(`${what}: expected a BusError with code ${code}, but ${String(outcome)}`);
 }
+
+/**
+ * Wraps a case or hook body so that it fails with "`what` did not finish
+ * within `ms` ms" once `ms` have passed. jest and vitest enforce their own
+ * timeout too (given a little later, so this message comes first); node:test
+ * has none by default, and without this a hang outside a bounded wait (a
+ * start() that never settles) would hang the run.
+ */
+export function withDeadline(what: string, body: () => Promise<void> | void, ms: number): () => Promise<void> {
+  return async () => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms (options.timeoutMs)`)), ms);
+    });
+    try {
+      await Promise.race([Promise.resolve().then(body), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}

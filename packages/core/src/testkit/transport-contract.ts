@@ -1,7 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { filter, firstValueFrom, take, toArray } from 'rxjs';
+import { checkKnownKeys } from '../errors/index.js';
 import type { PeerEvent, Transport, TransportCapabilities, TransportState } from '../transport/index.js';
-import { expectBusError, waitFor, type WaitPolicy } from './bounded-wait.js';
+import { expectBusError, waitFor, withDeadline, type WaitPolicy } from './bounded-wait.js';
+import { check, checkEqual } from './checks.js';
+import { resolveRunner, type TestBody, type TestRunner } from './runner.js';
 
 /**
  * Two transports that can talk to each other, neither started yet. `a` is the
@@ -19,11 +21,23 @@ export type ContractCapabilities = Pick<TransportCapabilities, 'duplex' | 'broad
 
 /** Tuning of {@link describeTransportContract}. */
 export interface ContractOptions {
-  /** Jest timeout of each case, its setup and its teardown, in real ms. Default 5000. */
+  /**
+   * Timeout of each case, its setup and its teardown, in real ms. Default
+   * 5000. The suite enforces it itself under every runner, and gives jest and
+   * vitest a second more as their own timeout, so its message comes first.
+   */
   readonly timeoutMs?: number;
   /**
+   * The test runner's functions, e.g. `{ describe, it, beforeEach, afterEach }`
+   * from `'node:test'`, `'vitest'` or `'@jest/globals'`. When left out, the
+   * suite uses the globals `describe`, `it` (or `test`), `beforeEach` and
+   * `afterEach`, which jest defines by default and vitest with
+   * `globals: true`; `node:test` defines none, so it must be passed.
+   */
+  readonly runner?: TestRunner;
+  /**
    * What the pair declares. The suite picks its conditional cases (duplex,
-   * ordered, broadcast) when jest collects tests, before any pair exists, so
+   * ordered, broadcast) when the runner collects tests, before any pair exists, so
    * an async factory must state them here; a synchronous factory may leave it
    * out and is probed once. The suite checks the pair declares exactly these.
    */
@@ -42,8 +56,13 @@ export interface ContractOptions {
 /** Largest frame the in-order case sends, so a 1 MiB transport does not push 100 MB through a test. */
 const ORDERED_CASE_MAX_FRAME = 4096;
 
+/** How much later than the suite's own deadline jest's or vitest's timeout fires: only a backstop. */
+const RUNNER_GRACE_MS = 1000;
+
+const OPTION_KEYS: ReadonlySet<string> = new Set(['timeoutMs', 'runner', 'capabilities', 'settle', 'orderedFrameCount']);
+
 /**
- * Defines a jest `describe` block of behaviour every {@link Transport} must
+ * Defines a `describe` block of behaviour every {@link Transport} must
  * show: lifecycle and state reporting, byte-exact delivery, frame size limits,
  * argument validation, close semantics, and — where the capabilities say so —
  * answering a peer, in-order delivery and peer events. Each case builds a
@@ -51,7 +70,24 @@ const ORDERED_CASE_MAX_FRAME = 4096;
  * afterwards. Waits are bounded, so a broken transport fails with a message
  * naming what never happened rather than hanging.
  *
- * @example The named-pipe transport's run (its `test/contract.test.ts` adds
+ * It runs under jest, vitest and `node:test`: the runner's functions come
+ * from `options.runner` or, when that is left out, from the globals (see
+ * {@link ContractOptions.runner}). The suite makes its own assertions
+ * (node's `AssertionError`), so no runner's `expect` is needed.
+ *
+ * @example Under node:test (`node --test`)
+ * ```ts
+ * import { describe, it, beforeEach, afterEach } from 'node:test';
+ * import { describeTransportContract } from '@pipebus/core/testkit';
+ * import { MockNetwork } from '@pipebus/transport-mock';
+ *
+ * describeTransportContract('mock', () => {
+ *   const network = new MockNetwork();
+ *   return { a: network.listen('x'), b: network.connect('x') };
+ * }, { runner: { describe, it, beforeEach, afterEach } });
+ * ```
+ *
+ * @example The named-pipe transport's run under jest (globals) (its `test/contract.test.ts` adds
  * a smaller `maxFrameSize` and a private runtime directory)
  * ```ts
  * import { describeTransportContract } from '@pipebus/core/testkit';
@@ -69,80 +105,107 @@ export function describeTransportContract(
   factory: () => Promise<TransportPair> | TransportPair,
   options: ContractOptions = {},
 ): void {
+  checkKnownKeys(`describeTransportContract('${name}')`, options, OPTION_KEYS);
+  const run = resolveRunner(name, options.runner);
   const timeoutMs = options.timeoutMs ?? 5000;
+  const runnerMs = timeoutMs + RUNNER_GRACE_MS;
   const wait: WaitPolicy = {
-    // Below jest's timeout, so this message, not jest's, reports a hang.
+    // Below the case's deadline, so this message, naming what was awaited, reports a hang.
     boundMs: Math.max(1, Math.floor(timeoutMs * 0.8)),
     ...(options.settle !== undefined && { settle: options.settle }),
   };
   const caps = options.capabilities ?? probeCapabilities(name, factory);
   const count = options.orderedFrameCount ?? 200;
 
-  describe(`${name}: transport contract`, () => {
-    let pair: TransportPair;
-    const a = (): Transport => pair.a;
-    const b = (): Transport => pair.b;
+  /** Registers a case, or reports it skipped when the capabilities rule it out. */
+  const test = (title: string, body: TestBody, enabled = true): void => {
+    const timed = withDeadline(`the case '${title}'`, body, timeoutMs);
+    if (enabled) run.it(title, timed, runnerMs);
+    else run.skip?.(title, timed, runnerMs);
+  };
+
+  run.describe(`${name}: transport contract`, () => {
+    let pair: TransportPair | undefined;
+    const current = (): TransportPair => {
+      if (pair === undefined) throw new Error(`describeTransportContract('${name}'): no pair (the factory failed in beforeEach)`);
+      return pair;
+    };
+    const a = (): Transport => current().a;
+    const b = (): Transport => current().b;
     const startBoth = async (): Promise<void> => {
-      await pair.a.start();
-      await pair.b.start();
+      await a().start();
+      await b().start();
     };
     const send = async (bytes: Uint8Array, to?: string): Promise<void> => {
-      await waitFor(`b.send() of ${bytes.byteLength} bytes to be accepted`, to === undefined ? pair.b.send(bytes) : pair.b.send(bytes, to), wait);
+      await waitFor(`b.send() of ${bytes.byteLength} bytes to be accepted`, to === undefined ? b().send(bytes) : b().send(bytes, to), wait);
     };
-    const nextFrameOnA = () => firstValueFrom(pair.a.frames$);
+    const nextFrameOnA = () => firstValueFrom(a().frames$);
 
-    beforeEach(async () => {
-      pair = await factory();
-    }, timeoutMs);
+    run.beforeEach(
+      withDeadline('the factory (in beforeEach)', async () => {
+        pair = undefined;
+        pair = await factory();
+      }, timeoutMs),
+      runnerMs,
+    );
 
-    afterEach(async () => {
-      try {
-        await Promise.allSettled([pair.b.close(), pair.a.close()]);
-      } finally {
-        await pair.dispose?.();
-      }
-    }, timeoutMs);
+    run.afterEach(
+      withDeadline('closing the pair and dispose() (in afterEach)', async () => {
+        const made = pair;
+        if (made === undefined) return;
+        try {
+          await Promise.allSettled([made.b.close(), made.a.close()]);
+        } finally {
+          await made.dispose?.();
+        }
+      }, timeoutMs),
+      runnerMs,
+    );
 
-    it('declares the capabilities the suite chose its cases by', () => {
+    test('declares the capabilities the suite chose its cases by', () => {
       const declared = a().capabilities;
-      expect({ duplex: declared.duplex, broadcast: declared.broadcast, reliable: declared.reliable, ordered: declared.ordered }).toEqual({ ...caps });
-      expect(Number.isInteger(b().capabilities.maxFrameSize) && b().capabilities.maxFrameSize > 0).toBe(true);
+      checkEqual(
+        { duplex: declared.duplex, broadcast: declared.broadcast, reliable: declared.reliable, ordered: declared.ordered },
+        { ...caps },
+        `a.capabilities (the suite chose its cases by ${options.capabilities === undefined ? 'a probed pair' : 'options.capabilities'})`,
+      );
+      const max = b().capabilities.maxFrameSize;
+      check(Number.isInteger(max) && max > 0, 'b.capabilities.maxFrameSize should be a positive integer', max);
     });
 
-    it('is idle before start(), open after it, and replays the current state to a late subscriber', async () => {
-      expect([a().state, b().state]).toEqual(['idle', 'idle']);
-      expect(await firstValueFrom(a().state$)).toBe('idle');
+    test('is idle before start(), open after it, and replays the current state to a late subscriber', async () => {
+      checkEqual([a().state, b().state], ['idle', 'idle'], '[a.state, b.state] before start()');
+      checkEqual(await firstValueFrom(a().state$), 'idle', 'the state a.state$ replays before start()');
       await startBoth();
-      expect([a().state, b().state]).toEqual(['open', 'open']);
-      expect(await firstValueFrom(a().state$)).toBe('open');
-      expect(await firstValueFrom(b().state$)).toBe('open');
-    }, timeoutMs);
+      checkEqual([a().state, b().state], ['open', 'open'], '[a.state, b.state] after start()');
+      checkEqual(await firstValueFrom(a().state$), 'open', 'the state a.state$ replays after start()');
+      checkEqual(await firstValueFrom(b().state$), 'open', 'the state b.state$ replays after start()');
+    });
 
-    it('reports the same state changes on the events emitter as on state$', async () => {
+    test('reports the same state changes on the events emitter as on state$', async () => {
       const observed: TransportState[] = [];
       const emitted: TransportState[] = [];
       a().state$.subscribe((s) => observed.push(s));
       a().events.on('state', (s) => emitted.push(s));
       await startBoth();
       await a().close();
-      expect(observed[0]).toBe('idle'); // the replayed state, which the emitter never repeats
-      expect(emitted).toEqual(observed.slice(1));
-      expect(emitted).toContain('open');
-      expect(emitted.at(-1)).toBe('closed');
-    }, timeoutMs);
+      checkEqual(observed[0], 'idle', 'the first state on a.state$ (the replayed one, which the emitter never repeats)');
+      checkEqual(emitted, observed.slice(1), "the 'state' events on a.events, compared with a.state$ after its replayed first value");
+      check(emitted.includes('open'), "a.events should have emitted 'state' 'open' after start()", emitted);
+      checkEqual(emitted.at(-1), 'closed', "the last 'state' event on a.events after close()");
+    });
 
-    it('delivers a frame from b to a byte for byte, naming the sender in peer.id', async () => {
+    test('delivers a frame from b to a byte for byte, naming the sender in peer.id', async () => {
       await startBoth();
       const arriving = nextFrameOnA();
       const sent = patternFrame(Math.min(300, b().capabilities.maxFrameSize), 1);
       await send(sent);
       const frame = await waitFor('a frame from b on a.frames$', arriving, wait);
       expectSameBytes(frame.data, sent, 'the frame a received');
-      expect(typeof frame.peer.id).toBe('string');
-      expect(frame.peer.id.length).toBeGreaterThan(0);
-    }, timeoutMs);
+      checkNonEmptyId(frame.peer.id, "the received frame's peer.id");
+    });
 
-    it('delivers a frame of exactly maxFrameSize bytes', async () => {
+    test('delivers a frame of exactly maxFrameSize bytes', async () => {
       await startBoth();
       const max = b().capabilities.maxFrameSize;
       const arriving = nextFrameOnA();
@@ -150,9 +213,9 @@ export function describeTransportContract(
       await send(sent);
       const frame = await waitFor(`a frame of maxFrameSize (${max}) bytes on a.frames$`, arriving, wait);
       expectSameBytes(frame.data, sent, 'the maxFrameSize frame a received');
-    }, timeoutMs);
+    });
 
-    it('rejects a frame of maxFrameSize + 1 bytes with FRAME_TOO_LARGE before sending anything', async () => {
+    test('rejects a frame of maxFrameSize + 1 bytes with FRAME_TOO_LARGE before sending anything', async () => {
       await startBoth();
       const max = b().capabilities.maxFrameSize;
       const arriving = nextFrameOnA();
@@ -162,15 +225,15 @@ export function describeTransportContract(
       await send(marker);
       const first = await waitFor('the marker frame sent after the rejected one', arriving, wait);
       expectSameBytes(first.data, marker, 'the first frame a received after an oversized send');
-    }, timeoutMs);
+    });
 
-    it('rejects a frame that is not a Uint8Array with INVALID_ARGUMENT', async () => {
+    test('rejects a frame that is not a Uint8Array with INVALID_ARGUMENT', async () => {
       await startBoth();
       await expectBusError(b().send('not bytes' as unknown as Uint8Array), 'INVALID_ARGUMENT', 'b.send() of a string');
       await expectBusError(b().send([1, 2, 3] as unknown as Uint8Array), 'INVALID_ARGUMENT', 'b.send() of an array');
-    }, timeoutMs);
+    });
 
-    (caps.duplex ? it : it.skip)('answers the sender through frame.peer.id (duplex)', async () => {
+    test('answers the sender through frame.peer.id (duplex)', async () => {
       await startBoth();
       const atA = nextFrameOnA();
       await send(Uint8Array.of(1, 2, 3));
@@ -180,10 +243,10 @@ export function describeTransportContract(
       await waitFor('a.send() of the answer to be accepted', a().send(answer, question.peer.id), wait);
       const received = await waitFor(`the answer from a on b.frames$ (sent to peer '${question.peer.id}')`, atB, wait);
       expectSameBytes(received.data, answer, 'the answer b received');
-      expect(received.peer.id.length).toBeGreaterThan(0);
-    }, timeoutMs);
+      checkNonEmptyId(received.peer.id, "the answer's peer.id");
+    }, caps.duplex);
 
-    (caps.reliable && caps.ordered ? it : it.skip)(`delivers ${count} frames of varying sizes complete and in order (reliable, ordered)`, async () => {
+    test(`delivers ${count} frames of varying sizes complete and in order (reliable, ordered)`, async () => {
       await startBoth();
       const cap = Math.min(b().capabilities.maxFrameSize, ORDERED_CASE_MAX_FRAME);
       const frames = Array.from({ length: count }, (_, i) => indexedFrame(i, cap));
@@ -191,54 +254,54 @@ export function describeTransportContract(
       for (const frame of frames) await send(frame);
       const received = await waitFor(`all ${count} frames on a.frames$`, all, wait);
       const wrong = received.flatMap((f, i) => (sameBytes(f.data, frames[i]!) ? [] : [i]));
-      expect({ framesOutOfPlaceOrDamaged: wrong }).toEqual({ framesOutOfPlaceOrDamaged: [] });
-    }, timeoutMs);
+      check(wrong.length === 0, `all ${count} frames should arrive whole and in the order sent; frames out of place or damaged (by index)`, wrong);
+    }, caps.reliable && caps.ordered);
 
-    (caps.broadcast ? it : it.skip)('delivers a send that names no peer to the other side (broadcast)', async () => {
+    test('delivers a send that names no peer to the other side (broadcast)', async () => {
       await startBoth();
       const arriving = nextFrameOnA();
       const sent = patternFrame(Math.min(64, b().capabilities.maxFrameSize), 3);
       await waitFor('b.send() without a destination to be accepted', b().send(sent), wait);
       const frame = await waitFor('the broadcast frame on a.frames$', arriving, wait);
       expectSameBytes(frame.data, sent, 'the broadcast frame a received');
-    }, timeoutMs);
+    }, caps.broadcast);
 
-    it('closes idempotently, completing frames$ and ending in state closed', async () => {
+    test('closes idempotently, completing frames$ and ending in state closed', async () => {
       await startBoth();
       let completed = false;
       a().frames$.subscribe({ complete: () => (completed = true) });
       await Promise.all([a().close(), a().close()]);
       await a().close();
-      expect(completed).toBe(true);
-      expect(a().state).toBe('closed');
+      check(completed, 'a.frames$ should complete when a closes', completed);
+      checkEqual(a().state, 'closed', 'a.state after close()');
       await b().close();
-      expect(b().state).toBe('closed');
-    }, timeoutMs);
+      checkEqual(b().state, 'closed', 'b.state after close()');
+    });
 
-    it('rejects send after close with TRANSPORT_CLOSED', async () => {
+    test('rejects send after close with TRANSPORT_CLOSED', async () => {
       await startBoth();
       await b().close();
       await expectBusError(b().send(Uint8Array.of(1)), 'TRANSPORT_CLOSED', 'b.send() after b.close()');
       await a().close();
       await expectBusError(a().send(Uint8Array.of(1)), 'TRANSPORT_CLOSED', 'a.send() after a.close()');
-    }, timeoutMs);
+    });
 
-    it('rejects start after close with TRANSPORT_CLOSED', async () => {
+    test('rejects start after close with TRANSPORT_CLOSED', async () => {
       await startBoth();
       await Promise.all([b().close(), a().close()]);
       await expectBusError(a().start(), 'TRANSPORT_CLOSED', 'a.start() after a.close()');
       await expectBusError(b().start(), 'TRANSPORT_CLOSED', 'b.start() after b.close()');
-    }, timeoutMs);
+    });
 
-    (caps.duplex ? it : it.skip)("reports a peer 'connected' on a when b connects (duplex)", async () => {
+    test("reports a peer 'connected' on a when b connects (duplex)", async () => {
       await a().start();
       const connected = firstValueFrom(a().peers$.pipe(filter((e) => e.type === 'connected')));
       await b().start();
       const event = await waitFor("a 'connected' event on a.peers$", connected, wait);
-      expect(event.peer.id.length).toBeGreaterThan(0);
-    }, timeoutMs);
+      checkNonEmptyId(event.peer.id, "the 'connected' event's peer.id");
+    }, caps.duplex);
 
-    (caps.duplex ? it : it.skip)("reports the peer 'disconnected' on a when b closes (duplex)", async () => {
+    test("reports the peer 'disconnected' on a when b closes (duplex)", async () => {
       await a().start();
       const connected = firstValueFrom(a().peers$.pipe(filter((e) => e.type === 'connected')));
       await b().start();
@@ -246,7 +309,7 @@ export function describeTransportContract(
       const gone = firstValueFrom(a().peers$.pipe(filter((e: PeerEvent) => e.type === 'disconnected' && e.peer.id === peer.id)));
       await b().close();
       await waitFor(`a 'disconnected' event for '${peer.id}' on a.peers$`, gone, wait);
-    }, timeoutMs);
+    }, caps.duplex);
   });
 }
 
@@ -259,7 +322,7 @@ function probeCapabilities(name: string, factory: () => Promise<TransportPair> |
   if (made instanceof Promise || typeof (made as { then?: unknown }).then === 'function') {
     void Promise.resolve(made).then(disposeProbe, () => undefined);
     throw new Error(
-      `describeTransportContract('${name}'): the factory is async, so the suite cannot read the capabilities when jest collects tests; pass options.capabilities`,
+      `describeTransportContract('${name}'): the factory is async, so the suite cannot read the capabilities when the runner collects tests; pass options.capabilities`,
     );
   }
   const { duplex, broadcast, reliable, ordered } = made.a.capabilities;
@@ -291,6 +354,10 @@ function sameBytes(x: Uint8Array, y: Uint8Array): boolean {
   if (x.byteLength !== y.byteLength) return false;
   for (let i = 0; i < x.byteLength; i++) if (x[i] !== y[i]) return false;
   return true;
+}
+
+function checkNonEmptyId(id: unknown, what: string): void {
+  check(typeof id === 'string' && id.length > 0, `${what} should be a non-empty string`, id);
 }
 
 function expectSameBytes(actual: Uint8Array, expected: Uint8Array, what: string): void {

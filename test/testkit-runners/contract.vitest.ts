@@ -1,0 +1,33 @@
+// The transport contract under vitest, over the mock transport. The packages
+// resolve through node_modules to their built dist (vitest.config.ts maps
+// nothing), as in a user's project. One run passes vitest's functions, the
+// other finds them as globals (the config turns `globals` on). Run by
+// `pnpm run test:runners` (part of `pnpm test`) after the build.
+import { afterEach, beforeEach, describe, it } from 'vitest';
+import { describeTransportContract } from '@pipebus/core/testkit';
+import { MockNetwork } from '@pipebus/transport-mock';
+
+describeTransportContract(
+  'vitest (runner passed) / mock named pipe (listen/connect)',
+  () => {
+    const network = new MockNetwork();
+    return { a: network.listen('contract'), b: network.connect('contract') };
+  },
+  { runner: { describe, it, beforeEach, afterEach } },
+);
+
+describeTransportContract('vitest (globals) / mock mailslot (join/join)', () => {
+  const network = new MockNetwork();
+  return { a: network.join('contract'), b: network.join('contract') };
+});
+
+let delayed: MockNetwork;
+describeTransportContract(
+  'vitest (runner passed) / mock named pipe with 5 ms virtual delay and backpressure',
+  () => {
+    delayed = new MockNetwork({ linkCapacity: 4 });
+    delayed.setFaults({ delay: 5 });
+    return { a: delayed.listen('slow'), b: delayed.connect('slow') };
+  },
+  { runner: { describe, it, beforeEach, afterEach }, settle: () => delayed.clock.advance(1) },
+);
