@@ -1,3 +1,5 @@
+import { brandedInstanceOf, setBrand } from '../brand/brand.js';
+
 /**
  * Stable error codes. Scripts and callers switch on these, so a code, once
  * published, keeps its meaning; new conditions get new codes.
@@ -44,6 +46,8 @@ export interface BusErrorOptions {
 
 const KNOWN_CODES: ReadonlySet<string> = new Set(BusErrorCodes);
 
+const BUS_ERROR_BRAND = Symbol.for('pipebus.BusError');
+
 /**
  * The one error class pipebus throws. Switch on {@link BusError.code}, never on
  * the message: messages are written for people and may be reworded.
@@ -82,7 +86,17 @@ export class BusError extends Error {
     if (options.details !== undefined) this.details = options.details;
   }
 
-  /** True when `error` is a {@link BusError}, optionally with the given code. */
+  /**
+   * `e instanceof BusError` (and {@link BusError.is}) is true for an error of
+   * any copy of this package (ESM or CommonJS build), by a `Symbol.for` brand:
+   * a transport loaded through `require` rejects with its copy's class.
+   * Subclasses keep the plain prototype test.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return brandedInstanceOf(this, BusError, BUS_ERROR_BRAND, value);
+  }
+
+  /** True when `error` is a {@link BusError} (of any copy), optionally with the given code. */
   static is(error: unknown, code?: BusErrorCode): error is BusError {
     return error instanceof BusError && (code === undefined || error.code === code);
   }
@@ -105,6 +119,8 @@ export class BusError extends Error {
     };
   }
 }
+
+setBrand(BusError.prototype, BUS_ERROR_BRAND);
 
 /** Shorthand for `new BusError('INVALID_ARGUMENT', message)`. */
 export function invalidArgument(message: string, details?: Record<string, unknown>): BusError {

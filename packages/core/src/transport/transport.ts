@@ -1,6 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { BehaviorSubject, Observable, Subject, distinctUntilChanged } from '../rx.js';
 import { BusError } from '../errors/index.js';
+import { brandedInstanceOf, setBrand, sharedGlobal } from '../brand/brand.js';
 
 /** Identifies one peer of a transport (a pipe client, the server, a slot writer). */
 export type PeerId = string;
@@ -80,7 +81,11 @@ export type FrameListener = (frame: InboundFrame) => void;
  * `Promise.resolve()` (which still works, only slower), and never return it
  * for a frame not yet taken.
  */
-export const FRAME_TAKEN: Promise<void> = Promise.resolve();
+export const FRAME_TAKEN: Promise<void> = sharedGlobal(Symbol.for('pipebus.frameTaken'), () => Promise.resolve());
+// Shared through globalThis: a transport built on the CommonJS copy of core
+// returns its FRAME_TAKEN to a bus of the ESM copy, which compares by identity.
+
+const TRANSPORT_BRAND = Symbol.for('pipebus.transport');
 
 /**
  * The contract every pipebus transport fulfils: it moves opaque frames and
@@ -125,6 +130,16 @@ export const FRAME_TAKEN: Promise<void> = Promise.resolve();
  * ```
  */
 export abstract class Transport {
+  /**
+   * `x instanceof Transport` is true for a transport of any copy of this
+   * package (ESM or CommonJS build, two installs), by a `Symbol.for` brand, so
+   * a bus accepts a transport that was loaded through `require` while the bus
+   * came through `import`. Subclasses keep the plain prototype test.
+   */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return brandedInstanceOf(this, Transport, TRANSPORT_BRAND, value);
+  }
+
   /** What this transport can do. */
   abstract readonly capabilities: TransportCapabilities;
 
@@ -364,3 +379,5 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'object') return `an object (${(value as object).constructor?.name ?? 'Object'})`;
   return `${typeof value} ${String(value)}`;
 }
+
+setBrand(Transport.prototype, TRANSPORT_BRAND);
