@@ -18,14 +18,17 @@ module.exports = {
   // start processes or cut peers at a real frameTimeout, so on a loaded
   // machine (Wine, 2 cores) it fired first, with no message at all.
   testTimeout: 30_000,
-  moduleFileExtensions: ['ts', 'js', 'cjs', 'mjs', 'json'],
+  moduleFileExtensions: ['ts', 'cts', 'js', 'cjs', 'mjs', 'json'],
   moduleNameMapper: {
     '^@pipebus/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
     '^@pipebus/([a-z-]+)/(di|testkit|transport-kit)$': '<rootDir>/packages/$1/src/$2/index.ts',
+    // jest runs the CommonJS dialect, so it takes tshy's CommonJS override of
+    // a module that needs import.meta (core's typedi loader).
+    '^\\./load-typedi\\.js$': '<rootDir>/packages/core/src/di/load-typedi-cjs.cts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {
-    '^.+\\.ts$': [
+    '^.+\\.c?ts$': [
       'ts-jest',
       {
         tsconfig: {

@@ -6,6 +6,7 @@ import { CodecId, checkDecodeArguments } from './codec.js';
 import type { DecodeLimits } from './decode-limits.js';
 import { DEFAULT_DECODE_LIMITS } from './decode-limits.js';
 import { scanMsgpack } from './msgpack-scan.js';
+import { importMsgpackrMain } from './msgpackr-main.js';
 
 /**
  * Options shared by both msgpack flavours. `maxSharedStructures: 0` matters:
@@ -174,9 +175,11 @@ let nativeStrings: Promise<void> | undefined;
  * msgpackr's stream classes), even one that only ever sends small frames.
  * Until it arrives, and where the addon is missing, the JS reader gives the
  * same values; msgpackr's MSGPACKR_NATIVE_ACCELERATION_DISABLED still applies.
+ * (The CommonJS build loads msgpackr's whole node build at once: see
+ * msgpackr-main-cjs.cts.)
  */
 function loadNativeStrings(): void {
-  nativeStrings = import('msgpackr').then(
+  nativeStrings = importMsgpackrMain().then(
     () => undefined,
     () => {
       // msgpackr's main entry only fails to load where the pure one would

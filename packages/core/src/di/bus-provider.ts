@@ -1,5 +1,5 @@
-import { Container, Token } from 'typedi';
-import type { ContainerInstance } from 'typedi';
+import type { ContainerInstance, Token } from 'typedi';
+import { typedi } from './load-typedi.js';
 import { MessageBus } from '../bus/index.js';
 import type { MessageBusOptions } from '../bus/index.js';
 import { BusError } from '../errors/index.js';
@@ -13,10 +13,10 @@ import type { Transport } from '../transport/index.js';
  * Container.set(TRANSPORT, new MockNetwork().listen('svc'));
  * ```
  */
-export const TRANSPORT = new Token<Transport>('pipebus:transport');
+export const TRANSPORT: Token<Transport> = new typedi.Token<Transport>('pipebus:transport');
 
 /** Optional {@link MessageBusOptions} for the container's bus. */
-export const BUS_OPTIONS = new Token<MessageBusOptions>('pipebus:bus-options');
+export const BUS_OPTIONS: Token<MessageBusOptions> = new typedi.Token<MessageBusOptions>('pipebus:bus-options');
 
 /**
  * Registers {@link MessageBus} in `container` (the global one by default) so
@@ -24,7 +24,7 @@ export const BUS_OPTIONS = new Token<MessageBusOptions>('pipebus:bus-options');
  * {@link TRANSPORT} and {@link BUS_OPTIONS}. Importing `@pipebus/core/di`
  * already does this for the global container; call it for scoped ones.
  */
-export function provideMessageBus(container: ContainerInstance = Container.of()): void {
+export function provideMessageBus(container: ContainerInstance = typedi.Container.of()): void {
   container.set({
     id: MessageBus,
     factory: (scope: ContainerInstance) => {
