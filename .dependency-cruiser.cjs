@@ -63,6 +63,9 @@ module.exports = {
     },
   ],
   options: {
+    // The consumer fixtures import the packed tarballs (and jest, vitest, typedi)
+    // from their own node_modules outside the repository; here none resolves.
+    exclude: { path: '^test/consumers/fixtures/' },
     // Built output and installed packages are not ours to check, but an import
     // of them is still seen and judged (a deep import of core's dist is one).
     doNotFollow: { path: '(^|/)(dist|node_modules)/' },

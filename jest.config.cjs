@@ -7,7 +7,11 @@ module.exports = {
   testEnvironment: '<rootDir>/jest.environment.cjs',
   roots: ['<rootDir>/packages', '<rootDir>/examples', '<rootDir>/test'],
   testMatch: ['**/test/**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  // The consumer fixtures are projects of their own, installed and tested
+  // outside the repository by test/consumers/run.mjs (`pnpm test:consumers`)
+  // against the packed tarballs; here they would meet the sources instead.
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/test/consumers/fixtures/'],
+  modulePathIgnorePatterns: ['<rootDir>/test/consumers/fixtures/'],
   // A test's own waits are bounded where they happen (within(), until(), a
   // child's timeout), each failing with a message that names what did not
   // come. Jest's 5 s default sat below the sum of those bounds in tests that
