@@ -53,7 +53,8 @@ function untransferableMarker(): Mark | undefined {
       markUntransferable = (getBuiltinModule('node:worker_threads') as typeof import('node:worker_threads')).markAsUntransferable;
     } else {
       markUntransferable = null;
-      void import('node:worker_threads').then((threads) => (markUntransferable = threads.markAsUntransferable));
+      // Without a loader for import() (a CommonJS host such as jest's runtime) slabs go unmarked.
+      import('node:worker_threads').then((threads) => (markUntransferable = threads.markAsUntransferable), () => undefined);
     }
   }
   return markUntransferable ?? undefined;

@@ -1,5 +1,6 @@
 import { lazyNative } from '@pipebus/os';
 import type { PeerIdentity } from '../backend/pipe-backend.js';
+import { importKoffi } from './import-koffi.js';
 
 /**
  * Every libc function this package calls through koffi, declared once.
@@ -32,7 +33,7 @@ export function loadLibc(): Promise<PosixLibc | undefined> {
 }
 
 async function bind(): Promise<PosixLibc | undefined> {
-  const koffi = (await import('koffi')).default;
+  const koffi = await importKoffi();
   if (process.platform === 'linux') {
     const libc = koffi.load('libc.so.6');
     const getsockopt = libc.func('int getsockopt(int fd, int level, int name, _Out_ void *value, _Inout_ uint32_t *length)');
