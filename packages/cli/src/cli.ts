@@ -1,4 +1,5 @@
 import { BusError } from '@pipebus/core';
+import { closestKey } from '@pipebus/core/transport-kit';
 import { doctor, doctorHelp } from './commands/doctor.js';
 import { pub, pubHelp, sub, subHelp } from './commands/pubsub.js';
 import { request, requestHelp } from './commands/request.js';
@@ -69,18 +70,32 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 
 function reportError(name: string, help: string, error: unknown, io: CliIo): number {
   if (error instanceof UsageError || isParseArgsError(error)) {
-    io.err(`pipebus ${name}: ${(error as Error).message}\n\n${help}`);
+    io.err(`pipebus ${name}: ${(error as Error).message}${suggestOption(error, help)}\n\n${help}`);
     return EXIT.USAGE;
   }
   if (BusError.is(error)) {
     const os = error.osName !== undefined ? ` [${error.osName}${error.osCode !== undefined ? ` ${error.osCode}` : ''}]` : '';
     const remote = error.remoteCode !== undefined ? ` (remote code ${error.remoteCode})` : '';
-    io.err(`pipebus ${name}: ${error.code}${remote}: ${error.message}${os}`);
+    // The transports' advice speaks to library users; here the same knob is a flag.
+    const message = help.includes('--wait MS') ? error.message.replace('connect with { connectTimeout }', 'pass --wait MS') : error.message;
+    io.err(`pipebus ${name}: ${error.code}${remote}: ${message}${os}`);
     return EXIT.FAILED;
   }
   // Not a user mistake: this is a bug, and the stack is what a maintainer needs.
   io.err(`pipebus ${name}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   return EXIT.FAILED;
+}
+
+/**
+ * " (did you mean '--timeout'?)" for parseArgs' unknown-option error, the
+ * known flags read from the command's own help, so they cannot drift apart.
+ */
+function suggestOption(error: unknown, help: string): string {
+  if ((error as { code?: unknown }).code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return '';
+  const given = /'(--?[^']+)'/.exec((error as Error).message)?.[1];
+  if (given === undefined) return '';
+  const best = closestKey(given.replace(/^-+/, ''), new Set(help.match(/--[a-z][a-z-]*/g)?.map((flag) => flag.slice(2)) ?? []));
+  return best === undefined ? '' : ` (did you mean '--${best}'?)`;
 }
 
 function isParseArgsError(error: unknown): boolean {

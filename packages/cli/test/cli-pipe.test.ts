@@ -72,6 +72,9 @@ describe('pipebus serve / request over a named pipe', () => {
     expect(await main(['request', address('missing'), '1'], io)).toBe(1);
     const text = io.errors.join('\n');
     expect(text).toMatch(/NOT_FOUND/);
+    // The advice names the CLI's flag, not the library option behind it.
+    expect(text).toMatch(/pass --wait MS/);
+    expect(text).not.toMatch(/connectTimeout/);
     expect(text).not.toMatch(/\n\s+at /);
   });
 

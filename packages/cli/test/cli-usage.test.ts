@@ -26,6 +26,8 @@ describe('pipebus command line', () => {
     [['request'], /request takes an ADDRESS and a PAYLOAD/],
     [['request', 'pipe://x', '1', '--timeout', 'soon'], /--timeout must be a positive number of ms \(a whole number\), got 'soon'/],
     [['request', 'pipe://x', '1', '--bogus'], /Unknown option '--bogus'/],
+    [['request', 'pipe://x', '1', '--timout', '100'], /Unknown option '--timout'.* \(did you mean '--timeout'\?\)/],
+    [['sub', 'mailslot://g', '--cuont', '3'], /Unknown option '--cuont'.* \(did you mean '--count'\?\)/],
     [['serve', 'pipe://x', '--echo', '--reply', 'hi'], /--echo and --reply exclude each other/],
     [['serve', 'pipe://x', '--raw', '--method', 'm'], /--method has no meaning with --raw/],
     [['sub', 'mailslot://x', 'a.*', '--raw'], /raw messages have no topic/],

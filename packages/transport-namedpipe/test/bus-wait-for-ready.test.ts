@@ -33,8 +33,11 @@ describe('a request with waitForReady over a reconnecting named-pipe client', ()
     const reconnecting = reaches(transport, 'reconnecting');
     await first.close();
     await within("the client's state 'reconnecting'", reconnecting);
-    // Without the option the request fails at once, as before.
-    await expect(within('a plain request while reconnecting', client.request('echo', 'plain'))).rejects.toMatchObject({ code: 'TRANSPORT_CLOSED' });
+    // Without the option the request fails at once, as before, and the message names the option.
+    await expect(within('a plain request while reconnecting', client.request('echo', 'plain'))).rejects.toMatchObject({
+      code: 'TRANSPORT_CLOSED',
+      message: expect.stringContaining('{ waitForReady: true }'),
+    });
 
     const waiting = client.request('echo', 'waited', { waitForReady: true, timeout: 30_000 });
     expect(client.stats().pendingRequests).toBe(1);

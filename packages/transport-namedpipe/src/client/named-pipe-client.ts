@@ -156,7 +156,7 @@ export class NamedPipeClient extends Transport {
       return Promise.reject(new BusError('NOT_FOUND', `a pipe client has one peer, '${SERVER_PEER_ID}'; got '${to}' (or omit 'to')`, { details: { peer: to } }));
     }
     if (this.#link === undefined || this.#link.closed) {
-      return Promise.reject(new BusError('TRANSPORT_CLOSED', `no link to '${this.path}' right now (state ${this.state}); retry once state$ is 'open'`));
+      return Promise.reject(new BusError('TRANSPORT_CLOSED', `no link to '${this.path}' right now (state ${this.state}); retry once state$ is 'open', or pass { waitForReady: true } to the bus's request() to wait within its timeout`));
     }
     return this.#link.send(frame);
   }
