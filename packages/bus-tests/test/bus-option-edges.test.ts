@@ -87,4 +87,12 @@ describe('messages describe the value given', () => {
   it('names undefined once', () => {
     expect(thrown(() => new MessageBus(undefined as never)).message).toBe('MessageBus needs a Transport, got undefined');
   });
+
+  it('refuses an object that carries the Transport brand but is no transport, naming what is missing', () => {
+    const fake = { [Symbol.for('pipebus.transport')]: true };
+    const error = thrown(() => new MessageBus(fake as never));
+    expect(error).toBeInstanceOf(BusError);
+    expect((error as BusError).code).toBe('INVALID_ARGUMENT');
+    expect(error.message).toMatch(/^MessageBus needs a Transport, got an object .*onFrame/);
+  });
 });

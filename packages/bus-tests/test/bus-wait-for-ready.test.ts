@@ -213,3 +213,45 @@ describe('request({ waitForReady }) while the transport is still connecting', ()
     await expect(reply).resolves.toBe('first');
   });
 });
+
+describe('a request that settles before the first connection opens', () => {
+  async function lateServer(network: MockNetwork, handled: unknown[]): Promise<void> {
+    const server = new MessageBus(network.listen('late'), { clock: network.clock, logger: silentLogger });
+    open.push(server);
+    server.handle('echo', (p: unknown) => {
+      handled.push(p);
+      return p;
+    });
+    await server.start();
+    await network.clock.advance(1000);
+    await flush();
+  }
+
+  for (const waitForReady of [false, true]) {
+    it(`is never sent once it timed out (waitForReady ${waitForReady}): its handler does not run`, async () => {
+      const network = new MockNetwork({ seed: 5 });
+      const client = new MessageBus(network.connect('late', { waitMs: 10_000 }), { clock: network.clock, logger: silentLogger });
+      open.push(client);
+      const reply = failure(client.request('echo', 'stale', { timeout: 500, waitForReady }));
+      await network.clock.advance(1000);
+      expect((await reply).code).toBe('TIMEOUT');
+      const handled: unknown[] = [];
+      await lateServer(network, handled);
+      expect(handled).toEqual([]);
+    });
+
+    it(`is never sent once it was cancelled (waitForReady ${waitForReady}): its handler does not run`, async () => {
+      const network = new MockNetwork({ seed: 6 });
+      const client = new MessageBus(network.connect('late', { waitMs: 10_000 }), { clock: network.clock, logger: silentLogger });
+      open.push(client);
+      const controller = new AbortController();
+      const reply = failure(client.request('echo', 'stale', { signal: controller.signal, waitForReady }));
+      await network.clock.advance(100);
+      controller.abort();
+      expect((await reply).code).toBe('CANCELLED');
+      const handled: unknown[] = [];
+      await lateServer(network, handled);
+      expect(handled).toEqual([]);
+    });
+  }
+});

@@ -34,6 +34,7 @@ describe('dual package: the ESM and CommonJS copies of core work together', () =
       esmErrorIsCjsBusError: true,
       subclassIsStrict: true,
       plainIsNeither: true,
+      foreignCodecChecksPayloads: true,
       sameFrameTaken: true,
       loopEcho: 'hi',
       loopSends: 2,

@@ -86,3 +86,19 @@ describe('findUnencodable: what the codecs carry passes, as before', () => {
     expect(where({ data: new Uint8Array(16 * 1024 * 1024) })).toBeUndefined();
   });
 });
+
+describe('findUnencodable: objects that only look like something else', () => {
+  it('passes an empty plain object made in another realm (vm, a jest sandbox, a worker message): it arrives as {}', async () => {
+    const vm = await import('node:vm');
+    const foreign = vm.runInNewContext('({ empty: {}, nested: { inner: {} } })') as { empty: object; nested: object };
+    expect(where(foreign.empty)).toBeUndefined();
+    expect(where(foreign.nested)).toBeUndefined();
+    expect(msgpackCodec.decode(msgpackCodec.encode(foreign.empty))).toEqual({});
+  });
+
+  it("refuses a plain object whose own 'constructor' key is Array: msgpackr would send it as [] and lose its fields", () => {
+    const value = { constructor: Array, name: 'x', cb: () => 1 };
+    expect(msgpackCodec.decode(msgpackCodec.encode(value))).toEqual([]);
+    expect(where({ order: value })).toMatch(/^payload\.order /);
+  });
+});

@@ -239,10 +239,13 @@ export class Caller {
     else if (checked.waitForReady && this.transport.state === 'reconnecting') sent = this.#park(call, envelope);
     else {
       // Not started, or starting: start() settles once the transport is open
-      // (or failed to open). A link lost meanwhile parks a waitForReady call.
-      sent = this.lifecycle
-        .start()
-        .then(() => (checked.waitForReady && this.transport.state === 'reconnecting' && this.#pending.get(id) === call ? this.#park(call, envelope) : this.outbox.send(envelope, checked.to)));
+      // (or failed to open). A call that settled meanwhile (timed out,
+      // cancelled, abandoned) was told it was not sent: send nothing then.
+      // A link lost meanwhile parks a waitForReady call.
+      sent = this.lifecycle.start().then(() => {
+        if (this.#pending.get(id) !== call) return undefined;
+        return checked.waitForReady && this.transport.state === 'reconnecting' ? this.#park(call, envelope) : this.outbox.send(envelope, checked.to);
+      });
     }
     this.#watch(call, sent);
     return id;

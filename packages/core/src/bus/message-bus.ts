@@ -22,6 +22,9 @@ export type { RequestOptions } from './request-options.js';
 export type { BusEvent, PublishOptions } from './event-router.js';
 export type { BusStats } from './stats.js';
 
+/** What the bus calls on its transport, checked once in its constructor. */
+const TRANSPORT_MEMBERS = ['onFrame', 'start', 'send', 'close'] as const;
+
 /**
  * The message bus: request/response (with streaming and cancellation),
  * pub/sub with NATS-style wildcards, and middleware, over any
@@ -64,6 +67,14 @@ export class MessageBus {
   constructor(transport: Transport, options?: MessageBusOptions) {
     if (!(transport instanceof TransportClass)) {
       throw invalidArgument(`MessageBus needs a Transport, got ${describeValue(transport)}`);
+    }
+    // The brand (shared by every copy of core) says Transport; a copy of
+    // another version, or an object that only copied the brand, may still
+    // lack what the bus calls: say so here rather than fail on first use.
+    const missing = TRANSPORT_MEMBERS.filter((member) => typeof (transport as unknown as Record<string, unknown>)[member] !== 'function');
+    if (missing.length > 0 || typeof transport.state$?.subscribe !== 'function' || typeof transport.peers$?.subscribe !== 'function') {
+      const what = [...missing.map((m) => `${m}()`), ...(typeof transport.state$?.subscribe === 'function' ? [] : ['state$']), ...(typeof transport.peers$?.subscribe === 'function' ? [] : ['peers$'])];
+      throw invalidArgument(`MessageBus needs a Transport, got ${describeValue(transport)} that has the Transport brand but no ${what.join(', ')} (a copy of another @pipebus/core version?)`);
     }
     this.transport = transport;
     const o = (this.#o = resolveBusOptions(options));

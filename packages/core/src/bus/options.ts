@@ -2,6 +2,7 @@ import type { Clock } from '../clock/index.js';
 import { MAX_TIMER_MS, systemClock } from '../clock/index.js';
 import type { Codec, DecodeLimits } from '../codec/index.js';
 import { DEFAULT_MAX_DECODED_ELEMENTS, MAX_DECODED_DEPTH, jsonCodec, msgpackCodec, msgpackCompatCodec } from '../codec/index.js';
+import { isBuiltinCodec } from '../codec/codec.js';
 import { BusError, checkKnownKeys, invalidArgument } from '../errors/index.js';
 import { describeValue } from '../transport/index.js';
 import { minBufferedBytesPerSender } from '../fragment/reassembler-options.js';
@@ -285,6 +286,7 @@ export function resolveBusOptions(options: MessageBusOptions | undefined): Resol
     relay: o.relay ?? false,
     name: typeof o.name === 'string' ? o.name : 'bus',
     maxActiveHandlersPerPeer: checkIntInRange(o.maxActiveHandlersPerPeer ?? 1024, 'options.maxActiveHandlersPerPeer', 1, MAX_HANDLERS_PER_PEER),
-    checkPayloads: codec === msgpackCodec || codec === msgpackCompatCodec || codec === jsonCodec,
+    // By brand, not identity: a built-in codec of the other copy of core (ESM/CommonJS) counts too.
+    checkPayloads: isBuiltinCodec(codec),
   };
 }

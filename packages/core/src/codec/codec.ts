@@ -1,3 +1,4 @@
+import { hasBrand, setBrand } from '../brand/brand.js';
 import { invalidArgument } from '../errors/bus-error.js';
 import { describeValue } from '../transport/transport.js';
 import type { DecodeLimits } from './decode-limits.js';
@@ -55,4 +56,23 @@ export function checkDecodeArguments(codec: string, bytes: unknown, offset: unkn
   if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0 || offset > bytes.byteLength) {
     throw invalidArgument(`${codec}.decode() offset must be an integer from 0 to ${bytes.byteLength}, got ${String(offset)}`);
   }
+}
+
+/**
+ * Marks the built-in codecs (msgpack, msgpack-compat, json), whose mapping the
+ * bus knows well enough to check payloads against. A `Symbol.for` brand, not
+ * identity: a bus of the ESM copy of core given a codec of the CommonJS copy
+ * must still check.
+ */
+const BUILTIN_CODEC = Symbol.for('pipebus.builtinCodec');
+
+/** Brands `codec` as built in (see {@link isBuiltinCodec}). Internal. */
+export function markBuiltinCodec<C extends object>(codec: C): C {
+  setBrand(codec, BUILTIN_CODEC);
+  return codec;
+}
+
+/** True for a built-in codec of any copy of this package. */
+export function isBuiltinCodec(codec: unknown): boolean {
+  return hasBrand(codec, BUILTIN_CODEC);
 }

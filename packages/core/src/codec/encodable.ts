@@ -96,7 +96,11 @@ function checkObject(value: object, depth: number): Problem | undefined {
   // Read once: the constructor decides the encoding, as it does in msgpackr.
   const constructor = (value as { constructor?: unknown }).constructor;
   if (constructor === Object || constructor === undefined) return checkFields(value as Record<string, unknown>, next);
-  if (constructor === Array) return checkItems(value as readonly unknown[], next);
+  if (constructor === Array) {
+    if (Array.isArray(value)) return checkItems(value, next);
+    // msgpackr goes by `constructor`, so it would send this object as [].
+    return { what: "has an own 'constructor' key set to Array, so msgpackr would send it as [] and lose its fields; rename that key", path: [] };
+  }
   if (ArrayBuffer.isView(value)) return undefined;
   if (value instanceof Map) {
     for (const [key, item] of value) {
@@ -125,6 +129,10 @@ function checkObject(value: object, depth: number): Problem | undefined {
   // plain object; with none, its state is private (#x), in getters or in
   // internal slots, and it would arrive as {}.
   for (const _ in value) return checkFields(value as Record<string, unknown>, next);
+  // An empty plain object of another realm (vm, a jest sandbox): its Object
+  // is not ours, and it arrives as the {} it is. Checked only here, off the
+  // common path.
+  if (isForeignPlainObject(value, constructor)) return undefined;
   const name = typeof constructor === 'function' && constructor.name !== '' ? constructor.name : 'class';
   return { what: `is ${/^[AEIOU]/i.test(name) ? 'an' : 'a'} ${name} instance with no public fields (its state is private or in getters) and would arrive as {}; send a plain object, or give the class a toJSON()`, path: [] };
 }
@@ -152,4 +160,11 @@ function checkItems(value: readonly unknown[], depth: number): Problem | undefin
     }
   }
   return undefined;
+}
+
+/** A plain object of another realm: its prototype is an Object.prototype (its own realm's). */
+function isForeignPlainObject(value: object, constructor: unknown): boolean {
+  if (typeof constructor !== 'function' || constructor.name !== 'Object') return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto !== null && Object.getPrototypeOf(proto) === null && (proto as { constructor?: unknown }).constructor === constructor;
 }

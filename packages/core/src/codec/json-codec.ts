@@ -1,5 +1,5 @@
 import type { Codec } from './codec.js';
-import { CodecId, checkDecodeArguments } from './codec.js';
+import { CodecId, checkDecodeArguments, markBuiltinCodec } from './codec.js';
 import { DEFAULT_DECODE_LIMITS } from './decode-limits.js';
 import { scanJson } from './json-scan.js';
 
@@ -75,3 +75,4 @@ export const jsonCodec: Codec = {
     return JSON.parse(decoder.decode(offset === 0 ? bytes : bytes.subarray(offset)), reviver) as unknown;
   },
 };
+markBuiltinCodec(jsonCodec);

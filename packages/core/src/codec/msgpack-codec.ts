@@ -2,7 +2,7 @@
 // string extractor that the main entry loads at once (see loadNativeStrings).
 import { Packr, RESERVE_START_SPACE, addExtension } from 'msgpackr/pack';
 import type { Codec } from './codec.js';
-import { CodecId, checkDecodeArguments } from './codec.js';
+import { CodecId, checkDecodeArguments, markBuiltinCodec } from './codec.js';
 import type { DecodeLimits } from './decode-limits.js';
 import { DEFAULT_DECODE_LIMITS } from './decode-limits.js';
 import { scanMsgpack } from './msgpack-scan.js';
@@ -242,11 +242,11 @@ class MsgpackCodec implements Codec {
  * Objects are written as self-describing records (no state shared between
  * messages), which costs about twice the CPU of {@link msgpackCompatCodec}.
  */
-export const msgpackCodec: Codec = new MsgpackCodec(CodecId.Msgpack, 'msgpack', true);
+export const msgpackCodec: Codec = markBuiltinCodec(new MsgpackCodec(CodecId.Msgpack, 'msgpack', true));
 
 /**
  * Standard MessagePack that any decoder in any language reads, and the
  * fastest codec here. `Map`s arrive as plain objects (string keys); `Set`,
  * `Date`, `BigInt` and typed arrays still round-trip between pipebus peers.
  */
-export const msgpackCompatCodec: Codec = new MsgpackCodec(CodecId.MsgpackCompat, 'msgpack-compat', false);
+export const msgpackCompatCodec: Codec = markBuiltinCodec(new MsgpackCodec(CodecId.MsgpackCompat, 'msgpack-compat', false));
