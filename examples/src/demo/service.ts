@@ -7,6 +7,7 @@
 import { MessageBus, silentLogger } from '@pipebus/core';
 import { NamedPipeServer } from '@pipebus/transport-namedpipe';
 import { Observable } from 'rxjs';
+import { serveUntilSignalled } from '../serve-until-signalled.js';
 
 const [address = 'pipe://demo', runtimeDir] = process.argv.slice(2);
 const bus = new MessageBus(new NamedPipeServer({ address, ...(runtimeDir !== undefined && { runtimeDir }), logger: silentLogger }), { name: 'service', logger: silentLogger });
@@ -40,11 +41,4 @@ bus.handle('job.wait', (_: unknown, ctx) => new Promise<never>((_resolve, reject
   void bus.publish('jobs.started', { method: 'job.wait' });
 }));
 
-await bus.start();
-console.log(`ready on ${(bus.transport as NamedPipeServer).path}`);
-
-const stop = (): void => {
-  void bus.close().then(() => process.exit(0));
-};
-process.once('SIGINT', stop);
-process.once('SIGTERM', stop);
+await serveUntilSignalled(bus);

@@ -6,6 +6,7 @@
 import { BusError, MessageBus } from '@pipebus/core';
 import { NamedPipeServer } from '@pipebus/transport-namedpipe';
 import { Observable } from 'rxjs';
+import { serveUntilSignalled } from '../serve-until-signalled.js';
 
 const address = process.argv[2] ?? 'pipe://inventory';
 const stock = new Map<string, number>([
@@ -36,11 +37,4 @@ bus.handle('inventory.report', () => new Observable<{ item: string; count: numbe
   s.complete();
 }));
 
-await bus.start();
-console.log(`ready on ${(bus.transport as NamedPipeServer).path}`);
-
-const stop = (): void => {
-  void bus.close().then(() => process.exit(0));
-};
-process.once('SIGINT', stop);
-process.once('SIGTERM', stop);
+await serveUntilSignalled(bus);

@@ -127,7 +127,10 @@ describe('request({ waitForReady }) while the transport is reconnecting', () => 
     expect(s.network.framesBetween(s.clientTransport.id, 'svc')).toEqual([]);
   });
 
-  it('fails with TRANSPORT_CLOSED when the bus closes while it waits', async () => {
+  it.each([
+    ['the bus closes', (s: Awaited<ReturnType<typeof reconnectingPair>>) => s.client.close(), 'the bus'],
+    ['the transport closes for good', (s: Awaited<ReturnType<typeof reconnectingPair>>) => s.clientTransport.close(), 'the transport closed'],
+  ])('fails with TRANSPORT_CLOSED when %s while it waits', async (_what, closeIt, said) => {
     const s = await reconnectingPair();
     await cut(s);
     let settled = false;
@@ -135,22 +138,10 @@ describe('request({ waitForReady }) while the transport is reconnecting', () => 
     void error.finally(() => (settled = true));
     await s.network.clock.advance(100);
     expect(settled).toBe(false);
-    await s.client.close();
-    expect((await error).code).toBe('TRANSPORT_CLOSED');
-  });
-
-  it('fails with TRANSPORT_CLOSED when the transport closes for good while it waits', async () => {
-    const s = await reconnectingPair();
-    await cut(s);
-    let settled = false;
-    const error = failure(s.client.request('echo', 1, { waitForReady: true, timeout: Infinity }));
-    void error.finally(() => (settled = true));
-    await s.network.clock.advance(100);
-    expect(settled).toBe(false);
-    await s.clientTransport.close();
+    await closeIt(s);
     const e = await error;
     expect(e.code).toBe('TRANSPORT_CLOSED');
-    expect(e.message).toContain('the transport closed');
+    expect(e.message).toContain(said);
   });
 
   it('does not resend a request already sent when the link was lost (it fails TRANSPORT_CLOSED), while one made after waits', async () => {
