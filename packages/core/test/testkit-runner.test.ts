@@ -122,6 +122,31 @@ describe('describeTransportContract with a runner passed in', () => {
   });
 });
 
+describe('describeTransportContract: a factory that outlives its deadline', () => {
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  it('closes the pair it makes after the case has ended, instead of leaving it open', async () => {
+    jest.useFakeTimers();
+    const { runner, hooks } = recordingRunner();
+    let resolveFactory: (pair: { a: Transport; b: Transport }) => void = () => {};
+    const made = pairOf(broadcastOnly)();
+    const closed = jest.fn<() => void>();
+    made.a.state$.subscribe((state) => state === 'closed' && closed());
+    made.b.state$.subscribe((state) => state === 'closed' && closed());
+    describeTransportContract('stub', () => new Promise((resolve) => (resolveFactory = resolve)), { runner, capabilities: broadcastOnly, timeoutMs: 1000 });
+    const [before, after] = [hooks.find((h) => h.kind === 'beforeEach')!, hooks.find((h) => h.kind === 'afterEach')!];
+    const setup = Promise.resolve().then(before.body).catch((error: unknown) => error);
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(String(await setup)).toContain('the factory (in beforeEach) did not finish within 1000 ms');
+    await after.body();
+    resolveFactory(made);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(closed).toHaveBeenCalledTimes(2);
+  });
+});
+
 describe('describeTransportContract: finding the runner, and its options', () => {
   const GLOBALS = ['describe', 'it', 'test', 'beforeEach', 'afterEach'] as const;
 

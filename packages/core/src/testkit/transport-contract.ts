@@ -141,23 +141,36 @@ export function describeTransportContract(
     };
     const nextFrameOnA = () => firstValueFrom(a().frames$);
 
+    const closePair = async (made: TransportPair): Promise<void> => {
+      try {
+        await Promise.allSettled([made.b.close(), made.a.close()]);
+      } finally {
+        await made.dispose?.();
+      }
+    };
+    // Each beforeEach's factory call has a generation; afterEach ends it. A
+    // factory that outlives its deadline (the case has failed already) and
+    // resolves after its afterEach is closed on arrival, not left open or
+    // taken for the next case's pair.
+    let generation = 0;
+
     run.beforeEach(
       withDeadline('the factory (in beforeEach)', async () => {
         pair = undefined;
-        pair = await factory();
+        const mine = ++generation;
+        const made = await factory();
+        if (mine === generation) pair = made;
+        else await closePair(made);
       }, timeoutMs),
       runnerMs,
     );
 
     run.afterEach(
       withDeadline('closing the pair and dispose() (in afterEach)', async () => {
+        generation++;
         const made = pair;
-        if (made === undefined) return;
-        try {
-          await Promise.allSettled([made.b.close(), made.a.close()]);
-        } finally {
-          await made.dispose?.();
-        }
+        pair = undefined;
+        if (made !== undefined) await closePair(made);
       }, timeoutMs),
       runnerMs,
     );
