@@ -9,18 +9,18 @@ import { checkKnownKeys, invalidArgument } from '@pipebus/core/transport-kit';
 import { catchError, concatMap, defer, EMPTY, from, map, mergeMap, Observable, of, throwError } from 'rxjs';
 import { methodName, topicName, type Contract, type ContractShape, type EventKeys, type MethodKeys } from './contract.js';
 import { ContractError, STAGE } from './errors.js';
-import type { CallTypes, EventMember, RpcMethod, StreamMethod } from './methods.js';
+import type { EventMember, RpcMethod, StreamMethod } from './methods.js';
 import { check, describeIssues, type Checked, type StandardSchemaV1 } from './schema.js';
 import type { ContractPattern, ContractTopic, EmitPayload, OnPayload } from './topics.js';
 
-type TypesOf<D> = D extends { readonly '~types'?: infer T } ? NonNullable<T> : never;
-type Input<D> = TypesOf<D> extends CallTypes<infer I> ? I : never;
-type Output<D> = TypesOf<D> extends CallTypes<unknown, unknown, unknown, infer O> ? O : never;
+// Indexed access into the phantom types, not `infer`: cheap per method.
+type Input<D extends RpcMethod | StreamMethod> = NonNullable<D['~types']>['input'];
+type Output<D extends RpcMethod | StreamMethod> = NonNullable<D['~types']>['output'];
 /** A method's arguments: the input may be left out when the method takes none. */
 type CallArgs<I> = undefined extends I ? [input?: I, options?: RequestOptions] : [input: I, options?: RequestOptions];
 
 /** The client-side function of one method. */
-export type ClientMethod<D> = D extends { readonly kind: 'stream' } ? (...args: CallArgs<Input<D>>) => Observable<Output<D>> : (...args: CallArgs<Input<D>>) => Promise<Output<D>>;
+export type ClientMethod<D extends RpcMethod | StreamMethod> = D extends { readonly kind: 'stream' } ? (...args: CallArgs<Input<D>>) => Observable<Output<D>> : (...args: CallArgs<Input<D>>) => Promise<Output<D>>;
 
 /** An event as a contract's subscriber receives it: the topic without the contract's prefix. */
 export interface ContractEvent<T> {
@@ -39,7 +39,7 @@ export interface ContractEvents<M extends ContractShape> {
 }
 
 /** A typed client of contract `C`: one function per method, plus `emit` and `on`. */
-export type ContractClient<C extends Contract> = { readonly [K in MethodKeys<C['members']>]: ClientMethod<C['members'][K]> } & ContractEvents<C['members']>;
+export type ContractClient<C extends Contract> = { readonly [K in MethodKeys<C['members']>]: ClientMethod<Extract<C['members'][K], RpcMethod | StreamMethod>> } & ContractEvents<C['members']>;
 
 /** Options of {@link client}. */
 export interface ClientOptions {

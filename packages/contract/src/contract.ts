@@ -56,8 +56,8 @@ const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
  * @throws BusError `INVALID_ARGUMENT` for a bad name, method name or topic
  *   pattern, a member not made by `rpc`/`stream`/`event`, or a bad option.
  */
-export function contract<const N extends string, const M extends ContractShape>(name: N, members: M): Contract<N, M>;
-export function contract<const N extends string, const M extends ContractShape>(name: N, options: ContractOptions, members: M): Contract<N, M>;
+export function contract<const N extends string, M extends ContractShape>(name: N, members: M): Contract<N, M>;
+export function contract<const N extends string, M extends ContractShape>(name: N, options: ContractOptions, members: M): Contract<N, M>;
 export function contract(name: string, optionsOrMembers: unknown, maybeMembers?: unknown): Contract {
   const [options, members] = maybeMembers === undefined ? [{}, optionsOrMembers] : [optionsOrMembers, maybeMembers];
   if (typeof name !== 'string' || !CONTRACT_NAME.test(name) || name.length > 200) {

@@ -7,20 +7,21 @@ import { checkKnownKeys, invalidArgument } from '@pipebus/core/transport-kit';
 import { catchError, concatMap, defer, from, isObservable, mergeMap, Observable, throwError } from 'rxjs';
 import { methodName, type Contract, type ContractShape, type MethodKeys } from './contract.js';
 import { ContractError, STAGE, WireError, type Stage } from './errors.js';
-import type { CallTypes, RpcMethod, StreamMethod } from './methods.js';
+import type { RpcMethod, StreamMethod } from './methods.js';
 import { check, describeIssues, type Checked } from './schema.js';
 
-type TypesOf<D> = D extends { readonly '~types'?: infer T } ? NonNullable<T> : never;
-type Parsed<D> = TypesOf<D> extends CallTypes<unknown, infer P> ? P : never;
-type Result<D> = TypesOf<D> extends CallTypes<unknown, unknown, infer R> ? R : never;
+// Indexed access into the phantom types, not `infer`: it runs once per
+// handler, and a 500-method contract must stay cheap to check.
+type Parsed<D extends RpcMethod | StreamMethod> = NonNullable<D['~types']>['parsed'];
+type Result<D extends RpcMethod | StreamMethod> = NonNullable<D['~types']>['result'];
 
 /** The handler of one member: an rpc answers once, a stream with many values. */
-export type MemberHandler<D> = D extends { readonly kind: 'stream' }
+export type MemberHandler<D extends RpcMethod | StreamMethod> = D extends { readonly kind: 'stream' }
   ? (input: Parsed<D>, context: HandlerContext) => Observable<Result<D>> | AsyncIterable<Result<D>> | Promise<Result<D>>
   : (input: Parsed<D>, context: HandlerContext) => Result<D> | Promise<Result<D>>;
 
 /** One handler per method of the contract: none missing, none extra. */
-export type ContractHandlers<C extends Contract> = { readonly [K in MethodKeys<C['members']>]: MemberHandler<C['members'][K]> };
+export type ContractHandlers<C extends Contract> = { readonly [K in MethodKeys<C['members']>]: MemberHandler<Extract<C['members'][K], RpcMethod | StreamMethod>> };
 
 /** Options of {@link implement}. */
 export interface ImplementOptions {
@@ -43,7 +44,7 @@ const IMPLEMENT_OPTION_KEYS: ReadonlySet<string> = new Set(['validateOutput', 'l
  * @throws BusError `INVALID_ARGUMENT` naming missing or extra handlers, or a
  *   method that already has a handler on this bus (as `bus.handle` does).
  */
-export function implement<C extends Contract>(bus: Pick<MessageBus, 'handle'>, c: C, handlers: ContractHandlers<C>, options: ImplementOptions = {}): () => void {
+export function implement<C extends Contract>(bus: Pick<MessageBus, 'handle'>, c: C, handlers: NoInfer<ContractHandlers<C>>, options: ImplementOptions = {}): () => void {
   checkKnownKeys(`implement('${c.name}')`, options, IMPLEMENT_OPTION_KEYS);
   const given = handlers as unknown as Record<string, unknown>;
   if (given === null || typeof given !== 'object') throw invalidArgument(`implement('${c.name}'): handlers must be an object of method → function`);

@@ -78,14 +78,14 @@ export interface CallDefinition {
   readonly errors?: { readonly [code: string]: StandardSchemaV1 };
 }
 
-type InOf<D, K extends string> = D extends { readonly [P in K]: infer S extends StandardSchemaV1 } ? StandardSchemaV1.InferInput<S> : void;
-type OutOf<D, K extends string> = D extends { readonly [P in K]: infer S extends StandardSchemaV1 } ? StandardSchemaV1.InferOutput<S> : void;
+type InOf<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferInput<S> : void;
+type OutOf<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : void;
 type ErrorsOf<D> = D extends { readonly errors: infer E extends { readonly [code: string]: StandardSchemaV1 } }
-  ? { readonly [C in keyof E & string]: ErrorType<StandardSchemaV1.InferInput<E[C]>, StandardSchemaV1.InferOutput<E[C]>> }
+  ? { readonly [C in keyof E & string]: ErrorType<InOf<E[C]>, OutOf<E[C]>> }
   : Record<never, never>;
 
 /** The types of a member defined by its schemas. */
-export type CallTypesOf<D extends CallDefinition> = CallTypes<InOf<D, 'input'>, OutOf<D, 'input'>, InOf<D, 'output'>, OutOf<D, 'output'>, ErrorsOf<D>>;
+export type CallTypesOf<D extends CallDefinition> = CallTypes<InOf<D['input']>, OutOf<D['input']>, InOf<D['output']>, OutOf<D['output']>, ErrorsOf<D>>;
 
 /**
  * A request-response method. With schemas (any Standard Schema v1 library:
@@ -97,7 +97,7 @@ export type CallTypesOf<D extends CallDefinition> = CallTypes<InOf<D, 'input'>, 
  *   or an error code is not usable.
  */
 export function rpc<I = void, O = void>(): RpcMethod<CallTypes<I, I, O, O, Record<never, never>>>;
-export function rpc<const D extends CallDefinition>(definition: D): RpcMethod<CallTypesOf<D>>;
+export function rpc<D extends CallDefinition>(definition: D): RpcMethod<CallTypesOf<D>>;
 export function rpc(definition?: CallDefinition): RpcMethod {
   return Object.freeze({ kind: 'rpc' as const, ...callMember('rpc', definition) });
 }
@@ -108,7 +108,7 @@ export function rpc(definition?: CallDefinition): RpcMethod {
  * {@link rpc}; `output` describes each value.
  */
 export function stream<I = void, O = void>(): StreamMethod<CallTypes<I, I, O, O, Record<never, never>>>;
-export function stream<const D extends CallDefinition>(definition: D): StreamMethod<CallTypesOf<D>>;
+export function stream<D extends CallDefinition>(definition: D): StreamMethod<CallTypesOf<D>>;
 export function stream(definition?: CallDefinition): StreamMethod {
   return Object.freeze({ kind: 'stream' as const, ...callMember('stream', definition) });
 }
@@ -118,7 +118,7 @@ export function stream(definition?: CallDefinition): StreamMethod {
  * (`'stock.*.changed'`); `payload` is validated where it is received.
  */
 export function event<T = void>(): EventMember<EventTypes<T, T>>;
-export function event<const S extends StandardSchemaV1>(definition: { readonly payload: S }): EventMember<EventTypes<StandardSchemaV1.InferInput<S>, StandardSchemaV1.InferOutput<S>>>;
+export function event<S extends StandardSchemaV1>(definition: { readonly payload: S }): EventMember<EventTypes<StandardSchemaV1.InferInput<S>, StandardSchemaV1.InferOutput<S>>>;
 export function event(definition?: { readonly payload: StandardSchemaV1 }): EventMember {
   if (definition === undefined) return Object.freeze({ kind: 'event' as const, payload: undefined });
   checkDefinition('event', definition, ['payload']);
