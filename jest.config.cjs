@@ -30,9 +30,10 @@ module.exports = {
   // arktype (a devDependency of @pipebus/contract's tests) ships ES modules
   // only, which jest's CommonJS runtime cannot load: it is compiled to
   // CommonJS like our sources.
-  transformIgnorePatterns: ['/node_modules/(?!(arktype|arkregex|@ark)/)'],
+  // ([/\\] for the Windows run under Wine, whose paths use backslashes.)
+  transformIgnorePatterns: ['[/\\\\]node_modules[/\\\\](?!(arktype|arkregex|@ark)[/\\\\])'],
   transform: {
-    '^.+/node_modules/(arktype|arkregex|@ark/[^/]+)/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, isolatedModules: true, module: 'commonjs', moduleResolution: 'node', target: 'ES2022' } }],
+    '^.+[/\\\\]node_modules[/\\\\](arktype|arkregex|@ark[/\\\\][^/\\\\]+)[/\\\\].+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, isolatedModules: true, module: 'commonjs', moduleResolution: 'node', target: 'ES2022' } }],
     '^.+\\.c?ts$': [
       'ts-jest',
       {
