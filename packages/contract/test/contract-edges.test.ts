@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { BusError, type MessageBus } from '@pipebus/core';
-import { client, contract, event, implement, rpc, stream, type StandardSchemaV1 } from '@pipebus/contract';
+import { client, contract, ContractError, contractError, event, implement, rpc, stream, type StandardSchemaV1 } from '@pipebus/contract';
 import { thrown } from '@pipebus/test-support';
-import { firstValueFrom, toArray } from 'rxjs';
+import { firstValueFrom, from, lastValueFrom, tap, toArray } from 'rxjs';
 import { z } from 'zod';
 import { busPair, recordingLogger, rejection } from './helpers.js';
 
@@ -111,6 +111,38 @@ describe('implement and client', () => {
     const c = client(pair.client, Async, { validateInput: false });
     await expect(c.len(3 as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { issues: [{ path: 'text', message: 'expected a string' }] } });
     await expect(pair.client.request('async.len', 'four')).resolves.toBe(5);
+  });
+
+  const Shop = contract('shop', {
+    buy: rpc({ input: z.string(), output: z.string(), errors: { SOLD_OUT: z.object({ left: z.number() }) } }),
+    prices: stream({ input: z.string(), output: z.number() }),
+  });
+
+  it('gives a declared error whose data fails its schema as a plain REMOTE_ERROR with the issues, or INTERNAL when the server checks output', async () => {
+    const handlers = {
+      buy: () => Promise.reject(contractError(Shop, 'buy', 'SOLD_OUT', { left: 'none' } as unknown as { left: number })),
+      prices: async () => 1,
+    };
+    const stop = implement(pair.server, Shop, handlers);
+    const shop = client(pair.client, Shop);
+    const error = await rejection(shop.buy('a'));
+    expect(error).not.toBeInstanceOf(ContractError);
+    expect(error).toMatchObject({ code: 'REMOTE_ERROR', remoteCode: 'SOLD_OUT', details: { data: { left: 'none' }, issues: [{ path: 'left' }] } });
+    stop();
+    const logger = recordingLogger();
+    implement(pair.server, Shop, handlers, { validateOutput: true, logger });
+    await expect(shop.buy('a')).rejects.toMatchObject({ code: 'INTERNAL', message: "'shop.buy': the service's error did not match its contract (the server logged why)" });
+    expect(logger.lines).toEqual([expect.stringMatching(/^'shop\.buy': error SOLD_OUT thrown with data that does not match the contract: left: /)]);
+  });
+
+  it('checks each streamed value when asked: the stream ends with INTERNAL at the first wrong one', async () => {
+    const logger = recordingLogger();
+    implement(pair.server, Shop, { buy: (s) => s, prices: () => from([1, 2, 'three' as unknown as number, 4]) }, { validateOutput: true, logger });
+    const seen: number[] = [];
+    const error = await rejection(lastValueFrom(client(pair.client, Shop).prices('x').pipe(tap((v) => seen.push(v)))));
+    expect(seen).toEqual([1, 2]);
+    expect(error).toMatchObject({ code: 'INTERNAL' });
+    expect(logger.lines).toHaveLength(1);
   });
 
   it('refuses an emit on a topic the contract does not declare', async () => {
