@@ -17,6 +17,10 @@ export type ErrorCodes<C extends Contract, K extends MethodKeys<C['members']>> =
 type ErrorData<C extends Contract, K extends MethodKeys<C['members']>, E extends string, Side extends keyof ErrorTypes[string]> =
   ErrorsOf<C['members'], K> extends infer Map ? (Map extends { readonly [P in E]: infer T } ? (T extends ErrorTypes[string] ? T[Side] : never) : never) : never;
 
+// The ESM and CommonJS builds of this package are two classes: the brand,
+// shared through Symbol.for, lets isContractError recognise either's errors.
+const CONTRACT_ERROR_BRAND = Symbol.for('pipebus.ContractError');
+
 /**
  * A declared error of a contract method: a `REMOTE_ERROR` whose `remoteCode`
  * is the declared code and whose `data` matched the declared schema.
@@ -38,6 +42,8 @@ export class ContractError<Code extends string = string, Data = unknown> extends
     this.method = method;
   }
 }
+
+Object.defineProperty(ContractError.prototype, CONTRACT_ERROR_BRAND, { value: true });
 
 /**
  * Makes the declared error `code` of `method` for a handler to throw.
@@ -71,7 +77,9 @@ export function isContractError<C extends Contract, K extends MethodKeys<C['memb
   method: K,
   code: E,
 ): error is ContractError<E, ErrorData<C, K, E, 'received'>> {
-  return error instanceof ContractError && error.contract === c.name && error.method === method && error.remoteCode === code;
+  if (error === null || typeof error !== 'object' || (error as { [CONTRACT_ERROR_BRAND]?: unknown })[CONTRACT_ERROR_BRAND] !== true) return false;
+  const e = error as ContractError;
+  return e.contract === c.name && e.method === method && e.remoteCode === code;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { BusError, type MessageBus } from '@pipebus/core';
-import { client, contract, ContractError, contractError, event, implement, rpc, stream, type StandardSchemaV1 } from '@pipebus/contract';
+import { client, contract, ContractError, contractError, event, implement, isContractError, rpc, stream, type StandardSchemaV1 } from '@pipebus/contract';
 import { thrown } from '@pipebus/test-support';
 import { firstValueFrom, from, lastValueFrom, tap, toArray } from 'rxjs';
 import { z } from 'zod';
@@ -143,6 +143,20 @@ describe('implement and client', () => {
     expect(seen).toEqual([1, 2]);
     expect(error).toMatchObject({ code: 'INTERNAL' });
     expect(logger.lines).toHaveLength(1);
+  });
+
+  it('recognises a declared error made by another copy of the package (its ESM and CommonJS builds)', () => {
+    class OtherCopy extends BusError {
+      readonly data = { left: 0 };
+      readonly contract = 'shop';
+      readonly method = 'buy';
+      constructor() {
+        super('REMOTE_ERROR', 'sold out', { remoteCode: 'SOLD_OUT' });
+      }
+    }
+    Object.defineProperty(OtherCopy.prototype, Symbol.for('pipebus.ContractError'), { value: true });
+    expect(isContractError(new OtherCopy(), Shop, 'buy', 'SOLD_OUT')).toBe(true);
+    expect(isContractError(new BusError('REMOTE_ERROR', 'sold out', { remoteCode: 'SOLD_OUT' }), Shop, 'buy', 'SOLD_OUT')).toBe(false);
   });
 
   it('refuses an emit on a topic the contract does not declare', async () => {
