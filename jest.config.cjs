@@ -27,7 +27,13 @@ module.exports = {
     '^\\./load-typedi\\.js$': '<rootDir>/packages/core/src/di/load-typedi-cjs.cts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
+  // arktype (a devDependency of @pipebus/contract's tests) ships ES modules
+  // only, which jest's CommonJS runtime cannot load: it is compiled to
+  // CommonJS like our sources.
+  // ([/\\] for the Windows run under Wine, whose paths use backslashes.)
+  transformIgnorePatterns: ['[/\\\\]node_modules[/\\\\](?!(arktype|arkregex|@ark)[/\\\\])'],
   transform: {
+    '^.+[/\\\\]node_modules[/\\\\](arktype|arkregex|@ark[/\\\\][^/\\\\]+)[/\\\\].+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, isolatedModules: true, module: 'commonjs', moduleResolution: 'node', target: 'ES2022' } }],
     '^.+\\.c?ts$': [
       'ts-jest',
       {

@@ -1,0 +1,190 @@
+/**
+ * `client()`: a typed proxy over `bus.request`, `request$`, `publish` and
+ * `subscribe`. It adds nothing to a call beyond the name (and, opt-in,
+ * validation before sending); what it adds is types, and the mapping of
+ * the contract's failures back to their codes.
+ */
+import { BusError, consoleLogger, matchTopic, type BusEvent, type Headers, type Logger, type MessageBus, type PeerInfo, type PublishOptions, type RequestOptions } from '@pipebus/core';
+import { checkKnownKeys, invalidArgument } from '@pipebus/core/transport-kit';
+import { catchError, concatMap, defer, EMPTY, from, map, mergeMap, Observable, of, throwError } from 'rxjs';
+import { methodName, topicName, type Contract, type ContractShape, type EventKeys, type MethodKeys } from './contract.js';
+import { ContractError, STAGE } from './errors.js';
+import type { EventMember, RpcMethod, StreamMethod } from './methods.js';
+import { check, describeIssues, type Checked, type StandardSchemaV1 } from './schema.js';
+import type { ContractPattern, ContractTopic, EmitPayload, OnPayload } from './topics.js';
+
+// Indexed access into the phantom types, not `infer`: cheap per method.
+type Input<D extends RpcMethod | StreamMethod> = NonNullable<D['~types']>['input'];
+type Output<D extends RpcMethod | StreamMethod> = NonNullable<D['~types']>['output'];
+/** A method's arguments: the input may be left out when the method takes none. */
+type CallArgs<I> = undefined extends I ? [input?: I, options?: RequestOptions] : [input: I, options?: RequestOptions];
+
+/** The client-side function of one method. */
+export type ClientMethod<D extends RpcMethod | StreamMethod> = D extends { readonly kind: 'stream' } ? (...args: CallArgs<Input<D>>) => Observable<Output<D>> : (...args: CallArgs<Input<D>>) => Promise<Output<D>>;
+
+/** An event as a contract's subscriber receives it: the topic without the contract's prefix. */
+export interface ContractEvent<T> {
+  readonly topic: string;
+  readonly payload: T;
+  readonly headers: Headers | undefined;
+  readonly peer: PeerInfo | undefined;
+}
+
+/** The events side of a client. */
+export interface ContractEvents<M extends ContractShape> {
+  /** Publishes `payload` on `topic`, which must match one of the contract's event patterns. */
+  emit<T extends string>(topic: ContractTopic<M, T>, payload: EmitPayload<M, T>, options?: PublishOptions): Promise<void>;
+  /** Events on a declared pattern (or a concrete topic matching one); payloads are validated where a schema is given. */
+  on<T extends string>(pattern: ContractPattern<M, T>): Observable<ContractEvent<OnPayload<M, T>>>;
+}
+
+/** A typed client of contract `C`: one function per method, plus `emit` and `on`. */
+export type ContractClient<C extends Contract> = { readonly [K in MethodKeys<C['members']>]: ClientMethod<Extract<C['members'][K], RpcMethod | StreamMethod>> } & ContractEvents<C['members']>;
+
+/** Options of {@link client}. */
+export interface ClientOptions {
+  /** Validate input (and emitted payloads) before sending: a mismatch fails at once, `INVALID_ARGUMENT`, no frame sent. Default false. */
+  readonly validateInput?: boolean;
+  /** Where events dropped for failing their schema are reported. Default: the console. */
+  readonly logger?: Logger;
+}
+
+const CLIENT_OPTION_KEYS: ReadonlySet<string> = new Set(['validateInput', 'logger']);
+
+type ClientBus = Pick<MessageBus, 'request' | 'request$' | 'publish' | 'subscribe'>;
+
+/**
+ * A typed client of `c` over `bus`. Calls go to `${contract}.${method}`;
+ * events to `${contract}.${topic}`.
+ *
+ * A declared error rejects with a {@link ContractError} (check it with
+ * `isContractError`); an input the server refused, `INVALID_ARGUMENT` with
+ * `details.issues`; an answer that failed the server's output check,
+ * `INTERNAL`; anything else as `bus.request` reports it.
+ */
+export function client<C extends Contract>(bus: ClientBus, c: C, options: ClientOptions = {}): ContractClient<C> {
+  checkKnownKeys(`client('${c.name}')`, options, CLIENT_OPTION_KEYS);
+  const validateInput = options.validateInput === true;
+  const logger = options.logger ?? consoleLogger;
+  const members = c.members as ContractShape;
+  const out: Record<string, unknown> = {};
+  for (const [key, member] of Object.entries(members)) {
+    if (member.kind === 'event') continue;
+    const site = { c, key, wire: methodName(c, key), member, validateInput };
+    out[key] = member.kind === 'rpc' ? (input?: unknown, o?: RequestOptions) => callRpc(bus, site, input, o) : (input?: unknown, o?: RequestOptions) => callStream(bus, site, input, o);
+  }
+  out.emit = (topic: string, payload: unknown, o?: PublishOptions) => emit(bus, c, validateInput, topic, payload, o);
+  out.on = (pattern: string) => on(bus, c, logger, pattern);
+  return Object.freeze(out) as ContractClient<C>;
+}
+
+interface CallSite {
+  readonly c: Contract;
+  readonly key: string;
+  readonly wire: string;
+  readonly member: RpcMethod | StreamMethod;
+  readonly validateInput: boolean;
+}
+
+function callRpc(bus: ClientBus, site: CallSite, input: unknown, options: RequestOptions | undefined): Promise<unknown> {
+  const send = (payload: unknown): Promise<unknown> => bus.request(site.wire, payload, options).catch((error: unknown) => Promise.reject(received(site, error)));
+  if (!site.validateInput || site.member.input === undefined) return send(input);
+  try {
+    return Promise.resolve(checkInput(site.wire, site.member.input, input)).then(send);
+  } catch (error) {
+    // A call reports every failure through its promise, as bus.request does.
+    return Promise.reject(error);
+  }
+}
+
+function callStream(bus: ClientBus, site: CallSite, input: unknown, options: RequestOptions | undefined): Observable<unknown> {
+  const schema = site.validateInput ? site.member.input : undefined;
+  const values = schema === undefined ? bus.request$(site.wire, input, options) : defer(() => from(Promise.resolve(checkInput(site.wire, schema, input)))).pipe(mergeMap((v) => bus.request$(site.wire, v, options)));
+  return values.pipe(catchError((error: unknown) => from(Promise.resolve(received(site, error))).pipe(mergeMap((e) => throwError(() => e)))));
+}
+
+/** Validates before sending; the issues are the caller's to fix, so they are in the error. */
+function checkInput(what: string, schema: StandardSchemaV1, value: unknown): unknown {
+  const checked = check(schema, value);
+  const unwrap = (c: Checked): unknown => {
+    if (c.ok) return c.value;
+    throw invalidArgument(`'${what}': invalid input: ${describeIssues(c.issues)} (checked before sending)`, { issues: c.issues });
+  };
+  return checked instanceof Promise ? checked.then(unwrap) : unwrap(checked);
+}
+
+/**
+ * Gives a failure its contract meaning: the layer's own checks on the
+ * server come back under their code, and a declared error becomes a
+ * {@link ContractError} once its data passes the declared schema.
+ */
+function received(site: CallSite, error: unknown): unknown {
+  if (!BusError.is(error, 'REMOTE_ERROR') || error.remoteCode === undefined) return error;
+  const details = error.details ?? {};
+  const stage = details[STAGE];
+  if (stage !== undefined && (error.remoteCode === 'INVALID_ARGUMENT' || error.remoteCode === 'INTERNAL')) {
+    const { remoteMessage, [STAGE]: _stage, ...rest } = details;
+    return new BusError(error.remoteCode, typeof remoteMessage === 'string' ? remoteMessage : error.message, { details: { ...rest, stage }, cause: error });
+  }
+  const code = error.remoteCode;
+  if (!Object.prototype.hasOwnProperty.call(site.member.errors, code)) return error;
+  const schema = site.member.errors[code];
+  const make = (data: unknown): ContractError => new ContractError(site.c.name, site.key, code, data, error.message, details);
+  if (schema === undefined) return make(details.data);
+  let checked: Checked | Promise<Checked>;
+  try {
+    checked = check(schema, details.data);
+  } catch {
+    return error;
+  }
+  // Data that does not match the declared schema is not that error: it stays a plain REMOTE_ERROR, with the issues.
+  const finish = (c: Checked): unknown => (c.ok ? make(c.value) : new BusError('REMOTE_ERROR', `${error.message} (its data does not match the contract: ${describeIssues(c.issues)})`, { remoteCode: code, details: { ...details, issues: c.issues }, cause: error }));
+  return checked instanceof Promise ? checked.then(finish, () => error) : finish(checked);
+}
+
+function emit(bus: ClientBus, c: Contract, validate: boolean, topic: string, payload: unknown, options: PublishOptions | undefined): Promise<void> {
+  const member = findEvent(c, topic);
+  if (member === undefined) return Promise.reject(invalidArgument(`'${c.name}': topic '${topic}' matches no event of the contract`, { topic }));
+  const send = (value: unknown): Promise<void> => bus.publish(topicName(c, topic), value, options);
+  if (!validate || member.payload === undefined) return send(payload);
+  try {
+    return Promise.resolve(checkInput(`${c.name}: ${topic}`, member.payload, payload)).then(send);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function on(bus: ClientBus, c: Contract, logger: Logger, pattern: string): Observable<ContractEvent<unknown>> {
+  const members = c.members as ContractShape;
+  const declared = members[pattern];
+  const member = declared?.kind === 'event' ? declared : findEvent(c, pattern);
+  if (member === undefined) throw invalidArgument(`'${c.name}': '${pattern}' is neither an event pattern of the contract nor a topic matching one`, { pattern });
+  const prefix = c.name.length + 1;
+  const events = bus.subscribe(topicName(c, pattern)).pipe(map((e: BusEvent<unknown>): ContractEvent<unknown> => ({ topic: e.topic.slice(prefix), payload: e.payload, headers: e.headers, peer: e.peer })));
+  const schema = member.payload;
+  if (schema === undefined) return events;
+  return events.pipe(
+    concatMap((e) => {
+      const drop = (why: string): Observable<never> => {
+        logger.warn(`'${c.name}': dropped an event on '${e.topic}': ${why}`, { contract: c.name, topic: e.topic, peer: e.peer?.id });
+        return EMPTY;
+      };
+      let checked: Checked | Promise<Checked>;
+      try {
+        checked = check(schema, e.payload);
+      } catch (error) {
+        return drop(`its schema threw: ${String(error)}`);
+      }
+      const keep = (r: Checked): Observable<ContractEvent<unknown>> => (r.ok ? of({ ...e, payload: r.value }) : drop(`payload does not match the contract: ${describeIssues(r.issues)}`));
+      return checked instanceof Promise ? from(checked).pipe(mergeMap(keep)) : keep(checked);
+    }),
+  );
+}
+
+/** The declared event a concrete topic falls under (the first matching pattern). */
+function findEvent(c: Contract, topic: string): EventMember | undefined {
+  for (const [key, member] of Object.entries(c.members as ContractShape)) {
+    if (member.kind === 'event' && (key === topic || matchTopic(key, topic))) return member;
+  }
+  return undefined;
+}

@@ -1,0 +1,108 @@
+/**
+ * `contract()`: a named set of methods and events, defined once and imported
+ * by both sides. On the wire a method is `${contract}.${method}` and an event
+ * is published on `${contract}.${topic}`, so plain `bus.request` and
+ * `bus.subscribe` reach them too, and one contract's names never meet
+ * another's.
+ */
+import { validatePattern } from '@pipebus/core';
+import { checkKnownKeys, invalidArgument } from '@pipebus/core/transport-kit';
+import type { ContractMember, EventMember, RpcMethod, StreamMethod } from './methods.js';
+
+/** The members of a contract, by name (methods) or topic pattern (events). */
+export type ContractShape = { readonly [key: string]: ContractMember };
+
+/** Options of a contract. */
+export interface ContractOptions {
+  /** Semantic version of the contract (`'2.1.0'`); carried for the version checks to come. */
+  readonly version?: string;
+}
+
+/** A service contract: a plain frozen value. */
+export interface Contract<N extends string = string, M extends ContractShape = ContractShape> {
+  /** The contract's name, the prefix of its methods and topics on the bus. */
+  readonly name: N;
+  /** The version given at definition, if any. */
+  readonly version: string | undefined;
+  /** The members as defined. */
+  readonly members: M;
+}
+
+/** Keys of the request-style members (`rpc` and `stream`). */
+export type MethodKeys<M extends ContractShape> = { [K in keyof M & string]: M[K] extends RpcMethod | StreamMethod ? K : never }[keyof M & string];
+/** Keys of the events (topic patterns). */
+export type EventKeys<M extends ContractShape> = { [K in keyof M & string]: M[K] extends EventMember ? K : never }[keyof M & string];
+
+// A contract name is one or more dot-separated identifiers; a method name is
+// one identifier, so that it is a property of the client and a single token.
+const CONTRACT_NAME = /^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$/;
+const METHOD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Names the client object uses itself, or that would make it a thenable or break it as an object. */
+const RESERVED_METHOD_NAMES: ReadonlySet<string> = new Set(['emit', 'on', 'contract', 'then', 'constructor', 'toString', 'toJSON', 'valueOf', 'hasOwnProperty', '__proto__']);
+const CONTRACT_OPTION_KEYS: ReadonlySet<string> = new Set(['version']);
+const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
+
+/**
+ * Defines a contract.
+ *
+ * @example
+ * ```ts
+ * export const Inventory = contract('inventory', { version: '1.0.0' }, {
+ *   reserve: rpc({ input: Reserve, output: Reserved, errors: { OUT_OF_STOCK: OutOfStock } }),
+ *   watch: stream({ input: z.string(), output: Price }),
+ *   'stock.*.changed': event({ payload: StockChanged }),
+ * });
+ * ```
+ * @throws BusError `INVALID_ARGUMENT` for a bad name, method name or topic
+ *   pattern, a member not made by `rpc`/`stream`/`event`, or a bad option.
+ */
+export function contract<const N extends string, M extends ContractShape>(name: N, members: M): Contract<N, M>;
+export function contract<const N extends string, M extends ContractShape>(name: N, options: ContractOptions, members: M): Contract<N, M>;
+export function contract(name: string, optionsOrMembers: unknown, maybeMembers?: unknown): Contract {
+  const [options, members] = maybeMembers === undefined ? [{}, optionsOrMembers] : [optionsOrMembers, maybeMembers];
+  if (typeof name !== 'string' || !CONTRACT_NAME.test(name) || name.length > 200) {
+    throw invalidArgument(`contract(): name must be dot-separated identifiers such as 'inventory' or 'acme.inventory', got ${JSON.stringify(name)}`);
+  }
+  if (options === null || typeof options !== 'object') throw invalidArgument(`contract('${name}'): options must be an object such as { version: '1.0.0' }`);
+  checkKnownKeys(`contract('${name}')`, options, CONTRACT_OPTION_KEYS);
+  const version = (options as ContractOptions).version;
+  if (version !== undefined && (typeof version !== 'string' || !SEMVER.test(version))) {
+    throw invalidArgument(`contract('${name}'): version must be a semantic version such as '2.1.0', got ${JSON.stringify(version)}`);
+  }
+  if (members === null || typeof members !== 'object' || Array.isArray(members)) {
+    throw invalidArgument(`contract('${name}'): members must be an object such as { get: rpc(...), 'item.changed': event(...) }`);
+  }
+  const checked: Record<string, ContractMember> = {};
+  for (const [key, member] of Object.entries(members)) checked[key] = checkMember(name, key, member);
+  if (Object.keys(checked).length === 0) throw invalidArgument(`contract('${name}') has no members; declare at least one rpc, stream or event`);
+  return Object.freeze({ name, version, members: Object.freeze(checked) });
+}
+
+function checkMember(name: string, key: string, member: unknown): ContractMember {
+  const kind = (member as { kind?: unknown } | null)?.kind;
+  if (member === null || typeof member !== 'object' || !Object.isFrozen(member) || (kind !== 'rpc' && kind !== 'stream' && kind !== 'event')) {
+    throw invalidArgument(`contract('${name}'): '${key}' must be made by rpc(), stream() or event()`, { key });
+  }
+  if (kind === 'event') {
+    try {
+      validatePattern(key);
+    } catch (error) {
+      throw invalidArgument(`contract('${name}'): event '${key}' is not a valid topic pattern: ${(error as Error).message}`, { key });
+    }
+  } else if (!METHOD_NAME.test(key) || key.length > 200) {
+    throw invalidArgument(`contract('${name}'): method name '${key}' must be an identifier (letters, digits, '_'; no dots: a dotted key is an event's topic)`, { key });
+  } else if (RESERVED_METHOD_NAMES.has(key)) {
+    throw invalidArgument(`contract('${name}'): method name '${key}' is reserved (the client uses it); choose another`, { key });
+  }
+  return member as ContractMember;
+}
+
+/** The bus method name of a contract's method: `${contract}.${method}`. */
+export function methodName(c: Contract, method: string): string {
+  return `${c.name}.${method}`;
+}
+
+/** The bus topic (or pattern) of a contract's event topic: `${contract}.${topic}`. */
+export function topicName(c: Contract, topic: string): string {
+  return `${c.name}.${topic}`;
+}
