@@ -2,6 +2,7 @@ import { lstatSync, opendirSync, rmdirSync, unlinkSync, type Dir } from 'node:fs
 import { join, posix, win32 } from 'node:path';
 import { BusError, systemClock, type Clock } from '@pipebus/core';
 import type { ResolvedGroupAddress } from '../address/resolve-address.js';
+import { whileBusy } from './while-busy.js';
 import { checkPrivateDir, ensurePrivateDir, ensurePrivateSubdir, recheckDir, type CheckedDir } from '@pipebus/os';
 import { readMarker, writeMarker } from './marker-file.js';
 
@@ -200,7 +201,7 @@ export class GroupRegistry {
   #read(dir: string): Listener[] {
     let handle: Dir;
     try {
-      handle = opendirSync(dir, { bufferSize: 256 });
+      handle = whileBusy(() => opendirSync(dir, { bufferSize: 256 }));
     } catch (error) {
       throw registryError('opendir', dir, error);
     }

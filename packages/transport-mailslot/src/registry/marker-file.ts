@@ -1,4 +1,5 @@
 import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { whileBusy } from './while-busy.js';
 
 /** A marker holds one slot path and a newline; anything longer was not written by pipebus. */
 export const MAX_MARKER_BYTES = 512;
@@ -58,7 +59,7 @@ export function readMarker(file: string): MarkerContent | { rejected: MarkerReje
 
 /** Creates marker `file` naming `slotPath`, mode 0600; throws if anything is already at that name. */
 export function writeMarker(file: string, slotPath: string): void {
-  const fd = openSync(file, CREATE_FLAGS, 0o600);
+  const fd = whileBusy(() => openSync(file, CREATE_FLAGS, 0o600));
   try {
     writeSync(fd, `${slotPath}\n`);
   } finally {
