@@ -6,11 +6,7 @@ import { makeRuntimeDir, Pool, uniqueAddress, within } from './helpers.js';
 // the read), frames split across reads are assembled in a buffer of their own.
 const runtimeDir = makeRuntimeDir();
 const pool = new Pool(runtimeDir);
-const buses: MessageBus[] = [];
-afterEach(async () => {
-  await Promise.allSettled(buses.splice(0).map((bus) => bus.close()));
-  await pool.closeAll();
-});
+afterEach(() => pool.closeAll());
 
 async function echoPair(codec: Codec): Promise<MessageBus> {
   const address = uniqueAddress(`payloads-${codec.name}`);
@@ -18,7 +14,7 @@ async function echoPair(codec: Codec): Promise<MessageBus> {
   server.handle('echo', (payload) => payload);
   await server.start();
   const client = new MessageBus(pool.client(address), { codec, logger: silentLogger });
-  buses.push(client, server);
+  pool.buses(client, server);
   await client.start();
   return client;
 }

@@ -7,15 +7,11 @@ import { makeRuntimeDir, Pool, reaches, uniqueAddress, within } from './helpers.
 
 const runtimeDir = makeRuntimeDir();
 const pool = new Pool(runtimeDir);
-const buses: MessageBus[] = [];
-afterEach(async () => {
-  await Promise.allSettled(buses.splice(0).map((bus) => bus.close()));
-  await pool.closeAll();
-});
+afterEach(() => pool.closeAll());
 
 function echoServer(address: string): MessageBus {
   const bus = new MessageBus(pool.server(address), { logger: silentLogger, name: 'server' });
-  buses.push(bus);
+  pool.buses(bus);
   bus.handle('echo', (payload: unknown) => payload);
   return bus;
 }
@@ -27,7 +23,7 @@ describe('a request with waitForReady over a reconnecting named-pipe client', ()
     await first.start();
     const transport = pool.client(address, { reconnect: { initialDelayMs: 5, maxDelayMs: 50 } });
     const client = new MessageBus(transport, { logger: silentLogger, name: 'client' });
-    buses.push(client);
+    pool.buses(client);
     await expect(client.request('echo', 'before')).resolves.toBe('before');
 
     const reconnecting = reaches(transport, 'reconnecting');

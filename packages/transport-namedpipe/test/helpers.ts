@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { firstValueFrom, filter } from 'rxjs';
-import { silentLogger, type Logger, type Transport, type TransportState } from '@pipebus/core';
+import { silentLogger, type Logger, type MessageBus, type Transport, type TransportState } from '@pipebus/core';
 import { NamedPipeClient, NamedPipeServer, type PipeClientOptions, type PipeServerOptions } from '@pipebus/transport-namedpipe';
 
 export const isWindows = process.platform === 'win32';
@@ -33,6 +33,7 @@ export function recordingLogger(): Logger & { lines: string[] } {
 /** Transports made by a test, closed afterwards. */
 export class Pool {
   readonly #all: Transport[] = [];
+  readonly #buses: MessageBus[] = [];
   constructor(private readonly runtimeDir: string) {}
   server(address: string, options: Partial<PipeServerOptions> = {}): NamedPipeServer {
     return this.#track(new NamedPipeServer({ address, logger: silentLogger, ...this.#dir(), ...options }));
@@ -40,7 +41,12 @@ export class Pool {
   client(address: string, options: Partial<PipeClientOptions> = {}): NamedPipeClient {
     return this.#track(new NamedPipeClient({ address, logger: silentLogger, ...this.#dir(), ...options }));
   }
+  /** Tracks buses (over pooled transports) so that closeAll() closes them first. */
+  buses(...buses: MessageBus[]): void {
+    this.#buses.push(...buses);
+  }
   async closeAll(): Promise<void> {
+    await Promise.allSettled(this.#buses.splice(0).map((bus) => bus.close()));
     await Promise.allSettled(this.#all.splice(0).map((t) => t.close()));
   }
   #dir(): { runtimeDir?: string } {
