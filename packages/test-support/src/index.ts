@@ -5,3 +5,5 @@ export { patternBytes, mulberry32 } from './deterministic.js';
 export { thrown } from './thrown.js';
 export { firstFragment } from './wire.js';
 export { RUN_TS, forkTs, nextMessage } from './children.js';
+export { findNatsServer, startNatsServer } from './nats-server.js';
+export type { NatsServerHandle, NatsServerOptions } from './nats-server.js';
