@@ -1,0 +1,88 @@
+/**
+ * The options of {@link NatsTransport}, checked once at construction so that
+ * a mistake fails where it was made, not at `start()`.
+ */
+import { checkKnownKeys, describeValue, invalidArgument } from '@pipebus/core/transport-kit';
+import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
+import { checkName, checkPrefix } from '../subjects/subjects.js';
+
+/** Options of a {@link NatsTransport}. Give `servers` (it connects) or `connection` (yours). */
+export interface NatsTransportOptions {
+  /** NATS server URL(s), such as `nats://127.0.0.1:4222`. */
+  readonly servers?: string | readonly string[];
+  /**
+   * A connection the application already has (auth, TLS, tokens as it set
+   * them). `close()` leaves it open: it is the application's.
+   */
+  readonly connection?: NatsConnection;
+  /** Passed to nats.js `connect()` as they are, beside `servers` (auth, TLS, reconnect policy). */
+  readonly connectOptions?: Omit<ConnectionOptions, 'servers'>;
+  /** Subject prefix, dot-separated tokens. Default `pipebus`. */
+  readonly prefix?: string;
+  /** The start of this transport's peer id (`<name>-<nuid>`). Default `pb`. */
+  readonly name?: string;
+  /** Largest frame; at most the server's `max_payload`, which lowers it after connecting. Default 1 MiB. */
+  readonly maxFrameSize?: number;
+}
+
+/** The options after checking, with their defaults. */
+export interface ResolvedNatsOptions {
+  readonly servers: readonly string[] | undefined;
+  readonly connection: NatsConnection | undefined;
+  readonly connectOptions: Omit<ConnectionOptions, 'servers'>;
+  readonly prefix: string;
+  readonly name: string;
+  readonly maxFrameSize: number;
+}
+
+const KEYS: ReadonlySet<string> = new Set(['servers', 'connection', 'connectOptions', 'prefix', 'name', 'maxFrameSize']);
+
+/** NATS's own default `max_payload`: the most a frame can be before the server says. */
+export const DEFAULT_MAX_FRAME_SIZE = 1024 * 1024;
+
+/** Checks `options`; throws `INVALID_ARGUMENT` naming the option and what to write instead. */
+export function resolveNatsOptions(options: NatsTransportOptions): ResolvedNatsOptions {
+  if (options === null || typeof options !== 'object') {
+    throw invalidArgument(`NatsTransport takes an options object ({ servers: 'nats://host:4222' } or { connection }), got ${describeValue(options)}`);
+  }
+  checkKnownKeys('NatsTransport', options, KEYS);
+  const { connection } = options;
+  const servers = options.servers === undefined ? undefined : typeof options.servers === 'string' ? [options.servers] : options.servers;
+  if ((servers === undefined) === (connection === undefined)) {
+    throw invalidArgument("NatsTransport: give exactly one of 'servers' (URLs to connect to) and 'connection' (a NatsConnection you opened)", { option: 'servers' });
+  }
+  if (servers !== undefined) {
+    if (!Array.isArray(servers) || servers.length === 0) throw invalidArgument(`NatsTransport: 'servers' must be a URL or a non-empty array of URLs, got ${describeValue(options.servers)}`, { option: 'servers' });
+    servers.forEach(checkUrl);
+  }
+  if (connection !== undefined && (typeof connection !== 'object' || connection === null || typeof (connection as { publish?: unknown }).publish !== 'function')) {
+    throw invalidArgument(`NatsTransport: 'connection' must be a NatsConnection (from connect() of @nats-io/transport-node), got ${describeValue(connection)}`, { option: 'connection' });
+  }
+  const maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+  if (!Number.isSafeInteger(maxFrameSize) || maxFrameSize < 64) {
+    throw invalidArgument(`NatsTransport: 'maxFrameSize' must be an integer of at least 64 bytes, got ${describeValue(options.maxFrameSize)}`, { option: 'maxFrameSize' });
+  }
+  return {
+    servers,
+    connection,
+    connectOptions: options.connectOptions ?? {},
+    prefix: checkPrefix(options.prefix ?? 'pipebus'),
+    name: checkName(options.name ?? 'pb'),
+    maxFrameSize,
+  };
+}
+
+/** A server address nats.js will understand: `nats://`, `tls://`, `ws(s)://` or `host:port`. */
+function checkUrl(url: unknown): void {
+  if (typeof url !== 'string' || url.length === 0) throw invalidArgument(`NatsTransport: a server URL must be a non-empty string, got ${describeValue(url)}`, { option: 'servers' });
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url : `nats://${url}`;
+  let parsed: URL;
+  try {
+    parsed = new URL(withScheme);
+  } catch {
+    throw invalidArgument(`NatsTransport: ${JSON.stringify(url)} is not a URL; write nats://HOST:PORT, such as nats://127.0.0.1:4222`, { option: 'servers' });
+  }
+  if (!['nats:', 'tls:'].includes(parsed.protocol) || parsed.hostname === '') {
+    throw invalidArgument(`NatsTransport: ${JSON.stringify(url)} is not a NATS server URL; write nats://HOST:PORT (or tls://HOST:PORT)`, { option: 'servers' });
+  }
+}
