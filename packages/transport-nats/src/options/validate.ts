@@ -5,6 +5,7 @@
 import { checkKnownKeys, describeValue, invalidArgument } from '@pipebus/core/transport-kit';
 import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
 import { checkName, checkPrefix } from '../subjects/subjects.js';
+import { DEFAULT_RECONNECT_BUFFER_BYTES, DEFAULT_RECONNECT_BUFFER_FRAMES, type ReconnectBufferOptions } from '../transport/reconnect-buffer.js';
 
 /** Options of a {@link NatsTransport}. Give `servers` (it connects) or `connection` (yours). */
 export interface NatsTransportOptions {
@@ -23,6 +24,19 @@ export interface NatsTransportOptions {
   readonly name?: string;
   /** Largest frame; at most the server's `max_payload`, which lowers it after connecting. Default 1 MiB. */
   readonly maxFrameSize?: number;
+  /**
+   * Bounds of what is kept while the link to the server is down (nats.js
+   * itself drops it), sent in order after the reconnect; past them `send()`
+   * rejects `BUSY`. Default 8 MiB and 10 000 frames.
+   */
+  readonly reconnectBuffer?: ReconnectBufferOptions;
+  /**
+   * After a reconnect, how long to wait at most for the peers known before
+   * the outage to say they are back, before sending what was buffered (a
+   * frame sent before its receiver re-subscribed would reach nobody). Sent
+   * at once when all are back. Default 1000 ms.
+   */
+  readonly reconnectSettle?: number;
 }
 
 /** The options after checking, with their defaults. */
@@ -33,9 +47,13 @@ export interface ResolvedNatsOptions {
   readonly prefix: string;
   readonly name: string;
   readonly maxFrameSize: number;
+  readonly reconnectBufferBytes: number;
+  readonly reconnectBufferFrames: number;
+  readonly reconnectSettle: number;
 }
 
-const KEYS: ReadonlySet<string> = new Set(['servers', 'connection', 'connectOptions', 'prefix', 'name', 'maxFrameSize']);
+const KEYS: ReadonlySet<string> = new Set(['servers', 'connection', 'connectOptions', 'prefix', 'name', 'maxFrameSize', 'reconnectBuffer', 'reconnectSettle']);
+const BUFFER_KEYS: ReadonlySet<string> = new Set(['maxBytes', 'maxFrames']);
 
 /** NATS's own default `max_payload`: the most a frame can be before the server says. */
 export const DEFAULT_MAX_FRAME_SIZE = 1024 * 1024;
@@ -62,7 +80,12 @@ export function resolveNatsOptions(options: NatsTransportOptions): ResolvedNatsO
   if (!Number.isSafeInteger(maxFrameSize) || maxFrameSize < 64) {
     throw invalidArgument(`NatsTransport: 'maxFrameSize' must be an integer of at least 64 bytes, got ${describeValue(options.maxFrameSize)}`, { option: 'maxFrameSize' });
   }
+  const buffer = options.reconnectBuffer ?? {};
+  checkKnownKeys('NatsTransport', buffer, BUFFER_KEYS, 'options.reconnectBuffer.');
   return {
+    reconnectBufferBytes: count(buffer.maxBytes, DEFAULT_RECONNECT_BUFFER_BYTES, 'reconnectBuffer.maxBytes'),
+    reconnectBufferFrames: count(buffer.maxFrames, DEFAULT_RECONNECT_BUFFER_FRAMES, 'reconnectBuffer.maxFrames'),
+    reconnectSettle: count(options.reconnectSettle, 1000, 'reconnectSettle'),
     servers,
     connection,
     connectOptions: options.connectOptions ?? {},
@@ -70,6 +93,13 @@ export function resolveNatsOptions(options: NatsTransportOptions): ResolvedNatsO
     name: checkName(options.name ?? 'pb'),
     maxFrameSize,
   };
+}
+
+/** A non-negative integer option (0 turns a buffer off, or a wait). */
+function count(value: number | undefined, fallback: number, option: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 0) throw invalidArgument(`NatsTransport: '${option}' must be a non-negative integer, got ${describeValue(value)}`, { option });
+  return value;
 }
 
 /** A server address nats.js will understand: `nats://`, `tls://`, `ws(s)://` or `host:port`. */

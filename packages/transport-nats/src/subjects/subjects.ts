@@ -8,7 +8,9 @@
  * through today's `send(frame, to?)`:
  * - `P.all`: a send without `to`, heard by every transport under the prefix;
  * - `P.in.<peer>.d`: a send to one peer;
- * - `P.presence.hello|bye`: a transport arriving and leaving.
+ * - `P.presence.hello|bye`: a transport arriving (or back after a reconnect)
+ *   and leaving; each hello is answered on `P.in.<peer>.h` ("here"), so the
+ *   newcomer learns the peers already there.
  * Every publish carries the sender's inbox as its reply-to, which is how the
  * receiver learns the (self-declared) sender.
  */
@@ -26,6 +28,8 @@ export class Subjects {
   readonly inbox: string;
   /** The reply-to of every publish: this transport's direct subject. */
   readonly self: string;
+  /** Where peers answer this transport's hello. */
+  readonly hereForMe: string;
   readonly #inPrefix: string;
 
   constructor(
@@ -38,6 +42,12 @@ export class Subjects {
     this.#inPrefix = `${prefix}.in.`;
     this.inbox = `${prefix}.in.${peerId}.>`;
     this.self = this.direct(peerId);
+    this.hereForMe = this.here(peerId);
+  }
+
+  /** Where the answer to `peer`'s hello goes. */
+  here(peer: string): string {
+    return `${this.#inPrefix}${peer}.h`;
   }
 
   /** Where a frame for `peer` goes. */

@@ -4,16 +4,22 @@
  * NATS adds is that peers are other transports under the same subject
  * prefix, named by the ids they declare.
  *
+ * While the link is down, frames wait in a bounded buffer of the
+ * transport's own (nats.js drops what is published then) and go out in
+ * order once the peers known before the outage are back, or after
+ * `reconnectSettle`.
+ *
  * Not here yet (issue 17; each needs core to tell the transport a frame's
  * kind and name, or is transport work still to do): subjects per method and
- * topic, queue groups, "no responders", heartbeats, the reconnect buffer,
- * fragment pulls on shared subjects, drain bounded in time.
+ * topic, queue groups, "no responders", heartbeats, fragment pulls on shared
+ * subjects, drain bounded in time.
  */
 import { BusError } from '@pipebus/core';
 import { FRAME_TAKEN, Transport, type PeerId, type PeerInfo, type TransportCapabilities } from '@pipebus/core/transport-kit';
 import { connect, nuid, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { resolveNatsOptions, type NatsTransportOptions, type ResolvedNatsOptions } from '../options/validate.js';
 import { Subjects } from '../subjects/subjects.js';
+import { ReconnectBuffer } from './reconnect-buffer.js';
 
 /** Counters of what this transport dropped, as a fresh object from {@link NatsTransport.stats}. */
 export interface NatsTransportStats {
@@ -21,6 +27,10 @@ export interface NatsTransportStats {
   readonly foreignMessages: number;
   /** Messages from a peer this transport dropped (`dropPeer`), ignored. */
   readonly bannedMessages: number;
+  /** Frames held now while the link is down. */
+  readonly reconnectBuffered: number;
+  /** Sends refused with `BUSY` because the reconnect buffer was full. */
+  readonly reconnectRejected: number;
 }
 
 /**
@@ -47,6 +57,12 @@ export class NatsTransport extends Transport {
   #foreign = 0;
   #bannedMessages = 0;
   #closing = false;
+  readonly #buffer: ReconnectBuffer;
+  /** True from a disconnect until the buffer went out after the reconnect: sends go to the buffer. */
+  #linkDown = false;
+  /** After a reconnect: the peers still to say they are back before the buffer goes out. */
+  #awaited: Set<PeerId> | undefined;
+  #settleTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: NatsTransportOptions) {
     super();
@@ -54,6 +70,7 @@ export class NatsTransport extends Transport {
     this.peerId = `${this.#o.name}-${nuid.next()}`;
     this.#subjects = new Subjects(this.#o.prefix, this.peerId);
     this.#capabilities = { duplex: true, broadcast: true, reliable: true, ordered: true, maxFrameSize: this.#o.maxFrameSize };
+    this.#buffer = new ReconnectBuffer(this.#o.reconnectBufferBytes, this.#o.reconnectBufferFrames);
   }
 
   /** Duplex and broadcast; `maxFrameSize` drops to the server's `max_payload` once connected when that is lower. */
@@ -63,7 +80,7 @@ export class NatsTransport extends Transport {
 
   /** What this transport counted and dropped. */
   stats(): NatsTransportStats {
-    return { foreignMessages: this.#foreign, bannedMessages: this.#bannedMessages };
+    return { foreignMessages: this.#foreign, bannedMessages: this.#bannedMessages, reconnectBuffered: this.#buffer.frames, reconnectRejected: this.#buffer.rejected };
   }
 
   protected async doStart(): Promise<void> {
@@ -80,9 +97,13 @@ export class NatsTransport extends Transport {
     };
     for (const subject of [s.inbox, s.all, `${s.prefix}.presence.>`]) this.#subscriptions.push(nc.subscribe(subject, { callback: onMessage }));
     void this.#watchStatus(nc);
-    // The server has our subscriptions once it answered this ping: only then may peers be told we are here.
+    await this.#announce(nc);
+  }
+
+  /** Says hello once the server has our subscriptions (it answered a ping), so that answers reach us. */
+  async #announce(nc: NatsConnection): Promise<void> {
     await nc.flush();
-    nc.publish(s.hello, new Uint8Array(0), { reply: s.self });
+    nc.publish(this.#subjects.hello, new Uint8Array(0), { reply: this.#subjects.self });
   }
 
   protected doSend(frame: Uint8Array, to?: PeerId): Promise<void> {
@@ -91,8 +112,17 @@ export class NatsTransport extends Transport {
     if (to !== undefined && !this.#peers.has(to)) {
       return Promise.reject(new BusError('NOT_FOUND', `no peer '${to}' is known on NATS under '${this.#o.prefix}'; answer a peer id a frame came from`, { details: { peer: to } }));
     }
+    const subject = to === undefined ? this.#subjects.all : this.#subjects.direct(to);
+    if (this.#linkDown) {
+      if (this.#buffer.push(subject, frame)) return FRAME_TAKEN;
+      return Promise.reject(
+        new BusError('BUSY', `the NATS link is down and the reconnect buffer is full (${this.#buffer.frames} frames, ${this.#buffer.bytes} bytes); retry after the reconnect, or raise reconnectBuffer.maxBytes / maxFrames`, {
+          details: { frames: this.#buffer.frames, bytes: this.#buffer.bytes, maxBytes: this.#buffer.maxBytes, maxFrames: this.#buffer.maxFrames },
+        }),
+      );
+    }
     try {
-      nc.publish(to === undefined ? this.#subjects.all : this.#subjects.direct(to), frame, { reply: this.#subjects.self });
+      nc.publish(subject, frame, { reply: this.#subjects.self });
     } catch (error) {
       return Promise.reject(new BusError('TRANSPORT_CLOSED', `NATS refused the frame: ${(error as Error).message}`, { cause: error }));
     }
@@ -102,16 +132,29 @@ export class NatsTransport extends Transport {
   protected async doClose(): Promise<void> {
     this.#closing = true;
     this.#status?.stop?.();
+    if (this.#settleTimer !== undefined) clearTimeout(this.#settleTimer);
     const nc = this.#nc;
     if (nc === undefined || nc.isClosed()) return;
+    const owned = this.#o.connection === undefined;
     try {
+      // Up again but still settling: what waited goes out before the goodbye.
+      if (this.#awaited !== undefined) this.#release(nc);
+      if (this.#linkDown) {
+        // Nothing can be flushed to a server that is not there; say what is lost rather than wait for it.
+        if (this.#buffer.frames > 0) {
+          this.emitError(new BusError('TRANSPORT_CLOSED', `closed while the NATS link was down: ${this.#buffer.frames} buffered frames were not sent`));
+        }
+        return;
+      }
       nc.publish(this.#subjects.bye, new Uint8Array(0), { reply: this.#subjects.self });
       for (const sub of this.#subscriptions) sub.unsubscribe();
-      // Everything published so far reaches the server before the socket closes.
-      if (this.#o.connection === undefined) await nc.drain();
-      else await nc.flush();
+      // Everything published so far reaches the server before the socket closes, within CLOSE_TIMEOUT_MS.
+      await bounded(owned ? nc.drain() : nc.flush(), CLOSE_TIMEOUT_MS);
     } catch {
       // Closing: a connection that already failed has nothing left to flush.
+    } finally {
+      // Ours, and not closed by drain (the link was down, or the drain timed out): stop its reconnect loop too.
+      if (owned && !nc.isClosed()) await nc.close().catch(() => undefined);
     }
   }
 
@@ -145,7 +188,12 @@ export class NatsTransport extends Transport {
       return;
     }
     const peer = this.#peer(sender);
-    if (msg.subject === s.hello) return;
+    if (msg.subject === s.hello || msg.subject === s.hereForMe) {
+      // A newcomer (or a peer back from its own reconnect) learns we are here.
+      if (msg.subject === s.hello) this.#nc?.publish(s.here(sender), new Uint8Array(0), { reply: s.self });
+      this.#back(sender);
+      return;
+    }
     this.emitFrame({ data: msg.data, peer });
   }
 
@@ -167,20 +215,74 @@ export class NatsTransport extends Transport {
     this.emitPeer({ type: 'disconnected', peer, reason });
   }
 
+  #onDisconnect(): void {
+    this.#linkDown = true;
+    this.#awaited = undefined;
+    if (this.#settleTimer !== undefined) clearTimeout(this.#settleTimer);
+    this.#settleTimer = undefined;
+    this.setState('reconnecting');
+  }
+
+  /**
+   * Back on a server (nats.js re-sent our subscriptions already): say hello
+   * again, and send the buffer once every peer known before the outage
+   * answered (it re-subscribed too), or after `reconnectSettle` (some may be
+   * gone for good).
+   */
+  #onReconnect(nc: NatsConnection): void {
+    this.#awaited = new Set(this.#peers.keys());
+    this.#announce(nc).catch(() => undefined);
+    if (this.#awaited.size === 0) {
+      this.#release(nc);
+      return;
+    }
+    this.#settleTimer = setTimeout(() => this.#release(nc), this.#o.reconnectSettle);
+    this.#settleTimer.unref?.();
+  }
+
+  /** `peer` said it is here: the last awaited one releases the buffer. */
+  #back(peer: PeerId): void {
+    const awaited = this.#awaited;
+    if (awaited === undefined || !awaited.delete(peer) || awaited.size > 0 || this.#nc === undefined) return;
+    this.#release(this.#nc);
+  }
+
+  /** Publishes what waited, in order, then takes sends directly again. */
+  #release(nc: NatsConnection): void {
+    if (!this.#linkDown) return;
+    if (this.#settleTimer !== undefined) clearTimeout(this.#settleTimer);
+    this.#settleTimer = undefined;
+    this.#awaited = undefined;
+    const reply = this.#subjects.self;
+    this.#buffer.drain((subject, data) => nc.publish(subject, data, { reply }));
+    this.#linkDown = false;
+    this.setState('open');
+  }
+
   /** Follows the connection: down → reconnecting, back → open, given up → closed. */
   async #watchStatus(nc: NatsConnection): Promise<void> {
     const statuses = nc.status();
     this.#status = statuses as { stop?: () => void };
     for await (const status of statuses) {
       if (this.#closing) return;
-      if (status.type === 'disconnect') this.setState('reconnecting');
-      else if (status.type === 'reconnect') this.setState('open');
+      if (status.type === 'disconnect') this.#onDisconnect();
+      else if (status.type === 'reconnect') this.#onReconnect(nc);
     }
     if (!this.#closing) {
       this.emitError(new BusError('TRANSPORT_CLOSED', 'the NATS connection closed for good (reconnect attempts exhausted, or closed by its owner)'));
       void this.close();
     }
   }
+}
+
+/** How long close() waits for the server to confirm what was sent. */
+const CLOSE_TIMEOUT_MS = 2000;
+
+/** `work`, or a settled promise after `ms`, whichever comes first. */
+function bounded(work: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** A failed first connect, as a BusError whose code says what to fix. */
