@@ -8,7 +8,8 @@
 #   --no-watchman    no watchman.exe exists; skip jest's probe for it;
 #   --cacheDirectory a cache of its own under .cache/wine (ts-jest output keyed
 #                    by Windows paths; kept apart from the Linux run's cache).
-# Tests see PIPEBUS_UNDER_WINE=1 (with process.platform === 'win32').
+# Tests see PIPEBUS_UNDER_WINE=1 (with process.platform === 'win32'), and
+# PIPEBUS_NATS_CONTROL, the Linux-side helper that runs their nats-servers.
 # The closing line "windows: N passed, N failed[, N skipped]" summarises the run.
 # Env: PIPEBUS_WINE_TIMEOUT (seconds, default 900) bounds the whole run.
 set -euo pipefail
@@ -35,6 +36,21 @@ if [[ " $* " != *" --json "* && "$*" != *--outputFile* ]]; then
   summary_file="$PB_WINE_HOME/jest-results.json"
   rm -f "$summary_file"
   jest_args+=(--json --outputFile "$(pb_winpath "$summary_file")")
+fi
+
+# The NATS tests need nats-server, a Linux binary that Windows Node cannot
+# start. A helper on the Linux side starts, kills and restarts servers on
+# request over 127.0.0.1 (packages/test-support/src/nats-control.ts); the tests
+# find it through PIPEBUS_NATS_CONTROL (Wine passes the environment on). It
+# prints its address first; it stops its servers when its stdin (our coproc
+# pipe) closes, and the trap ends it by pid in any case.
+coproc NATS_CONTROL { exec node packages/test-support/fixtures/run-ts.cjs packages/test-support/src/nats-control-main.ts; }
+nats_control_pid=$NATS_CONTROL_PID
+trap 'kill "$nats_control_pid" 2>/dev/null || true' EXIT
+if read -r -t 60 nats_control_address <&"${NATS_CONTROL[0]}"; then
+  export PIPEBUS_NATS_CONTROL="$nats_control_address"
+else
+  pb_log "the nats-server helper did not start: the NATS tests will fail to get a server"
 fi
 
 status=0

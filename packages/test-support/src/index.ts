@@ -6,4 +6,5 @@ export { thrown } from './thrown.js';
 export { firstFragment } from './wire.js';
 export { RUN_TS, forkTs, nextMessage } from './children.js';
 export { findNatsServer, startNatsServer } from './nats-server.js';
-export type { NatsServerHandle, NatsServerOptions } from './nats-server.js';
+export type { NatsServerHandle, NatsServerOptions } from './nats-types.js';
+export { NATS_CONTROL_ENV, remoteNatsServer, serveNatsControl } from './nats-control.js';

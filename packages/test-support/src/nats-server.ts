@@ -8,6 +8,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { NATS_CONTROL_ENV, processExists, remoteNatsServer } from './nats-control.js';
+import type { NatsServerHandle, NatsServerOptions } from './nats-types.js';
 
 /** Where a Debian-like system or a manual install puts the binary; `$NATS_SERVER` and `$PATH` are searched first. */
 const KNOWN_PATHS = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'];
@@ -17,31 +19,6 @@ const START_DEADLINE_MS = 15_000;
 
 /** How much of the server's log an error message quotes. */
 const LOG_TAIL_CHARS = 4000;
-
-/** Options of {@link startNatsServer}. */
-export interface NatsServerOptions {
-  /** The server's `max_payload` in bytes (set through a config file: it has no flag); its default is 1 MiB. */
-  readonly maxPayload?: number;
-  /** More command-line arguments, appended as given. */
-  readonly args?: readonly string[];
-}
-
-/** A running nats-server of this process (see {@link startNatsServer}). */
-export interface NatsServerHandle {
-  /** `nats://127.0.0.1:PORT`; the same after a restart. */
-  readonly url: string;
-  readonly port: number;
-  /** The running server's pid; `undefined` while it is killed. */
-  readonly pid: number | undefined;
-  /** The server's version, from its log (`2.9.10`). */
-  readonly version: string | undefined;
-  /** Kills the server (SIGKILL, no goodbye to its clients) and waits until it is gone; the port stays this handle's for {@link NatsServerHandle.restart}. */
-  kill(): Promise<void>;
-  /** Starts the server again on the same port (killing it first if it runs); resolves once it listens. */
-  restart(): Promise<void>;
-  /** Stops the server (SIGTERM, then SIGKILL after 5 s) and removes its directory. Idempotent. */
-  stop(): Promise<void>;
-}
 
 /**
  * The nats-server binary: `$NATS_SERVER`, else the first on `$PATH`, else a
@@ -58,7 +35,7 @@ export function findNatsServer(): string {
     if (installed !== undefined) return installed;
   }
   const where = process.platform === 'win32'
-    ? 'Windows Node cannot start the Linux nats-server: run it on the Linux side'
+    ? `Windows Node cannot start the Linux nats-server: run the tests through scripts/windows/jest.sh, which starts a helper on the Linux side and sets ${NATS_CONTROL_ENV}`
     : "install it (Debian/Ubuntu: 'sudo apt-get install nats-server'; elsewhere: https://docs.nats.io, 'Installing a NATS Server') or set NATS_SERVER to its path";
   throw new Error(`nats-server was not found (looked at $NATS_SERVER, $PATH and ${KNOWN_PATHS.join(', ')}); ${where}`);
 }
@@ -67,7 +44,9 @@ export function findNatsServer(): string {
  * Starts a nats-server on 127.0.0.1 with a free port and resolves once it
  * accepts connections (its ports file is written after every listener is
  * up). Stop it with `stop()` in an `afterAll`/`afterEach`; a server left
- * running is killed when this process exits.
+ * running is killed when this process exits. When PIPEBUS_NATS_CONTROL names
+ * a helper (Windows Node under Wine, which cannot run the Linux binary;
+ * see nats-control.ts), the helper starts it.
  *
  * @example
  * ```ts
@@ -77,6 +56,8 @@ export function findNatsServer(): string {
  * ```
  */
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServerHandle> {
+  const control = process.env[NATS_CONTROL_ENV];
+  if (control !== undefined && control !== '') return remoteNatsServer(control, options);
   const binary = findNatsServer();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pipebus-nats-'));
   const extra = [...(options.args ?? [])];
@@ -124,6 +105,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
         rmSync(dir, { recursive: true, force: true });
       }
     },
+    hasProcess: (pid) => Promise.resolve(processExists(pid)),
   };
 }
 

@@ -1,9 +1,10 @@
 // The test harness's nats-server (@pipebus/test-support): it starts on a free
 // loopback port, a nats.js client talks through it, it dies and comes back on
 // the same port (the client reconnects), and stop() leaves no process behind.
-import { afterEach, describe, expect, it } from '@jest/globals';
+// The same, through the helper that starts servers for Windows Node under Wine.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect, type NatsConnection, type Status } from '@nats-io/transport-node';
-import { startNatsServer, type NatsServerHandle } from '@pipebus/test-support';
+import { remoteNatsServer, serveNatsControl, startNatsServer, type NatsServerHandle, type NatsServerOptions } from '@pipebus/test-support';
 
 const started: NatsServerHandle[] = [];
 const clients: NatsConnection[] = [];
@@ -13,11 +14,17 @@ afterEach(async () => {
   await Promise.allSettled(started.splice(0).map((s) => s.stop()));
 });
 
-async function server(options?: Parameters<typeof startNatsServer>[0]): Promise<NatsServerHandle> {
-  const s = await startNatsServer(options);
-  started.push(s);
-  return s;
-}
+let helper: { port: number; close: () => Promise<void> } | undefined;
+beforeAll(async () => {
+  helper = await serveNatsControl(startNatsServer);
+});
+afterAll(() => helper?.close());
+
+type Start = (options?: NatsServerOptions) => Promise<NatsServerHandle>;
+const starters: Array<[string, Start]> = [
+  ['startNatsServer', (options) => startNatsServer(options)],
+  ['through the helper (remoteNatsServer)', (options) => remoteNatsServer(`127.0.0.1:${helper!.port}`, options ?? {})],
+];
 
 async function client(url: string): Promise<NatsConnection> {
   const c = await connect({ servers: url, reconnectTimeWait: 20, maxReconnectAttempts: -1 });
@@ -40,29 +47,24 @@ async function roundTrip(nc: NatsConnection, text: string): Promise<string> {
   return received;
 }
 
-/** True while a process with this pid exists (signal 0 only checks). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw error;
+describe.each(starters)('test nats-server: %s', (_name, start) => {
+  async function server(options?: NatsServerOptions): Promise<NatsServerHandle> {
+    const s = await start(options);
+    started.push(s);
+    return s;
   }
-}
 
-describe('startNatsServer (test-support harness)', () => {
   it('starts on a free 127.0.0.1 port, carries messages, and stop() leaves no process', async () => {
     const s = await server();
     expect(s.url).toBe(`nats://127.0.0.1:${s.port}`);
     expect(s.port).toBeGreaterThan(0);
     expect(s.version).toMatch(/^\d+\.\d+\.\d+/);
     const pid = s.pid!;
-    expect(alive(pid)).toBe(true);
+    expect(await s.hasProcess(pid)).toBe(true);
     const nc = await client(s.url);
     expect(await roundTrip(nc, 'hello')).toBe('hello');
     await s.stop();
-    expect(alive(pid)).toBe(false);
+    expect(await s.hasProcess(pid)).toBe(false);
     expect(s.pid).toBeUndefined();
     await s.stop(); // idempotent
   });
@@ -78,7 +80,7 @@ describe('startNatsServer (test-support harness)', () => {
     const firstPid = s.pid!;
     const down = nextStatus(nc, 'disconnect');
     await s.kill();
-    expect(alive(firstPid)).toBe(false);
+    expect(await s.hasProcess(firstPid)).toBe(false);
     expect(s.pid).toBeUndefined();
     await down;
     const back = nextStatus(nc, 'reconnect');
@@ -89,7 +91,7 @@ describe('startNatsServer (test-support harness)', () => {
     expect(await roundTrip(nc, 'after restart')).toBe('after restart');
     const secondPid = s.pid!;
     await s.stop();
-    expect(alive(secondPid)).toBe(false);
+    expect(await s.hasProcess(secondPid)).toBe(false);
     await expect(s.restart()).rejects.toThrow(/was stopped/);
   });
 
@@ -100,6 +102,6 @@ describe('startNatsServer (test-support harness)', () => {
   });
 
   it('fails with the server log when the server cannot start', async () => {
-    await expect(startNatsServer({ args: ['--no-such-flag'] })).rejects.toThrow(/nats-server exited .* before it listened; its log:/s);
+    await expect(start({ args: ['--no-such-flag'] })).rejects.toThrow(/nats-server exited .* before it listened; its log:/s);
   });
 });
