@@ -37,6 +37,13 @@ export interface NatsTransportOptions {
    * at once when all are back. Default 1000 ms.
    */
   readonly reconnectSettle?: number;
+  /**
+   * How often this transport says it is alive, in ms; a peer silent for 3
+   * intervals is reported gone (the bus then fails the calls waiting on it).
+   * 0 turns heartbeats off: then only a peer that closes is seen to leave.
+   * Default 1000.
+   */
+  readonly heartbeatInterval?: number;
 }
 
 /** The options after checking, with their defaults. */
@@ -50,9 +57,10 @@ export interface ResolvedNatsOptions {
   readonly reconnectBufferBytes: number;
   readonly reconnectBufferFrames: number;
   readonly reconnectSettle: number;
+  readonly heartbeatInterval: number;
 }
 
-const KEYS: ReadonlySet<string> = new Set(['servers', 'connection', 'connectOptions', 'prefix', 'name', 'maxFrameSize', 'reconnectBuffer', 'reconnectSettle']);
+const KEYS: ReadonlySet<string> = new Set(['servers', 'connection', 'connectOptions', 'prefix', 'name', 'maxFrameSize', 'reconnectBuffer', 'reconnectSettle', 'heartbeatInterval']);
 const BUFFER_KEYS: ReadonlySet<string> = new Set(['maxBytes', 'maxFrames']);
 
 /** NATS's own default `max_payload`: the most a frame can be before the server says. */
@@ -86,6 +94,7 @@ export function resolveNatsOptions(options: NatsTransportOptions): ResolvedNatsO
     reconnectBufferBytes: count(buffer.maxBytes, DEFAULT_RECONNECT_BUFFER_BYTES, 'reconnectBuffer.maxBytes'),
     reconnectBufferFrames: count(buffer.maxFrames, DEFAULT_RECONNECT_BUFFER_FRAMES, 'reconnectBuffer.maxFrames'),
     reconnectSettle: count(options.reconnectSettle, 1000, 'reconnectSettle'),
+    heartbeatInterval: count(options.heartbeatInterval, 1000, 'heartbeatInterval'),
     servers,
     connection,
     connectOptions: options.connectOptions ?? {},

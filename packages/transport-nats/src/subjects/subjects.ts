@@ -8,8 +8,8 @@
  * through today's `send(frame, to?)`:
  * - `P.all`: a send without `to`, heard by every transport under the prefix;
  * - `P.in.<peer>.d`: a send to one peer;
- * - `P.presence.hello|bye`: a transport arriving (or back after a reconnect)
- *   and leaving; each hello is answered on `P.in.<peer>.h` ("here"), so the
+ * - `P.presence.hello|beat|bye`: a transport arriving (or back after a
+ *   reconnect), still there, and leaving; each hello is answered on `P.in.<peer>.h` ("here"), so the
  *   newcomer learns the peers already there.
  * Every publish carries the sender's inbox as its reply-to, which is how the
  * receiver learns the (self-declared) sender.
@@ -24,6 +24,7 @@ export class Subjects {
   readonly all: string;
   readonly hello: string;
   readonly bye: string;
+  readonly beat: string;
   /** This transport's inbox, subscribed as `inbox.>`. */
   readonly inbox: string;
   /** The reply-to of every publish: this transport's direct subject. */
@@ -39,6 +40,7 @@ export class Subjects {
     this.all = `${prefix}.all`;
     this.hello = `${prefix}.presence.hello`;
     this.bye = `${prefix}.presence.bye`;
+    this.beat = `${prefix}.presence.beat`;
     this.#inPrefix = `${prefix}.in.`;
     this.inbox = `${prefix}.in.${peerId}.>`;
     this.self = this.direct(peerId);

@@ -9,16 +9,19 @@
  * order once the peers known before the outage are back, or after
  * `reconnectSettle`.
  *
+ * Peers are announced on first sight and reported gone on a goodbye or after
+ * three missed heartbeats (presence.ts).
+ *
  * Not here yet (issue 17; each needs core to tell the transport a frame's
  * kind and name, or is transport work still to do): subjects per method and
- * topic, queue groups, "no responders", heartbeats, fragment pulls on shared
- * subjects, drain bounded in time.
+ * topic, queue groups, "no responders", fragment pulls on shared subjects.
  */
 import { BusError } from '@pipebus/core';
-import { FRAME_TAKEN, Transport, type PeerId, type PeerInfo, type TransportCapabilities } from '@pipebus/core/transport-kit';
+import { FRAME_TAKEN, Transport, type PeerId, type TransportCapabilities } from '@pipebus/core/transport-kit';
 import { connect, nuid, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { resolveNatsOptions, type NatsTransportOptions, type ResolvedNatsOptions } from '../options/validate.js';
 import { Subjects } from '../subjects/subjects.js';
+import { Presence } from './presence.js';
 import { ReconnectBuffer } from './reconnect-buffer.js';
 
 /** Counters of what this transport dropped, as a fresh object from {@link NatsTransport.stats}. */
@@ -51,7 +54,8 @@ export class NatsTransport extends Transport {
   #capabilities: TransportCapabilities;
   #nc: NatsConnection | undefined;
   readonly #subscriptions: Subscription[] = [];
-  readonly #peers = new Map<PeerId, PeerInfo>();
+  readonly #peers: Presence;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
   readonly #banned = new Set<PeerId>();
   #status: { stop?: () => void } | undefined;
   #foreign = 0;
@@ -71,6 +75,7 @@ export class NatsTransport extends Transport {
     this.#subjects = new Subjects(this.#o.prefix, this.peerId);
     this.#capabilities = { duplex: true, broadcast: true, reliable: true, ordered: true, maxFrameSize: this.#o.maxFrameSize };
     this.#buffer = new ReconnectBuffer(this.#o.reconnectBufferBytes, this.#o.reconnectBufferFrames);
+    this.#peers = new Presence((id) => `nats:${this.#o.prefix}.in.${id}`, (event) => this.emitPeer(event));
   }
 
   /** Duplex and broadcast; `maxFrameSize` drops to the server's `max_payload` once connected when that is lower. */
@@ -98,6 +103,21 @@ export class NatsTransport extends Transport {
     for (const subject of [s.inbox, s.all, `${s.prefix}.presence.>`]) this.#subscriptions.push(nc.subscribe(subject, { callback: onMessage }));
     void this.#watchStatus(nc);
     await this.#announce(nc);
+    this.#startHeartbeat(nc);
+  }
+
+  /** Beats every heartbeatInterval, and forgets the peers that went silent (see presence.ts). */
+  #startHeartbeat(nc: NatsConnection): void {
+    const interval = this.#o.heartbeatInterval;
+    if (interval === 0) return;
+    this.#heartbeat = setInterval(() => {
+      // While our own link is down nobody can be heard: silence then says nothing about them.
+      if (this.#linkDown) return;
+      nc.publish(this.#subjects.beat, new Uint8Array(0), { reply: this.#subjects.self });
+      this.#peers.sweep(interval);
+    }, interval);
+    // The connection's socket keeps the process alive while it is open; this timer need not.
+    this.#heartbeat.unref?.();
   }
 
   /** Says hello once the server has our subscriptions (it answered a ping), so that answers reach us. */
@@ -132,6 +152,7 @@ export class NatsTransport extends Transport {
   protected async doClose(): Promise<void> {
     this.#closing = true;
     this.#status?.stop?.();
+    if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
     if (this.#settleTimer !== undefined) clearTimeout(this.#settleTimer);
     const nc = this.#nc;
     if (nc === undefined || nc.isClosed()) return;
@@ -160,7 +181,7 @@ export class NatsTransport extends Transport {
 
   override dropPeer(peer: PeerId, reason: string): void {
     this.#banned.add(peer);
-    this.#forget(peer, reason);
+    this.#peers.forget(peer, reason);
   }
 
   async #connect(): Promise<NatsConnection> {
@@ -184,10 +205,11 @@ export class NatsTransport extends Transport {
       return;
     }
     if (msg.subject === s.bye) {
-      this.#forget(sender, 'it closed');
+      this.#peers.forget(sender, 'it closed');
       return;
     }
-    const peer = this.#peer(sender);
+    const peer = this.#peers.heard(sender);
+    if (msg.subject === s.beat) return;
     if (msg.subject === s.hello || msg.subject === s.hereForMe) {
       // A newcomer (or a peer back from its own reconnect) learns we are here.
       if (msg.subject === s.hello) this.#nc?.publish(s.here(sender), new Uint8Array(0), { reply: s.self });
@@ -195,24 +217,6 @@ export class NatsTransport extends Transport {
       return;
     }
     this.emitFrame({ data: msg.data, peer });
-  }
-
-  /** The peer `id`, announced as connected the first time it is heard. */
-  #peer(id: PeerId): PeerInfo {
-    let peer = this.#peers.get(id);
-    if (peer === undefined) {
-      peer = { id, address: `nats:${this.#o.prefix}.in.${id}` };
-      this.#peers.set(id, peer);
-      this.emitPeer({ type: 'connected', peer });
-    }
-    return peer;
-  }
-
-  #forget(id: PeerId, reason: string): void {
-    const peer = this.#peers.get(id);
-    if (peer === undefined) return;
-    this.#peers.delete(id);
-    this.emitPeer({ type: 'disconnected', peer, reason });
   }
 
   #onDisconnect(): void {
@@ -230,7 +234,8 @@ export class NatsTransport extends Transport {
    * gone for good).
    */
   #onReconnect(nc: NatsConnection): void {
-    this.#awaited = new Set(this.#peers.keys());
+    this.#peers.refresh();
+    this.#awaited = new Set(this.#peers.ids());
     this.#announce(nc).catch(() => undefined);
     if (this.#awaited.size === 0) {
       this.#release(nc);

@@ -1,0 +1,76 @@
+/**
+ * Who is there. NATS tells a client nothing about other clients, and a peer
+ * that dies (SIGKILL, a cable) sends no goodbye: so every transport
+ * publishes a heartbeat each `heartbeatInterval`, and a peer not heard from
+ * (any message counts) for {@link MISSED_BEATS} intervals is reported gone.
+ * The bus then fails the calls waiting on it and aborts its handlers, as it
+ * does when a pipe closes.
+ */
+import type { PeerEvent, PeerId, PeerInfo } from '@pipebus/core/transport-kit';
+
+/** Intervals of silence after which a peer is reported gone. */
+export const MISSED_BEATS = 3;
+
+interface Known {
+  readonly info: PeerInfo;
+  /** When it was last heard from (ms, `Date.now()`). */
+  heard: number;
+}
+
+/** The peers of one transport, by id (internal to the transport). */
+export class Presence {
+  readonly #peers = new Map<PeerId, Known>();
+
+  constructor(
+    private readonly addressOf: (id: PeerId) => string,
+    private readonly report: (event: PeerEvent) => void,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  has(id: PeerId): boolean {
+    return this.#peers.has(id);
+  }
+
+  ids(): IterableIterator<PeerId> {
+    return this.#peers.keys();
+  }
+
+  /** `id` was heard from: its info, announced as connected the first time. */
+  heard(id: PeerId): PeerInfo {
+    const known = this.#peers.get(id);
+    if (known !== undefined) {
+      known.heard = this.now();
+      return known.info;
+    }
+    const info: PeerInfo = { id, address: this.addressOf(id) };
+    this.#peers.set(id, { info, heard: this.now() });
+    this.report({ type: 'connected', peer: info });
+    return info;
+  }
+
+  /** `id` left (said goodbye, was dropped, went silent): reported once. */
+  forget(id: PeerId, reason: string): void {
+    const known = this.#peers.get(id);
+    if (known === undefined) return;
+    this.#peers.delete(id);
+    this.report({ type: 'disconnected', peer: known.info, reason });
+  }
+
+  /** Forgets every peer silent for `MISSED_BEATS` × `interval` ms. */
+  sweep(interval: number): void {
+    const limit = MISSED_BEATS * interval;
+    const now = this.now();
+    for (const [id, known] of this.#peers) {
+      if (now - known.heard > limit) this.forget(id, `no heartbeat on NATS for ${now - known.heard} ms (it died, or lost its link)`);
+    }
+  }
+
+  /**
+   * Counts everyone as just heard: after our own outage nobody could be
+   * heard, which says nothing about them.
+   */
+  refresh(): void {
+    const now = this.now();
+    for (const known of this.#peers.values()) known.heard = now;
+  }
+}
