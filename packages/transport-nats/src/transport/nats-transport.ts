@@ -30,6 +30,11 @@ export interface NatsTransportStats {
   readonly foreignMessages: number;
   /** Messages from a peer this transport dropped (`dropPeer`), ignored. */
   readonly bannedMessages: number;
+  /**
+   * "No responders" notices from the server (status 503): a frame this
+   * transport sent to a peer was heard by nobody (the peer is gone).
+   */
+  readonly noResponders: number;
   /** Frames held now while the link is down. */
   readonly reconnectBuffered: number;
   /** Sends refused with `BUSY` because the reconnect buffer was full. */
@@ -60,6 +65,7 @@ export class NatsTransport extends Transport {
   #status: { stop?: () => void } | undefined;
   #foreign = 0;
   #bannedMessages = 0;
+  #noResponders = 0;
   #closing = false;
   readonly #buffer: ReconnectBuffer;
   /** True from a disconnect until the buffer went out after the reconnect: sends go to the buffer. */
@@ -85,7 +91,7 @@ export class NatsTransport extends Transport {
 
   /** What this transport counted and dropped. */
   stats(): NatsTransportStats {
-    return { foreignMessages: this.#foreign, bannedMessages: this.#bannedMessages, reconnectBuffered: this.#buffer.frames, reconnectRejected: this.#buffer.rejected };
+    return { foreignMessages: this.#foreign, bannedMessages: this.#bannedMessages, noResponders: this.#noResponders, reconnectBuffered: this.#buffer.frames, reconnectRejected: this.#buffer.rejected };
   }
 
   protected async doStart(): Promise<void> {
@@ -194,6 +200,11 @@ export class NatsTransport extends Transport {
 
   #receive(msg: Msg): void {
     const s = this.#subjects;
+    // Every publish of ours names our inbox as reply-to, so the server tells us there when nobody heard one.
+    if (msg.headers?.code === 503) {
+      this.#noResponders++;
+      return;
+    }
     const sender = s.senderOf(msg.reply);
     if (sender === undefined) {
       this.#foreign++;
