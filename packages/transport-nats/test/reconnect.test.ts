@@ -92,6 +92,17 @@ describe('NatsTransport across a server restart', () => {
     expect(b.stats()).toMatchObject({ reconnectBuffered: 2, reconnectRejected: 1 });
   });
 
+  it('fails start() over a connection that is already closed with OS_ERROR, and stays idle', async () => {
+    const nc = await connect({ servers: server.url });
+    await nc.close();
+    const t = new NatsTransport({ connection: nc, prefix: `closed.c${process.pid}` });
+    transports.push(t);
+    const error = await t.start().then(() => undefined, (e: unknown) => e);
+    expect(BusError.is(error, 'OS_ERROR')).toBe(true);
+    expect((error as BusError).message).toMatch(/could not subscribe and announce this transport under 'closed\.c\d+': .*is the connection open\?/);
+    expect(t.state).toBe('idle');
+  });
+
   it('(why the buffer exists) nats.js alone drops what is published while disconnected', async () => {
     const subject = `raw.r${process.pid}x${n++}`;
     const options = { servers: server.url, reconnectTimeWait: 20, maxReconnectAttempts: -1 };

@@ -106,9 +106,16 @@ export class NatsTransport extends Transport {
       if (error !== null) this.emitError(new BusError('OS_ERROR', `NATS subscription failed: ${error.message}`, { cause: error }));
       else this.#receive(msg);
     };
-    for (const subject of [s.inbox, s.all, `${s.prefix}.presence.>`]) this.#subscriptions.push(nc.subscribe(subject, { callback: onMessage }));
+    try {
+      for (const subject of [s.inbox, s.all, `${s.prefix}.presence.>`]) this.#subscriptions.push(nc.subscribe(subject, { callback: onMessage }));
+      await this.#announce(nc);
+    } catch (error) {
+      // A start that failed must not leave a connection of ours dialling for ever.
+      for (const sub of this.#subscriptions.splice(0)) sub.unsubscribe();
+      if (this.#o.connection === undefined) await nc.close().catch(() => undefined);
+      throw new BusError('OS_ERROR', `could not subscribe and announce this transport under '${this.#o.prefix}': ${(error as Error).message}; is the connection open?`, { cause: error });
+    }
     void this.#watchStatus(nc);
-    await this.#announce(nc);
     this.#startHeartbeat(nc);
   }
 
