@@ -24,6 +24,7 @@ describe('NatsTransport options', () => {
     ['an unknown key', { servers: 'nats://127.0.0.1:4222', prefx: 'a' }, /unknown option 'options.prefx'; did you mean 'prefix'\?/],
     ['a connection that is not one', { connection: {} }, /'connection' must be a NatsConnection/],
     ['an unknown reconnectBuffer key', { servers: 'nats://127.0.0.1:4222', reconnectBuffer: { maxByte: 1 } }, /unknown option 'options.reconnectBuffer.maxByte'; did you mean 'maxBytes'\?/],
+    ['a fractional maxUnconfirmedBytes', { servers: 'nats://127.0.0.1:4222', maxUnconfirmedBytes: 1.5 }, /'maxUnconfirmedBytes' must be a non-negative integer/],
     ['a negative reconnectSettle', { servers: 'nats://127.0.0.1:4222', reconnectSettle: -1 }, /'reconnectSettle' must be a non-negative integer/],
   ])('refuses %s', (_what, options, message) => {
     const error = refused(options);

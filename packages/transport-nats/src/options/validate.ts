@@ -44,6 +44,12 @@ export interface NatsTransportOptions {
    * Default 1000.
    */
   readonly heartbeatInterval?: number;
+  /**
+   * Backpressure: once this many bytes were published without the server
+   * confirming it read them, `send()` resolves only after it does (a
+   * ping/pong). nats.js alone buffers without bound. Default 4 MiB.
+   */
+  readonly maxUnconfirmedBytes?: number;
 }
 
 /** The options after checking, with their defaults. */
@@ -58,9 +64,10 @@ export interface ResolvedNatsOptions {
   readonly reconnectBufferFrames: number;
   readonly reconnectSettle: number;
   readonly heartbeatInterval: number;
+  readonly maxUnconfirmedBytes: number;
 }
 
-const KEYS: ReadonlySet<string> = new Set(['servers', 'connection', 'connectOptions', 'prefix', 'name', 'maxFrameSize', 'reconnectBuffer', 'reconnectSettle', 'heartbeatInterval']);
+const KEYS: ReadonlySet<string> = new Set(['servers', 'connection', 'connectOptions', 'prefix', 'name', 'maxFrameSize', 'reconnectBuffer', 'reconnectSettle', 'heartbeatInterval', 'maxUnconfirmedBytes']);
 const BUFFER_KEYS: ReadonlySet<string> = new Set(['maxBytes', 'maxFrames']);
 
 /** NATS's own default `max_payload`: the most a frame can be before the server says. */
@@ -95,6 +102,7 @@ export function resolveNatsOptions(options: NatsTransportOptions): ResolvedNatsO
     reconnectBufferFrames: count(buffer.maxFrames, DEFAULT_RECONNECT_BUFFER_FRAMES, 'reconnectBuffer.maxFrames'),
     reconnectSettle: count(options.reconnectSettle, 1000, 'reconnectSettle'),
     heartbeatInterval: count(options.heartbeatInterval, 1000, 'heartbeatInterval'),
+    maxUnconfirmedBytes: count(options.maxUnconfirmedBytes, 4 * 1024 * 1024, 'maxUnconfirmedBytes'),
     servers,
     connection,
     connectOptions: options.connectOptions ?? {},

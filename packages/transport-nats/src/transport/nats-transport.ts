@@ -73,6 +73,10 @@ export class NatsTransport extends Transport {
   /** After a reconnect: the peers still to say they are back before the buffer goes out. */
   #awaited: Set<PeerId> | undefined;
   #settleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Bytes published since the server last confirmed it read everything (a flush's PONG). */
+  #unconfirmed = 0;
+  /** The flush under way once #unconfirmed passed maxUnconfirmedBytes: sends wait for it. */
+  #confirming: Promise<void> | undefined;
 
   constructor(options: NatsTransportOptions) {
     super();
@@ -159,7 +163,30 @@ export class NatsTransport extends Transport {
     } catch (error) {
       return Promise.reject(new BusError('TRANSPORT_CLOSED', `NATS refused the frame: ${(error as Error).message}`, { cause: error }));
     }
-    return FRAME_TAKEN;
+    this.#unconfirmed += frame.byteLength;
+    if (this.#unconfirmed <= this.#o.maxUnconfirmedBytes) return FRAME_TAKEN;
+    return this.#confirm(nc);
+  }
+
+  /**
+   * Backpressure. nats.js has none: publish() appends to a buffer without
+   * bound. Past maxUnconfirmedBytes, sends resolve only once the server
+   * answered a ping sent after them (it read every byte before it), so a
+   * producer that awaits its sends waits for the link, as on a pipe.
+   */
+  #confirm(nc: NatsConnection): Promise<void> {
+    this.#confirming ??= nc.flush().then(
+      () => {
+        this.#unconfirmed = 0;
+        this.#confirming = undefined;
+      },
+      () => {
+        // The link went down meanwhile: what was sent is the server's past, not ours to wait for.
+        this.#unconfirmed = 0;
+        this.#confirming = undefined;
+      },
+    );
+    return this.#confirming;
   }
 
   protected async doClose(): Promise<void> {
