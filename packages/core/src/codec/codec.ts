@@ -1,6 +1,6 @@
 import { hasBrand, setBrand } from '../brand/brand.js';
 import { invalidArgument } from '../errors/bus-error.js';
-import { describeValue } from '../transport/transport.js';
+import { describeValue } from '../transport/describe-value.js';
 import type { DecodeLimits } from './decode-limits.js';
 /**
  * Turns envelopes into bytes and back. The bus writes the codec's `id` into

@@ -14,9 +14,11 @@ export { FRAME_TAKEN, Transport } from '../transport/index.js';
 export type {
   FrameListener,
   InboundFrame,
+  Interest,
   PeerEvent,
   PeerId,
   PeerInfo,
+  Route,
   TransportCapabilities,
   TransportEvents,
   TransportState,

@@ -2,6 +2,12 @@ import { EventEmitter } from 'eventemitter3';
 import { BehaviorSubject, Observable, Subject, distinctUntilChanged } from '../rx.js';
 import { BusError } from '../errors/index.js';
 import { brandedInstanceOf, setBrand, sharedGlobal } from '../brand/brand.js';
+import { describeValue } from './describe-value.js';
+import { CLOSED, interestProblem, routeProblem, sendProblem } from './checks.js';
+import type { Interest, Route } from './routed.js';
+
+export { describeValue } from './describe-value.js';
+export type { Interest, Route } from './routed.js';
 
 /** Identifies one peer of a transport (a pipe client, the server, a slot writer). */
 export type PeerId = string;
@@ -47,6 +53,13 @@ export interface TransportCapabilities {
   readonly reliable: boolean;
   /** Frames from one sender arrive in the order sent. */
   readonly ordered: boolean;
+  /**
+   * Delivers by name (NATS subjects): the bus then sends through
+   * {@link Transport.sendRouted}, with each frame's {@link Route}, and
+   * declares its handlers and subscriptions through {@link Transport.interest}.
+   * Absent means false.
+   */
+  readonly routed?: boolean;
 }
 
 /** A peer appeared or went away. */
@@ -202,31 +215,53 @@ export abstract class Transport {
    * `TRANSPORT_CLOSED`, `NOT_FOUND` (unknown peer) or an OS error.
    */
   send(frame: Uint8Array, to?: PeerId): Promise<void> {
-    if (!(frame instanceof Uint8Array)) {
-      return Promise.reject(
-        new BusError('INVALID_ARGUMENT', `send() takes a Uint8Array frame, got ${describeValue(frame)}`),
+    const problem = sendProblem('send', this, frame, to, this.#closing !== undefined);
+    if (problem === undefined) return this.doSend(frame, to);
+    return Promise.reject(problem === CLOSED ? this.closedError('send') : problem);
+  }
+
+  /**
+   * Sends one frame with where it goes by name, for a transport whose
+   * `capabilities.routed` is true (the bus calls it only then, and plain
+   * {@link Transport.send} otherwise). Same checks and errors as `send()`,
+   * plus `INVALID_ARGUMENT` for a malformed route; then
+   * {@link Transport.doSendRouted}, or `doSend` (the route unused) on a
+   * transport that does not implement it.
+   */
+  sendRouted(frame: Uint8Array, route: Route, to?: PeerId): Promise<void> {
+    const problem = sendProblem('sendRouted', this, frame, to, this.#closing !== undefined) ?? routeProblem(route);
+    if (problem !== undefined) return Promise.reject(problem === CLOSED ? this.closedError('sendRouted') : problem);
+    return this.doSendRouted === undefined ? this.doSend(frame, to) : this.doSendRouted(frame, route, to);
+  }
+
+  /**
+   * Declares a method handled or a topic pattern subscribed here, so that a
+   * routed transport makes the network deliver it (a NATS SUB, with its
+   * queue group); returns the function that withdraws it (idempotent). Any
+   * state but `closed` accepts it: the bus declares handlers before
+   * `start()`. Throws `NOT_SUPPORTED` on a transport that is not routed
+   * (every frame reaches every listener there already), `INVALID_ARGUMENT`
+   * for a malformed interest, `TRANSPORT_CLOSED` once closed.
+   */
+  interest(interest: Interest): () => void {
+    if (this.capabilities.routed !== true || this.doInterest === undefined) {
+      throw new BusError(
+        'NOT_SUPPORTED',
+        this.capabilities.routed === true
+          ? 'interest(): this transport says capabilities.routed but implements no doInterest(); a routed transport must implement both doSendRouted() and doInterest()'
+          : 'interest() needs a routed transport (capabilities.routed, such as transport-nats); this one delivers every frame to every listener already, so there is nothing to declare',
       );
     }
-    if (to !== undefined && (typeof to !== 'string' || to.length === 0)) {
-      return Promise.reject(new BusError('INVALID_ARGUMENT', `send() 'to' must be a non-empty peer id, got ${describeValue(to)}`));
-    }
-    if (to !== undefined && !this.capabilities.duplex) {
-      return Promise.reject(new BusError('NOT_SUPPORTED', `send() to one peer is not possible on a one-way transport; send without 'to' to reach every listener`));
-    }
-    const max = this.capabilities.maxFrameSize;
-    if (frame.byteLength > max) {
-      return Promise.reject(
-        new BusError('FRAME_TOO_LARGE', `frame of ${frame.byteLength} bytes exceeds this transport's maxFrameSize of ${max}; send it through a MessageBus, which fragments, or raise maxFrameSize`, {
-          details: { size: frame.byteLength, max },
-        }),
-      );
-    }
-    const state = this.state;
-    if (state === 'closed' || this.#closing) return Promise.reject(this.closedError('send'));
-    if (state === 'idle') {
-      return Promise.reject(new BusError('TRANSPORT_CLOSED', 'the transport is not started yet: await start() before send()'));
-    }
-    return this.doSend(frame, to);
+    const problem = interestProblem(interest);
+    if (problem !== undefined) throw problem;
+    if (this.state === 'closed' || this.#closing) throw this.closedError('declare an interest');
+    const withdraw = this.doInterest({ kind: interest.kind, name: interest.name, ...(interest.queue !== undefined && { queue: interest.queue }) });
+    let declared = true;
+    return () => {
+      if (!declared) return;
+      declared = false;
+      withdraw();
+    };
   }
 
   /** Closes the transport and completes its observables. Idempotent. */
@@ -255,6 +290,16 @@ export abstract class Transport {
   protected abstract doStart(): Promise<void>;
   /** Transport-specific send of a frame already validated. */
   protected abstract doSend(frame: Uint8Array, to?: PeerId): Promise<void>;
+  /**
+   * Routed transports: send of a frame and its route, already validated
+   * (same promise rules as `doSend`, `FRAME_TAKEN` included).
+   */
+  protected doSendRouted?(frame: Uint8Array, route: Route, to?: PeerId): Promise<void>;
+  /**
+   * Routed transports: make the network deliver `interest` here; returns
+   * the function that withdraws it (called at most once).
+   */
+  protected doInterest?(interest: Interest): () => void;
   /** Transport-specific teardown; called once. */
   protected abstract doClose(): Promise<void>;
 
@@ -362,22 +407,6 @@ export abstract class Transport {
   protected closedError(operation: string): BusError {
     return new BusError('TRANSPORT_CLOSED', `cannot ${operation}: the transport is closed`);
   }
-}
-
-/**
- * Short, safe description of a value for error messages, written to follow
- * "got": strings are quoted (`"100"`, so a string that looks like a number
- * is told apart from `number 100`), `undefined` and `null` are named once,
- * and a function is never printed as its source.
- */
-export function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'function') return value.name === '' ? 'a function' : `a function (${value.name})`;
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return value.length > 40 ? `a string of ${value.length} chars` : JSON.stringify(value);
-  if (typeof value === 'object') return `an object (${(value as object).constructor?.name ?? 'Object'})`;
-  return `${typeof value} ${String(value)}`;
 }
 
 setBrand(Transport.prototype, TRANSPORT_BRAND);
