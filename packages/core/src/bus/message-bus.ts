@@ -1,6 +1,6 @@
 import type { Observable } from '../rx.js';
 import { Subscription } from '../rx.js';
-import { invalidArgument } from '../errors/index.js';
+import { BusError, invalidArgument } from '../errors/index.js';
 import type { PeerEvent, Transport, TransportState } from '../transport/index.js';
 import { Transport as TransportClass, describeValue } from '../transport/index.js';
 import { Caller } from './caller.js';
@@ -78,6 +78,13 @@ export class MessageBus {
     }
     this.transport = transport;
     const o = (this.#o = resolveBusOptions(options));
+    if (o.relay && transport.capabilities.routed === true) {
+      // Relay re-sends a peer's frame, which has no route a routed transport could send it by.
+      throw new BusError(
+        'NOT_SUPPORTED',
+        "relay: true is not possible on a routed transport (capabilities.routed, such as transport-nats): the network already delivers each event to every subscriber; drop the relay option",
+      );
+    }
     const counters = this.#counters;
     // Built from the bottom up: each part gets only the parts below it.
     const lifecycle = (this.#lifecycle = new BusLifecycle(transport));

@@ -75,7 +75,9 @@ export interface MessageBusOptions {
   localDelivery?: boolean;
   /**
    * Forward events received from one peer to every other peer: makes a
-   * server bus the hub of a star of clients. Default false.
+   * server bus the hub of a star of clients. Default false. `new MessageBus`
+   * throws `NOT_SUPPORTED` for it on a routed transport (NATS), which fans
+   * events out itself.
    */
   relay?: boolean;
   /** Name of this bus in logs. */

@@ -12,7 +12,7 @@ import type { Envelope } from '../envelope/index.js';
 import { encodeMessageFrame, kindName } from '../envelope/index.js';
 import { BusError } from '../errors/index.js';
 import { Fragmenter } from '../fragment/index.js';
-import type { PeerId, Transport } from '../transport/index.js';
+import type { PeerId, Route, Transport } from '../transport/index.js';
 import type { Middleware } from './middleware.js';
 import { fromContext, runMiddleware, toContext } from './middleware.js';
 import type { ResolvedBusOptions } from './options.js';
@@ -22,6 +22,12 @@ import type { Counters } from './stats.js';
 /** The sending end of a bus (internal to the bus). */
 export class Outbox {
   readonly #fragmenter = new Fragmenter();
+  /**
+   * The transport routes by name (`capabilities.routed`): every message goes
+   * through `sendRouted` with its route. Read once here, so that the other
+   * transports' path has no per-message test nor route object.
+   */
+  readonly #routed: boolean;
 
   /**
    * @param middleware - the bus's outbound chain, shared: `use()` adds to it.
@@ -32,7 +38,9 @@ export class Outbox {
     private readonly counters: Counters,
     private readonly peers: PeerTable,
     private readonly middleware: readonly Middleware[],
-  ) {}
+  ) {
+    this.#routed = transport.capabilities.routed === true;
+  }
 
   /**
    * Runs outbound middleware, encodes and sends (fragmenting when needed).
@@ -47,7 +55,11 @@ export class Outbox {
     });
   }
 
-  /** Sends an encoded message frame as it is (relay), fragmenting when needed. */
+  /**
+   * Sends an encoded message frame as it is (relay), fragmenting when
+   * needed. Never on a routed transport: it has no envelope to route by, and
+   * `MessageBus` refuses `relay` there.
+   */
   sendFrame(frame: Uint8Array, to: PeerId | undefined): Promise<void> {
     const { maxFrameSize: max, reliable } = this.transport.capabilities;
     // On an unreliable transport even a small message travels as a one-fragment
@@ -75,13 +87,25 @@ export class Outbox {
         }),
       );
     }
+    if (this.#routed) return this.#sendRouted(frame, { kind: envelope.kind, id: envelope.id, name: envelope.name }, to);
     return this.sendFrame(frame, to);
   }
 
-  async #sendFragments(frame: Uint8Array, to: PeerId | undefined, max: number): Promise<void> {
+  /** sendFrame's twin for a routed transport: the same decision, each frame with its message's route. */
+  #sendRouted(frame: Uint8Array, route: Route, to: PeerId | undefined): Promise<void> {
+    const { maxFrameSize: max, reliable } = this.transport.capabilities;
+    if (reliable && frame.byteLength <= max) {
+      this.counters.framesOut++;
+      return this.transport.sendRouted(frame, route, to);
+    }
+    return this.#sendFragments(frame, to, max, route);
+  }
+
+  async #sendFragments(frame: Uint8Array, to: PeerId | undefined, max: number, route?: Route): Promise<void> {
     for (const fragment of this.#fragmenter.split(frame, max)) {
       this.counters.fragmentsOut++;
-      await this.transport.send(fragment, to);
+      // Every fragment carries its message's route: the transport never looks into a frame.
+      await (route === undefined ? this.transport.send(fragment, to) : this.transport.sendRouted(fragment, route, to));
     }
     this.counters.framesOut++;
   }
