@@ -27,9 +27,11 @@ export type {
   MessageKindName,
   Middleware,
   MiddlewareSet,
+  HandleOptions,
   PublishOptions,
   ReassemblyOptions,
   RequestOptions,
+  SubscribeOptions,
 } from './bus/index.js';
 export { BusError, BusErrorCodes } from './errors/index.js';
 export type { BusErrorCode, BusErrorOptions } from './errors/index.js';

@@ -2,8 +2,8 @@
 import type { Headers } from '../envelope/index.js';
 import { MAX_NAME_LENGTH, isHeaders } from '../envelope/index.js';
 import { findUnencodable } from '../codec/index.js';
-import type { BusError } from '../errors/index.js';
-import { invalidArgument } from '../errors/index.js';
+import { BusError, checkKnownKeys, invalidArgument } from '../errors/index.js';
+import type { Transport } from '../transport/index.js';
 import { describeValue } from '../transport/index.js';
 
 /** A method or topic name: a non-empty string of at most `MAX_NAME_LENGTH` characters. */
@@ -35,4 +35,31 @@ export function payloadProblem(payload: unknown, verb: string, name: string, roo
   if (payload === null || (typeof payload !== 'object' && typeof payload !== 'function' && typeof payload !== 'symbol')) return undefined;
   const problem = findUnencodable(payload, root);
   return problem === undefined ? undefined : invalidArgument(`${verb}('${name}'): ${problem.path} ${problem.reason}`, { path: problem.path });
+}
+
+const QUEUE_OPTIONS: ReadonlySet<string> = new Set(['queue']);
+
+/**
+ * The `queue` of `handle()`'s or `subscribe()`'s options: absent, or a
+ * non-empty string, and only on a routed transport (NATS), the one kind
+ * that can hand each message to one member of a group. `call` is how the
+ * message opens: `handle('orders.get')`.
+ */
+export function checkQueue(options: { queue?: string } | undefined, call: string, transport: Transport): string | undefined {
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== 'object') throw invalidArgument(`${call}: options must be an object such as { queue: 'workers' }, got ${describeValue(options)}`);
+  checkKnownKeys(call, options, QUEUE_OPTIONS);
+  const { queue } = options;
+  if (queue === undefined) return undefined;
+  if (typeof queue !== 'string' || queue.length === 0 || queue.length > MAX_NAME_LENGTH) {
+    throw invalidArgument(`${call}: queue must be a non-empty string of at most ${MAX_NAME_LENGTH} characters, got ${describeValue(queue)}`);
+  }
+  if (transport.capabilities.routed !== true) {
+    // No local emulation: across processes (a pipe server relaying to its clients) there is no sound "one of the group".
+    throw new BusError(
+      'NOT_SUPPORTED',
+      `${call}: queue groups need a transport that load-balances, such as transport-nats (capabilities.routed); on pipe:// one process handles each method already, and every subscriber gets every event: drop the queue option`,
+    );
+  }
+  return queue;
 }

@@ -3,8 +3,11 @@
  * (a peer's or this bus's own) to them, and relaying a peer's events to the
  * other peers. Wildcard matching itself lives in `topics/`.
  *
- * Room for: NATS-style queue groups (a group's subscribers share one
- * `TopicIndex` entry, and `deliver` picks one of them); per-topic limits.
+ * On a routed transport (NATS) each distinct (pattern, queue) is declared
+ * once with `transport.interest()`; the network then picks the queue member.
+ *
+ * Room for: delivering a routed frame only to the subscribers of the
+ * interest it came through (`via`, issue 17 design §1); per-topic limits.
  */
 import type { Subscriber } from 'rxjs';
 import { Observable } from '../rx.js';
@@ -13,8 +16,8 @@ import { Kind } from '../envelope/index.js';
 import { BusError } from '../errors/index.js';
 import { TopicIndex, validatePattern, validateTopic } from '../topics/index.js';
 import { checkTopic } from '../topics/topic-validation.js';
-import type { PeerInfo } from '../transport/index.js';
-import { checkHeaders, payloadProblem } from './argument-checks.js';
+import type { PeerInfo, Transport } from '../transport/index.js';
+import { checkHeaders, checkQueue, payloadProblem } from './argument-checks.js';
 import type { BusLifecycle } from './lifecycle.js';
 import type { ResolvedBusOptions } from './options.js';
 import type { Outbox } from './outbox.js';
@@ -25,6 +28,16 @@ import type { Counters } from './stats.js';
 /** Options of one published event. */
 export interface PublishOptions {
   headers?: Headers;
+}
+
+/** Options of `subscribe()`. */
+export interface SubscribeOptions {
+  /**
+   * Queue group (routed transports such as NATS only): each event goes to
+   * one subscriber of the group instead of all. `NOT_SUPPORTED` on any
+   * other transport.
+   */
+  queue?: string;
 }
 
 /** An event as a subscriber receives it. */
@@ -41,8 +54,14 @@ export class EventRouter {
   readonly #subscriptions = new TopicIndex<Subscriber<BusEvent<unknown>>>();
   /** Every live subscriber, to complete them on close. */
   readonly #subscribers = new Set<Subscriber<BusEvent<unknown>>>();
+  /**
+   * Routed transports: one interest per distinct (pattern, queue), however
+   * many subscribers share it, withdrawn with the last of them.
+   */
+  readonly #interests = new Map<string, { count: number; withdraw: () => void }>();
 
   constructor(
+    private readonly transport: Transport,
     private readonly o: ResolvedBusOptions,
     private readonly counters: Counters,
     private readonly lifecycle: BusLifecycle,
@@ -69,20 +88,44 @@ export class EventRouter {
   }
 
   /** See `MessageBus.subscribe`. */
-  subscribe(pattern: string): Observable<BusEvent<unknown>> {
+  subscribe(pattern: string, options?: SubscribeOptions): Observable<BusEvent<unknown>> {
     validatePattern(pattern);
+    const queue = checkQueue(options, `subscribe('${pattern}')`, this.transport);
+    const routed = this.transport.capabilities.routed === true;
     return new Observable<BusEvent<unknown>>((subscriber) => {
       if (this.lifecycle.closed) {
         subscriber.complete();
         return undefined;
       }
+      // First, so that an interest the transport refuses errors this subscriber and registers nothing.
+      const release = routed ? this.#holdInterest(pattern, queue) : undefined;
       const remove = this.#subscriptions.add(pattern, subscriber);
       this.#subscribers.add(subscriber);
       return () => {
         remove();
         this.#subscribers.delete(subscriber);
+        release?.();
       };
     });
+  }
+
+  /** Takes a share of the (pattern, queue) interest, declaring it for the first; returns the release of that share. */
+  #holdInterest(pattern: string, queue: string | undefined): () => void {
+    // A NUL cannot be in a valid pattern, so the key is unambiguous.
+    const key = queue === undefined ? pattern : `${pattern}\u0000${queue}`;
+    let held = this.#interests.get(key);
+    if (held === undefined) {
+      const withdraw = this.transport.interest({ kind: 'topic', name: pattern, ...(queue !== undefined && { queue }) });
+      held = { count: 0, withdraw };
+      this.#interests.set(key, held);
+    }
+    held.count++;
+    const share = held;
+    return () => {
+      if (--share.count > 0) return;
+      if (this.#interests.get(key) === share) this.#interests.delete(key);
+      share.withdraw();
+    };
   }
 
   /** A peer's event: checked, delivered here, and relayed to the other peers when this bus relays. */

@@ -1,5 +1,5 @@
 export { MessageBus } from './message-bus.js';
-export type { BusEvent, BusStats, PublishOptions, RequestOptions } from './message-bus.js';
+export type { BusEvent, BusStats, HandleOptions, PublishOptions, RequestOptions, SubscribeOptions } from './message-bus.js';
 export type { Handler, HandlerContext } from './handler-context.js';
 export type { MessageContext, MessageKindName, Middleware, MiddlewareSet } from './middleware.js';
 export type { MessageBusOptions, ReassemblyOptions } from './options.js';

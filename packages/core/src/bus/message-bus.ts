@@ -4,7 +4,7 @@ import { BusError, invalidArgument } from '../errors/index.js';
 import type { PeerEvent, Transport, TransportState } from '../transport/index.js';
 import { Transport as TransportClass, describeValue } from '../transport/index.js';
 import { Caller } from './caller.js';
-import { EventRouter, type BusEvent, type PublishOptions } from './event-router.js';
+import { EventRouter, type BusEvent, type PublishOptions, type SubscribeOptions } from './event-router.js';
 import type { Handler } from './handler-context.js';
 import { Inbox } from './inbox.js';
 import { BusLifecycle } from './lifecycle.js';
@@ -15,11 +15,12 @@ import { Outbox } from './outbox.js';
 import { PeerGuard } from './peer-guard.js';
 import { PeerTable } from './peer-table.js';
 import type { RequestOptions } from './request-options.js';
-import { Responder } from './responder.js';
+import { Responder, type HandleOptions } from './responder.js';
 import { newCounters, type BusStats, type Counters } from './stats.js';
 
 export type { RequestOptions } from './request-options.js';
-export type { BusEvent, PublishOptions } from './event-router.js';
+export type { BusEvent, PublishOptions, SubscribeOptions } from './event-router.js';
+export type { HandleOptions } from './responder.js';
 export type { BusStats } from './stats.js';
 
 /** What the bus calls on its transport, checked once in its constructor. */
@@ -93,7 +94,7 @@ export class MessageBus {
     const guard = (this.#guard = new PeerGuard(transport, o, counters, peers, outbox));
     this.#caller = new Caller(transport, o, counters, lifecycle, peers, outbox);
     this.#responder = new Responder(transport, o, counters, lifecycle, peers, guard, outbox);
-    this.#router = new EventRouter(o, counters, lifecycle, peers, guard, outbox);
+    this.#router = new EventRouter(transport, o, counters, lifecycle, peers, guard, outbox);
     this.#inbox = new Inbox(transport, o, counters, guard, this.#caller, this.#responder, this.#router, this.#inbound);
     // Listening now, before start(), so that no frame is missed; onFrame, not
     // frames$, because it skips the Subject's allocation on every message.
@@ -130,9 +131,12 @@ export class MessageBus {
    * {@link MessageBus.request}) reaches the caller as a `REMOTE_ERROR` with
    * `remoteCode: 'INVALID_ARGUMENT'` naming the path (`reply.cb is a
    * function`), and is logged as a warning here; a stream ends at such a value.
+   * `options.queue` puts the handler in a queue group on a routed transport
+   * (NATS: one handler of the group gets each request); elsewhere it throws
+   * `NOT_SUPPORTED`.
    */
-  handle<P = unknown, R = unknown>(method: string, handler: Handler<P, R>): () => void {
-    return this.#responder.handle(method, handler as Handler<unknown, unknown>);
+  handle<P = unknown, R = unknown>(method: string, handler: Handler<P, R>, options?: HandleOptions): () => void {
+    return this.#responder.handle(method, handler as Handler<unknown, unknown>, options);
   }
 
   /** Adds middleware; it runs in the order added. Returns a remover. */
@@ -195,10 +199,13 @@ export class MessageBus {
    * Events whose topic matches `pattern`: `*` matches one token, `>` the rest
    * (`orders.*.created`, `orders.>`). Throws `INVALID_ARGUMENT` for a bad
    * pattern such as `a.>.b`. Completes when the bus closes.
+   * `options.queue` puts the subscription in a queue group on a routed
+   * transport (NATS: one subscriber of the group gets each event); elsewhere
+   * it throws `NOT_SUPPORTED`.
    */
-  subscribe<T = unknown>(pattern: string): Observable<BusEvent<T>> {
+  subscribe<T = unknown>(pattern: string, options?: SubscribeOptions): Observable<BusEvent<T>> {
     // Payloads are the publisher's, typed T by the subscriber's word.
-    return this.#router.subscribe(pattern) as Observable<BusEvent<T>>;
+    return this.#router.subscribe(pattern, options) as Observable<BusEvent<T>>;
   }
 
   /**

@@ -14,7 +14,7 @@ import { BusError, invalidArgument } from '../errors/index.js';
 import type { PeerId, PeerInfo, Transport } from '../transport/index.js';
 import { FRAME_TAKEN, describeValue } from '../transport/index.js';
 import { ActiveHandlers, type ActiveCall, type Refusal } from './active-handlers.js';
-import { checkName, payloadProblem } from './argument-checks.js';
+import { checkName, checkQueue, payloadProblem } from './argument-checks.js';
 import type { Handler } from './handler-context.js';
 import { RequestContext } from './handler-context.js';
 import type { BusLifecycle } from './lifecycle.js';
@@ -24,6 +24,16 @@ import type { PeerGuard } from './peer-guard.js';
 import { quote } from './peer-text.js';
 import type { PeerTable } from './peer-table.js';
 import type { Counters } from './stats.js';
+
+/** Options of `handle()`. */
+export interface HandleOptions {
+  /**
+   * Queue group (routed transports such as NATS only): the network hands
+   * each request to one handler of the group, so several processes share
+   * a method's load. `NOT_SUPPORTED` on any other transport.
+   */
+  queue?: string;
+}
 
 /** Handlers and the requests they work on (internal to the bus). */
 export class Responder {
@@ -48,8 +58,9 @@ export class Responder {
   }
 
   /** See `MessageBus.handle`. */
-  handle(method: string, handler: Handler<unknown, unknown>): () => void {
+  handle(method: string, handler: Handler<unknown, unknown>, options?: HandleOptions): () => void {
     checkName(method, 'method');
+    const queue = checkQueue(options, `handle('${method}')`, this.transport);
     if (typeof handler !== 'function') {
       throw invalidArgument(`handle('${method}', handler): handler must be a function, got ${describeValue(handler)}`);
     }
@@ -66,9 +77,15 @@ export class Responder {
     if (this.#handlers.has(method)) {
       throw invalidArgument(`method '${method}' already has a handler; call the function handle() returned to remove it first`);
     }
+    // A routed transport must make the network deliver this method here (a
+    // NATS SUB, in its queue group); declared first, so that a name the
+    // transport refuses leaves no handler behind.
+    const withdraw = this.transport.capabilities.routed === true ? this.transport.interest({ kind: 'method', name: method, ...(queue !== undefined && { queue }) }) : undefined;
     this.#handlers.set(method, handler);
     return () => {
-      if (this.#handlers.get(method) === handler) this.#handlers.delete(method);
+      if (this.#handlers.get(method) !== handler) return;
+      this.#handlers.delete(method);
+      withdraw?.();
     };
   }
 
