@@ -39,7 +39,7 @@ describe('NatsTransport presence', () => {
       expect(event.reason).toMatch(/no heartbeat on NATS for \d+ ms/);
       const error = await failed;
       expect(BusError.is(error, 'TRANSPORT_CLOSED')).toBe(true);
-      expect((error as BusError).message).toMatch(/'ticks' failed: peer .* disconnected \(no heartbeat/);
+      expect((error as BusError).message).toMatch(/'ticks' failed: the responder .* went away mid-stream: peer .* disconnected \(no heartbeat/);
     } finally {
       child.kill('SIGKILL');
       await bus.close();

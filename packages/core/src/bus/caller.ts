@@ -68,6 +68,12 @@ interface PendingCall {
   detachSignal: (() => void) | undefined;
   /** The request, while it waits (`waitForReady`) for the transport to open; then it was not sent. */
   parked: Envelope | undefined;
+  /**
+   * The peer whose stream answers a call sent without `to` (a shared NATS
+   * subject, a queue group, a pipe server's clients): its going away fails
+   * the call at once rather than at its timeout.
+   */
+  answeredBy: PeerId | undefined;
 }
 
 const MAX_ID = 0xffffffff;
@@ -152,6 +158,7 @@ export class Caller {
     }
     switch (envelope.kind) {
       case Kind.StreamNext:
+        call.answeredBy ??= peer.id;
         if (call.timer !== undefined) this.o.clock.clearTimeout(call.timer);
         this.#armTimer(call);
         call.sink.next(envelope.payload);
@@ -174,17 +181,20 @@ export class Caller {
   }
 
   /**
-   * Fails every pending call sent to `peer` (or to the default peer); all of
-   * them when undefined. Calls waiting for the transport to open were sent
-   * nowhere: they fail only with `parkedToo` (the bus closes).
+   * Fails every pending call sent to `peer` (or to the default peer), or
+   * whose stream `peer` was answering; all of them when undefined. Calls
+   * waiting for the transport to open were sent nowhere: they fail only
+   * with `parkedToo` (the bus closes).
    */
   failCallsTo(peer: PeerId | undefined, reason: string, parkedToo = false): void {
     for (const call of this.#pending.values()) {
       if (call.parked !== undefined && !parkedToo) continue;
       if (peer !== undefined && call.to !== undefined && call.to !== peer) continue;
-      if (peer !== undefined && call.to === undefined && this.peers.size > 0) continue;
+      const answering = peer !== undefined && call.to === undefined && call.answeredBy === peer;
+      if (peer !== undefined && call.to === undefined && this.peers.size > 0 && !answering) continue;
       this.#settle(call.id);
-      call.sink.error(new BusError('TRANSPORT_CLOSED', `'${call.method}' failed: ${reason}`, { details: { method: call.method } }));
+      const why = answering ? `the responder ${peer} went away mid-stream: ${reason}` : reason;
+      call.sink.error(new BusError('TRANSPORT_CLOSED', `'${call.method}' failed: ${why}`, { details: { method: call.method } }));
     }
   }
 
@@ -216,7 +226,7 @@ export class Caller {
       }
     }
     const id = this.#allocateId();
-    const call: PendingCall = { id, method, to: checked.to, timeout: checked.timeout, sink, timer: undefined, detachSignal: undefined, parked: undefined };
+    const call: PendingCall = { id, method, to: checked.to, timeout: checked.timeout, sink, timer: undefined, detachSignal: undefined, parked: undefined, answeredBy: undefined };
     this.#pending.set(id, call);
     this.#armTimer(call);
     const signal = checked.signal;
