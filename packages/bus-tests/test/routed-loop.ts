@@ -18,6 +18,8 @@ export class RoutedLoopTransport extends Transport {
   readonly interests: string[] = [];
   /** How many times doInterest was called. */
   declared = 0;
+  /** The bus's id of each interest declared, by its `kind name [queue]`. */
+  readonly idOf = new Map<string, number | undefined>();
 
   constructor(
     readonly id: string,
@@ -46,6 +48,7 @@ export class RoutedLoopTransport extends Transport {
     this.declared++;
     const key = `${interest.kind} ${interest.name}${interest.queue === undefined ? '' : ` [${interest.queue}]`}`;
     this.interests.push(key);
+    this.idOf.set(key, interest.id);
     return () => {
       this.interests.splice(this.interests.indexOf(key), 1);
     };
@@ -58,9 +61,9 @@ export class RoutedLoopTransport extends Transport {
     queueMicrotask(() => other.receive(copy, this.id));
   }
 
-  /** A frame from the other end. */
-  receive(data: Uint8Array, from: string): void {
-    this.emitFrame({ data, peer: { id: from } });
+  /** A frame from the other end; with `via`, as delivered through that interest. */
+  receive(data: Uint8Array, from: string, via?: number): void {
+    this.emitFrame(via === undefined ? { data, peer: { id: from } } : { data, peer: { id: from }, via });
   }
 }
 

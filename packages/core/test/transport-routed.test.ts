@@ -110,9 +110,9 @@ describe('Transport.interest()', () => {
 
   it('declares before start(), passes a copy to doInterest, and withdraws once', () => {
     const t = new RoutedTransport();
-    const asked = { kind: 'topic', name: 'orders.*', queue: 'workers', extra: 1 } as Interest;
+    const asked = { kind: 'topic', name: 'orders.*', queue: 'workers', id: 3, extra: 1 } as Interest;
     const withdraw = t.interest(asked);
-    expect(t.interests).toEqual([{ kind: 'topic', name: 'orders.*', queue: 'workers' }]);
+    expect(t.interests).toEqual([{ kind: 'topic', name: 'orders.*', queue: 'workers', id: 3 }]);
     t.interest({ kind: 'method', name: 'orders.get' });
     expect(t.interests[1]).toEqual({ kind: 'method', name: 'orders.get' });
     expect('queue' in t.interests[1]!).toBe(false);
@@ -127,6 +127,7 @@ describe('Transport.interest()', () => {
     ['an empty name', { kind: 'method', name: '' }],
     ['an empty queue', { kind: 'method', name: 'm', queue: '' }],
     ['a queue that is not a string', { kind: 'topic', name: 'a.>', queue: 3 }],
+    ['a fractional id', { kind: 'topic', name: 'a.>', id: 1.5 }],
   ])('rejects %s with INVALID_ARGUMENT', (_what, bad) => {
     const t = new RoutedTransport();
     expect(() => t.interest(bad as unknown as Interest)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('interest()') }));

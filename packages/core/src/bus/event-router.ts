@@ -30,6 +30,13 @@ export interface PublishOptions {
   headers?: Headers;
 }
 
+/** One (pattern, queue) declared to a routed transport, and the subscribers sharing it. */
+interface RoutedInterest {
+  readonly id: number;
+  readonly subscribers: Set<Subscriber<BusEvent<unknown>>>;
+  readonly withdraw: () => void;
+}
+
 /** Options of `subscribe()`. */
 export interface SubscribeOptions {
   /**
@@ -58,7 +65,10 @@ export class EventRouter {
    * Routed transports: one interest per distinct (pattern, queue), however
    * many subscribers share it, withdrawn with the last of them.
    */
-  readonly #interests = new Map<string, { count: number; withdraw: () => void }>();
+  readonly #interests = new Map<string, RoutedInterest>();
+  /** The same interests by id, for frames that say which one they came through (`InboundFrame.via`). */
+  readonly #byVia = new Map<number, RoutedInterest>();
+  #nextVia = 1;
 
   constructor(
     private readonly transport: Transport,
@@ -98,7 +108,7 @@ export class EventRouter {
         return undefined;
       }
       // First, so that an interest the transport refuses errors this subscriber and registers nothing.
-      const release = routed ? this.#holdInterest(pattern, queue) : undefined;
+      const release = routed ? this.#holdInterest(pattern, queue, subscriber) : undefined;
       const remove = this.#subscriptions.add(pattern, subscriber);
       this.#subscribers.add(subscriber);
       return () => {
@@ -110,26 +120,30 @@ export class EventRouter {
   }
 
   /** Takes a share of the (pattern, queue) interest, declaring it for the first; returns the release of that share. */
-  #holdInterest(pattern: string, queue: string | undefined): () => void {
+  #holdInterest(pattern: string, queue: string | undefined, subscriber: Subscriber<BusEvent<unknown>>): () => void {
     // A NUL cannot be in a valid pattern, so the key is unambiguous.
     const key = queue === undefined ? pattern : `${pattern}\u0000${queue}`;
     let held = this.#interests.get(key);
     if (held === undefined) {
-      const withdraw = this.transport.interest({ kind: 'topic', name: pattern, ...(queue !== undefined && { queue }) });
-      held = { count: 0, withdraw };
+      const id = this.#nextVia++;
+      const withdraw = this.transport.interest({ kind: 'topic', name: pattern, ...(queue !== undefined && { queue }), id });
+      held = { id, subscribers: new Set(), withdraw };
       this.#interests.set(key, held);
+      this.#byVia.set(id, held);
     }
-    held.count++;
+    held.subscribers.add(subscriber);
     const share = held;
     return () => {
-      if (--share.count > 0) return;
+      share.subscribers.delete(subscriber);
+      if (share.subscribers.size > 0) return;
       if (this.#interests.get(key) === share) this.#interests.delete(key);
+      this.#byVia.delete(share.id);
       share.withdraw();
     };
   }
 
   /** A peer's event: checked, delivered here, and relayed to the other peers when this bus relays. */
-  onEvent(envelope: Envelope, peer: PeerInfo, frame: Uint8Array): void {
+  onEvent(envelope: Envelope, peer: PeerInfo, frame: Uint8Array, via?: number): void {
     if (checkTopic(envelope.name) !== undefined) {
       // A peer's topic reaches TopicIndex as data: a wildcard in it would match like a pattern.
       this.counters.decodeFailed++;
@@ -137,6 +151,10 @@ export class EventRouter {
       return;
     }
     this.counters.eventsReceived++;
+    if (via !== undefined) {
+      this.#deliverVia(envelope, peer, via);
+      return;
+    }
     this.#deliver(envelope, peer);
     if (this.o.relay) this.#relay(frame, peer);
   }
@@ -151,6 +169,18 @@ export class EventRouter {
     if (subscribers.length === 0) return;
     const event: BusEvent<unknown> = { topic: envelope.name, payload: envelope.payload, headers: envelope.headers, peer };
     for (const subscriber of subscribers) subscriber.next(event);
+  }
+
+  /**
+   * A routed frame: only the subscribers of the interest it came through,
+   * since the network sends one copy per matching interest. An interest
+   * withdrawn meanwhile has nobody left to tell.
+   */
+  #deliverVia(envelope: Envelope, peer: PeerInfo, via: number): void {
+    const held = this.#byVia.get(via);
+    if (held === undefined) return;
+    const event: BusEvent<unknown> = { topic: envelope.name, payload: envelope.payload, headers: envelope.headers, peer };
+    for (const subscriber of [...held.subscribers]) subscriber.next(event);
   }
 
   #relay(frame: Uint8Array, from: PeerInfo): void {

@@ -59,7 +59,7 @@ export class Inbox {
   }
 
   /** One frame from the transport. */
-  receive({ data, peer }: InboundFrame): void {
+  receive({ data, peer, via }: InboundFrame): void {
     this.counters.framesIn++;
     if (this.guard.isRejected(peer.id)) return;
     if (frameVersion(data) !== WIRE_VERSION) {
@@ -88,10 +88,10 @@ export class Inbox {
       return;
     }
     if (this.middleware.length === 0) {
-      this.#dispatch(envelope, peer, message);
+      this.#dispatch(envelope, peer, message, via);
       return;
     }
-    this.#throughMiddleware(envelope, peer, message);
+    this.#throughMiddleware(envelope, peer, message, via);
   }
 
   /** A peer left: its unfinished messages are dropped. */
@@ -108,7 +108,7 @@ export class Inbox {
     return this.#reassembler.stats();
   }
 
-  #throughMiddleware(envelope: Envelope, peer: PeerInfo, message: Uint8Array): void {
+  #throughMiddleware(envelope: Envelope, peer: PeerInfo, message: Uint8Array, via: number | undefined): void {
     // A request waiting in (async) middleware holds one of its peer's handler slots.
     const held = envelope.kind === Kind.Request ? this.responder.hold(envelope, peer) : undefined;
     if (held === null) return;
@@ -119,7 +119,7 @@ export class Inbox {
         if (!held.cancelled) this.counters.requestsUnanswerable++;
         return;
       }
-      this.#dispatch(fromContext(envelope, context), peer, message);
+      this.#dispatch(fromContext(envelope, context), peer, message, via);
     };
     runMiddleware(this.middleware, context, pass).then(
       (passed) => {
@@ -141,7 +141,7 @@ export class Inbox {
     );
   }
 
-  #dispatch(envelope: Envelope, peer: PeerInfo, frame: Uint8Array): void {
+  #dispatch(envelope: Envelope, peer: PeerInfo, frame: Uint8Array, via: number | undefined): void {
     switch (envelope.kind) {
       case Kind.Request:
         this.responder.onRequest(envelope, peer);
@@ -157,7 +157,7 @@ export class Inbox {
         this.responder.onCancel(envelope, peer);
         return;
       case Kind.Event:
-        this.router.onEvent(envelope, peer, frame);
+        this.router.onEvent(envelope, peer, frame, via);
         return;
       case Kind.Ping:
         this.responder.reply(envelope, peer, Kind.Pong, undefined);

@@ -64,8 +64,16 @@ export function routeProblem(route: Route): BusError | undefined {
   return undefined;
 }
 
-/** Why `interest` is malformed, or undefined. */
-export function interestProblem(interest: Interest): BusError | undefined {
+/** Why `interest` cannot be declared (malformed, or the transport does not route), or undefined. */
+export function interestProblem(interest: Interest, routed: boolean, implemented: boolean): BusError | undefined {
+  if (!routed || !implemented) {
+    return new BusError(
+      'NOT_SUPPORTED',
+      routed
+        ? 'interest(): this transport says capabilities.routed but implements no doInterest(); a routed transport must implement both doSendRouted() and doInterest()'
+        : 'interest() needs a routed transport (capabilities.routed, such as transport-nats); this one delivers every frame to every listener already, so there is nothing to declare',
+    );
+  }
   if (interest === null || typeof interest !== 'object') {
     return new BusError('INVALID_ARGUMENT', `interest() takes { kind: 'method' | 'topic', name, queue? }, got ${describeValue(interest)}`);
   }
@@ -75,6 +83,9 @@ export function interestProblem(interest: Interest): BusError | undefined {
   }
   if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME_LENGTH) {
     return new BusError('INVALID_ARGUMENT', `interest() name must be a non-empty string of at most ${MAX_NAME_LENGTH} chars, got ${describeValue(name)}`);
+  }
+  if (interest.id !== undefined && (!Number.isInteger(interest.id) || interest.id < 0)) {
+    return new BusError('INVALID_ARGUMENT', `interest() id must be a non-negative integer or absent, got ${describeValue(interest.id)}`);
   }
   if (queue !== undefined && (typeof queue !== 'string' || queue.length === 0)) {
     return new BusError('INVALID_ARGUMENT', `interest() queue must be a non-empty string or absent, got ${describeValue(queue)}`);

@@ -30,4 +30,9 @@ export interface Interest {
   readonly name: string;
   /** Queue group: the network hands each message to one of its members. */
   readonly queue?: string;
+  /**
+   * Set by the bus on topic interests: a routed transport puts it in
+   * `InboundFrame.via` of each frame it delivers through this interest.
+   */
+  readonly id?: number;
 }

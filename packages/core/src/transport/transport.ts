@@ -32,6 +32,12 @@ export interface PeerInfo {
 export interface InboundFrame {
   readonly data: Uint8Array;
   readonly peer: PeerInfo;
+  /**
+   * Routed transports: the `id` of the topic {@link Interest} this frame
+   * was delivered through, so that a bus whose subscriptions overlap (NATS
+   * sends one copy per matching subscription) delivers each copy once.
+   */
+  readonly via?: number;
 }
 
 /**
@@ -244,18 +250,12 @@ export abstract class Transport {
    * for a malformed interest, `TRANSPORT_CLOSED` once closed.
    */
   interest(interest: Interest): () => void {
-    if (this.capabilities.routed !== true || this.doInterest === undefined) {
-      throw new BusError(
-        'NOT_SUPPORTED',
-        this.capabilities.routed === true
-          ? 'interest(): this transport says capabilities.routed but implements no doInterest(); a routed transport must implement both doSendRouted() and doInterest()'
-          : 'interest() needs a routed transport (capabilities.routed, such as transport-nats); this one delivers every frame to every listener already, so there is nothing to declare',
-      );
-    }
-    const problem = interestProblem(interest);
+    const problem = interestProblem(interest, this.capabilities.routed === true, this.doInterest !== undefined);
     if (problem !== undefined) throw problem;
     if (this.state === 'closed' || this.#closing) throw this.closedError('declare an interest');
-    const withdraw = this.doInterest({ kind: interest.kind, name: interest.name, ...(interest.queue !== undefined && { queue: interest.queue }) });
+    const { kind, name, queue, id } = interest;
+    // interestProblem() made sure doInterest exists.
+    const withdraw = this.doInterest!({ kind, name, ...(queue !== undefined && { queue }), ...(id !== undefined && { id }) });
     let declared = true;
     return () => {
       if (!declared) return;
