@@ -67,16 +67,18 @@ function contractOf(value: unknown, path: string): ContractDescription {
   const prefix = text(c.prefix, `${path}.prefix`, 220, NAME);
   const expected = version === null ? name : `${name}.v${version.slice(0, version.indexOf('.'))}`;
   if (prefix !== expected) fail(`${path}.prefix`, `must be '${expected}' (the name, and the version's major)`, prefix);
-  const members = list(c.members, `${path}.members`).map((m, i) => memberOf(m, `${path}.members[${i}]`));
+  const members = list(c.members, `${path}.members`).map((m, i) => memberOf(m, `${path}.members[${i}]`, prefix));
   return Object.freeze({ name, version, fingerprint, prefix, members: Object.freeze(members) });
 }
 
-function memberOf(value: unknown, path: string): MemberDescription {
+function memberOf(value: unknown, path: string, prefix: string): MemberDescription {
   const m = record(value, path);
   const key = text(m.key, `${path}.key`, MAX_NAME);
   const kind = m.kind;
   if (kind !== 'rpc' && kind !== 'stream' && kind !== 'event') fail(`${path}.kind`, "must be 'rpc', 'stream' or 'event'", kind);
+  // Derived, but checked: a reader may call or subscribe to what it says.
   const wire = text(m.wire, `${path}.wire`, MAX_NAME);
+  if (wire !== `${prefix}.${key}`) fail(`${path}.wire`, "must be the prefix, '.' and the key", wire);
   if (kind === 'event') return Object.freeze({ key, kind, wire, payload: schemaOf(m.payload, `${path}.payload`) });
   const errors = m.errors === undefined ? [] : list(m.errors, `${path}.errors`).map((e, i) => errorOf(e, `${path}.errors[${i}]`));
   return Object.freeze({ key, kind, wire, input: schemaOf(m.input, `${path}.input`), output: schemaOf(m.output, `${path}.output`), errors: Object.freeze(errors) });

@@ -112,6 +112,7 @@ describe('a describe answer from a hostile peer', () => {
     ['contracts not a list', { format: 1, contracts: { a: 1 } }, /contracts must be an array, got an object/],
     ['a bad kind', { format: 1, contracts: [{ ...valid().contracts[0], members: [{ key: 'get', kind: 'query', wire: 'inv.v1.get' }] }] }, /contracts\[0\]\.members\[0\]\.kind must be 'rpc', 'stream' or 'event', got "query"/],
     ['a huge name', { format: 1, contracts: [{ ...valid().contracts[0], name: 'n'.repeat(1_000_000) }] }, /contracts\[0\]\.name must be at most 200 chars, got a string of 1000000 chars$/],
+    ["a wire name that is not the member's", { format: 1, contracts: [{ ...valid().contracts[0], members: [{ key: 'get', kind: 'rpc', wire: 'bank.transfer' }] }] }, /members\[0\]\.wire must be the prefix, '\.' and the key, got "bank\.transfer"/],
     ['a bad fingerprint', { format: 1, contracts: [{ ...valid().contracts[0], fingerprint: 'XYZ' }] }, /fingerprint must match/],
     ['a prefix that is not the major', { format: 1, contracts: [{ ...valid().contracts[0], prefix: 'other.v1' }] }, /prefix must be 'inv\.v1'/],
     ['a non-finite number in a JSON Schema', { format: 1, contracts: [{ ...valid().contracts[0], members: [{ key: 'e', kind: 'event', wire: 'inv.v1.e', payload: { vendor: 'x', jsonSchema: { max: Number.NaN } } }] }] }, /payload\.jsonSchema must hold JSON only \(finite numbers\), got NaN/],
