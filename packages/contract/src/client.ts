@@ -12,6 +12,7 @@ import { ContractError, STAGE } from './errors.js';
 import type { EventMember, RpcMethod, StreamMethod } from './methods.js';
 import { check, describeIssues, type Checked, type StandardSchemaV1 } from './schema.js';
 import type { ContractPattern, ContractTopic, EmitPayload, OnPayload } from './topics.js';
+import { explainNoHandler } from './versions.js';
 
 // Indexed access into the phantom types, not `infer`: cheap per method.
 type Input<D extends RpcMethod | StreamMethod> = NonNullable<D['~types']>['input'];
@@ -54,13 +55,24 @@ const CLIENT_OPTION_KEYS: ReadonlySet<string> = new Set(['validateInput', 'logge
 type ClientBus = Pick<MessageBus, 'request' | 'request$' | 'publish' | 'subscribe'>;
 
 /**
- * A typed client of `c` over `bus`. Calls go to `${contract}.${method}`;
- * events to `${contract}.${topic}`.
+ * A typed client of `c` over `bus`. Calls go to `${prefix}.${method}`;
+ * events to `${prefix}.${topic}` (the prefix is `c.prefix`: the name, plus
+ * `.v${major}` when versioned).
  *
  * A declared error rejects with a {@link ContractError} (check it with
  * `isContractError`); an input the server refused, `INVALID_ARGUMENT` with
  * `details.issues`; an answer that failed the server's output check,
- * `INTERNAL`; anything else as `bus.request` reports it.
+ * `INTERNAL`. A call that finds no handler asks the same peer which
+ * contracts it implements (`pipebus.describe`, within min(1 s, the call's
+ * timeout) and the call's signal): when it serves this contract under
+ * another major, or under this major without the method (an older minor),
+ * the call rejects `CONTRACT_MISMATCH` saying what to deploy, with both
+ * sides' versions, prefixes and fingerprints in `details`; otherwise
+ * `NO_HANDLER` stands. Anything else as `bus.request` reports it.
+ *
+ * Events cannot fail that way: a subscriber of major 3 does not hear
+ * publishers of major 2 (their topics differ). Check a peer with
+ * {@link checkContract} or `describeRemote`.
  */
 export function client<C extends Contract>(bus: ClientBus, c: C, options: ClientOptions = {}): ContractClient<C> {
   checkKnownKeys(`client('${c.name}')`, options, CLIENT_OPTION_KEYS);
@@ -87,7 +99,7 @@ interface CallSite {
 }
 
 function callRpc(bus: ClientBus, site: CallSite, input: unknown, options: RequestOptions | undefined): Promise<unknown> {
-  const send = (payload: unknown): Promise<unknown> => bus.request(site.wire, payload, options).catch((error: unknown) => Promise.reject(received(site, error)));
+  const send = (payload: unknown): Promise<unknown> => bus.request(site.wire, payload, options).catch((error: unknown) => failure(bus, site, error, options));
   if (!site.validateInput || site.member.input === undefined) return send(input);
   try {
     return Promise.resolve(checkInput(site.wire, site.member.input, input)).then(send);
@@ -100,7 +112,13 @@ function callRpc(bus: ClientBus, site: CallSite, input: unknown, options: Reques
 function callStream(bus: ClientBus, site: CallSite, input: unknown, options: RequestOptions | undefined): Observable<unknown> {
   const schema = site.validateInput ? site.member.input : undefined;
   const values = schema === undefined ? bus.request$(site.wire, input, options) : defer(() => from(Promise.resolve(checkInput(site.wire, schema, input)))).pipe(mergeMap((v) => bus.request$(site.wire, v, options)));
-  return values.pipe(catchError((error: unknown) => from(Promise.resolve(received(site, error))).pipe(mergeMap((e) => throwError(() => e)))));
+  return values.pipe(catchError((error: unknown) => from(failure(bus, site, error, options).catch((e: unknown) => e)).pipe(mergeMap((e) => throwError(() => e)))));
+}
+
+/** A rejection with what the call's failure means for the contract (which may take a describe round trip, or an async error schema). */
+function failure(bus: ClientBus, site: CallSite, error: unknown, options: RequestOptions | undefined): Promise<never> {
+  const meaning = BusError.is(error, 'NO_HANDLER') ? explainNoHandler(bus, site.c, site.key, error, options) : received(site, error);
+  return Promise.resolve(meaning).then((e) => Promise.reject(e));
 }
 
 /** Validates before sending; the issues are the caller's to fix, so they are in the error. */
@@ -159,7 +177,7 @@ function on(bus: ClientBus, c: Contract, logger: Logger, pattern: string): Obser
   const declared = members[pattern];
   const member = declared?.kind === 'event' ? declared : findEvent(c, pattern);
   if (member === undefined) throw invalidArgument(`'${c.name}': '${pattern}' is neither an event pattern of the contract nor a topic matching one`, { pattern });
-  const prefix = c.name.length + 1;
+  const prefix = c.prefix.length + 1;
   const events = bus.subscribe(topicName(c, pattern)).pipe(map((e: BusEvent<unknown>): ContractEvent<unknown> => ({ topic: e.topic.slice(prefix), payload: e.payload, headers: e.headers, peer: e.peer })));
   const schema = member.payload;
   if (schema === undefined) return events;

@@ -6,6 +6,7 @@ import { BusError, consoleLogger, type HandlerContext, type Logger, type Message
 import { checkKnownKeys, invalidArgument } from '@pipebus/core/transport-kit';
 import { catchError, concatMap, defer, from, isObservable, mergeMap, Observable, throwError } from 'rxjs';
 import { methodName, type Contract, type ContractShape, type MethodKeys } from './contract.js';
+import { register } from './describe.js';
 import { ContractError, STAGE, WireError, type Stage } from './errors.js';
 import type { RpcMethod, StreamMethod } from './methods.js';
 import { check, describeIssues, type Checked } from './schema.js';
@@ -39,7 +40,12 @@ const IMPLEMENT_OPTION_KEYS: ReadonlySet<string> = new Set(['validateOutput', 'l
 
 /**
  * Implements contract `c` on `bus`: one `bus.handle` per method, under
- * `${contract}.${method}`. Returns a function that unregisters them all.
+ * `${prefix}.${method}` (`inventory.v2.reserve`). The first contract
+ * implemented on a bus also registers `pipebus.describe`, which answers
+ * peers (`describeRemote`, `pipebus describe`) with every contract the bus
+ * implements; two majors of one contract can be implemented side by side.
+ * Returns a function that unregisters them all (the last one also
+ * `pipebus.describe`).
  *
  * @throws BusError `INVALID_ARGUMENT` naming missing or extra handlers, or a
  *   method that already has a handler on this bus (as `bus.handle` does).
@@ -66,6 +72,7 @@ export function implement<C extends Contract>(bus: Pick<MessageBus, 'handle'>, c
       const site: Site = { contract: c.name, method: key, wire, member, logger: o.logger, validateOutput: o.validateOutput };
       stops.push(bus.handle(wire, member.kind === 'rpc' ? rpcHandler(site, handler) : streamHandler(site, handler)));
     }
+    stops.push(register(bus, c));
   } catch (error) {
     for (const stop of stops) stop();
     throw error;

@@ -135,6 +135,18 @@ describe('implement and client', () => {
     expect(logger.lines).toEqual([expect.stringMatching(/^'shop\.buy': error SOLD_OUT thrown with data that does not match the contract: left: /)]);
   });
 
+  it('rejects with the declared error, not a Promise, when its data schema is async', async () => {
+    const Async = contract('asyncerr', { buy: rpc({ errors: { SOLD_OUT: schema<number>(async (value) => ({ value: Number(value) })) } }) });
+    implement(pair.server, Async, { buy: () => Promise.reject(contractError(Async, 'buy', 'SOLD_OUT', 3)) });
+    // Not rejection(): an async function returning a Promise adopts it, which would hide the bug.
+    let error: unknown;
+    await client(pair.client, Async)
+      .buy()
+      .catch((e: unknown) => void (error = e));
+    expect(error).toBeInstanceOf(ContractError);
+    expect(isContractError(error, Async, 'buy', 'SOLD_OUT') && error.data).toBe(3);
+  });
+
   it('checks each streamed value when asked: the stream ends with INTERNAL at the first wrong one', async () => {
     const logger = recordingLogger();
     implement(pair.server, Shop, { buy: (s) => s, prices: () => from([1, 2, 'three' as unknown as number, 4]) }, { validateOutput: true, logger });

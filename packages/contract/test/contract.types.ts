@@ -5,7 +5,7 @@
  * is inferred.
  */
 import type { HandlerContext, MessageBus } from '@pipebus/core';
-import { client, contract, contractError, event, implement, isContractError, rpc, stream } from '@pipebus/contract';
+import { checkContract, client, contract, contractError, describe, describeRemote, event, implement, isContractError, rpc, stream, type BusDescription, type ContractCheck } from '@pipebus/contract';
 import type { Observable } from 'rxjs';
 import { z } from 'zod';
 
@@ -143,3 +143,16 @@ isContractError(failure, Inventory, 'reserve', 'SOLD_OUT');
 rpc({ input: { parse: (x: unknown) => x } });
 // @ts-expect-error a contract member must be made by rpc(), stream() or event()
 contract('bad', { get: { kind: 'rpc' } });
+
+// ---- versions and describe ----
+expectType<Equal<typeof Inventory.prefix, string>>();
+expectType<Equal<typeof Inventory.fingerprint, string>>();
+expectType<Equal<ReturnType<typeof describe>, BusDescription>>();
+expectType<Equal<ReturnType<typeof describeRemote>, Promise<BusDescription>>>();
+expectType<Equal<ReturnType<typeof checkContract>, Promise<ContractCheck>>>();
+void describeRemote(bus, { to: 'peer-1', timeout: 500, signal });
+// @ts-expect-error describeRemote takes to, timeout and signal only
+void describeRemote(bus, { headers: {} });
+declare const described: BusDescription;
+// @ts-expect-error a description is read-only
+described.contracts[0]!.members[0]!.kind = 'rpc';

@@ -1,0 +1,56 @@
+/**
+ * The shape of a `pipebus.describe` answer, shared by the side that builds
+ * it and the side that checks it.
+ */
+import type { PeerId } from '@pipebus/core';
+import type { SchemaDescription, ErrorDescription } from './fingerprint.js';
+
+export type { ErrorDescription, SchemaDescription };
+
+/** What `pipebus.describe` answers (JSON- and msgpack-safe: plain objects, strings, numbers, null, arrays). */
+export interface BusDescription {
+  /** The answer's format; a receiver refuses another. */
+  readonly format: 1;
+  /** The contracts the bus implements, in the order they were implemented. */
+  readonly contracts: readonly ContractDescription[];
+}
+
+/** One implemented contract. */
+export interface ContractDescription {
+  readonly name: string;
+  /** Its semantic version, `null` when it has none. */
+  readonly version: string | null;
+  /** The hash of the contract's shape (`Contract.fingerprint`). */
+  readonly fingerprint: string;
+  /** Its prefix on the wire (`'inventory.v2'`). */
+  readonly prefix: string;
+  /** Its members, in definition order. */
+  readonly members: readonly MemberDescription[];
+}
+
+/** One member of a contract. */
+export interface MemberDescription {
+  /** The member's key: a method name (`'reserve'`) or a topic pattern (`'stock.*.changed'`). */
+  readonly key: string;
+  readonly kind: 'rpc' | 'stream' | 'event';
+  /** Its bus method or topic pattern (`'inventory.v2.reserve'`, `'inventory.v2.stock.*.changed'`). */
+  readonly wire: string;
+  /** rpc and stream: the input's schema; `null` when typed only (no runtime schema). */
+  readonly input?: SchemaDescription | null;
+  /** rpc and stream: the output's schema (each value's, for a stream); `null` when typed only. */
+  readonly output?: SchemaDescription | null;
+  /** rpc and stream: the declared errors, with their data's schema. */
+  readonly errors?: readonly ErrorDescription[];
+  /** event: the payload's schema; `null` when typed only. */
+  readonly payload?: SchemaDescription | null;
+}
+
+/** Options of {@link describeRemote} (and {@link checkContract}). */
+export interface DescribeOptions {
+  /** The peer to ask; needed only on a bus with several peers (a server). */
+  readonly to?: PeerId;
+  /** Milliseconds to wait for the answer. Default: the bus's `defaultTimeout`. */
+  readonly timeout?: number;
+  /** Aborting it cancels the request. */
+  readonly signal?: AbortSignal;
+}
