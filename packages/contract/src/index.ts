@@ -26,3 +26,5 @@ export type { ErrorCodes } from './errors.js';
 export type { ContractPattern, ContractTopic, EmitPayload, MatchesPattern, MatchingPatterns, OnPayload } from './topics.js';
 export { isStandardSchema } from './schema.js';
 export type { ContractIssue, StandardSchemaV1 } from './schema.js';
+export { typed } from './schema.js';
+export type { Typed } from './schema.js';
