@@ -5,9 +5,10 @@
  * is inferred.
  */
 import type { HandlerContext, MessageBus } from '@pipebus/core';
-import { client, contract, contractError, event, implement, isContractError, rpc, stream, typed } from '@pipebus/contract';
+import { client, contract, contractError, event, implement, isContractError, rpc, stream } from '@pipebus/contract';
 import type { Observable } from 'rxjs';
 import { z } from 'zod';
+import { typed } from '@pipebus/contract';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T extends true>(): void {}
@@ -138,12 +139,6 @@ if (isContractError(failure, Inventory, 'reserve', 'OUT_OF_STOCK')) {
 // @ts-expect-error wrong error code in the guard
 isContractError(failure, Inventory, 'reserve', 'SOLD_OUT');
 
-// ---- definitions ----
-// @ts-expect-error a schema must be a Standard Schema
-rpc({ input: { parse: (x: unknown) => x } });
-// @ts-expect-error a contract member must be made by rpc(), stream() or event()
-contract('bad', { get: { kind: 'rpc' } });
-
 // ---- typed<T>(): a slot typed without a schema ----
 const Shop = contract('shop', {
   buy: rpc({ input: z.object({ sku: z.string() }), output: typed<{ id: string }>(), errors: { SOLD_OUT: typed<{ left: number }>(), CLOSED: OutOfStock } }),
@@ -188,3 +183,9 @@ if (isContractError(failure, Shop, 'buy', 'SOLD_OUT')) {
 }
 // @ts-expect-error wrong code in the guard
 isContractError(failure, Shop, 'buy', 'CLOSD');
+
+// ---- definitions ----
+// @ts-expect-error a schema must be a Standard Schema
+rpc({ input: { parse: (x: unknown) => x } });
+// @ts-expect-error a contract member must be made by rpc(), stream() or event()
+contract('bad', { get: { kind: 'rpc' } });
