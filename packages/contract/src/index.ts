@@ -30,3 +30,5 @@ export { checkContract } from './versions.js';
 export type { ContractCheck } from './versions.js';
 export { isStandardSchema } from './schema.js';
 export type { ContractIssue, StandardSchemaV1 } from './schema.js';
+export { typed } from './schema.js';
+export type { Typed } from './schema.js';
