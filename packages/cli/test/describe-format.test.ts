@@ -4,7 +4,7 @@ import { boundedJson } from '../src/description/bounded-json.js';
 import { parseDescription } from '../src/description/bus-description.js';
 import { describeListing } from '../src/description/listing.js';
 import { safeJson, safeText } from '../src/output/peer-text.js';
-import { sampleDescription, type SampleDescription } from './describe-sample.js';
+import { rederive, sampleDescription, type SampleDescription } from './describe-sample.js';
 
 /** The DECODE_FAILED message parseDescription throws for `value` (fails the test if it accepts it). */
 function refusal(value: unknown): string {
@@ -56,8 +56,24 @@ describe('parseDescription: the answer of pipebus.describe as untrusted input', 
     expect(refusal(value)).toMatch(message);
   });
 
-  it('refuses a newer format, saying to upgrade the CLI', () => {
-    expect(refusal({ ...sampleDescription(), format: 2 })).toMatch(/its format is 2, and this pipebus reads format 1: upgrade @pipebus\/cli/);
+  it('refuses a newer format with UNSUPPORTED_VERSION, saying to upgrade the CLI; a format below 1 is DECODE_FAILED', () => {
+    expect(() => parseDescription({ ...sampleDescription(), format: 2 })).toThrow(
+      expect.objectContaining({ code: 'UNSUPPORTED_VERSION', message: 'a description of format 2, newer than this pipebus reads (1): upgrade @pipebus/cli' }),
+    );
+    expect(refusal({ ...sampleDescription(), format: 0 })).toMatch(/format is 0, expected 1/);
+  });
+
+  it('refuses wire names that are not the prefix and the key, and a prefix that is not the name and the major', () => {
+    expect(refusal(edited((d) => void (d.contracts[0]!.members[0]!.wire = 'billing.refund')))).toMatch(
+      /contracts\[0\]\.members\[0\]\.wire is "billing\.refund", expected the prefix, "\." and the key: "inventory\.v2\.reserve"/,
+    );
+    expect(refusal(edited((d) => void (d.contracts[0]!.prefix = 'inventory.v3')))).toMatch(/contracts\[0\]\.prefix is "inventory\.v3", expected "inventory\.v2" \(the name, and the version's major\)/);
+    expect(refusal(edited((d) => void (d.contracts[1]!.prefix = 'audit.v1')))).toMatch(/contracts\[1\]\.prefix is "audit\.v1", expected "audit"/);
+    expect(refusal(edited((d) => void (d.contracts[0]!.version = 'two')))).toMatch(/contracts\[0\]\.version is "two", expected a semantic version such as "2\.1\.0"/);
+    // 0.y.z is the line v0, and a pre-release keeps its major.
+    const pre = sampleDescription();
+    pre.contracts[0]!.version = '0.3.0-rc.1';
+    expect(parseDescription(rederive(pre)).contracts[0]!.members[0]!.wire).toBe('inventory.v0.reserve');
   });
 
   it.each([
@@ -137,6 +153,7 @@ describe('the human listing', () => {
       c.members[0]!.input!.vendor = 'zod\u009b6n';
       c.members[0]!.errors![0]!.code = 'OUT\nOF';
       c.members[0]!.input!.jsonSchema!['type'] = 'obj\u0007ect';
+      rederive(d);
     });
     const lines = describeListing('pipe://demo', parseDescription(hostile), true);
     for (const line of lines) expect(line).not.toMatch(RAW_CONTROL);

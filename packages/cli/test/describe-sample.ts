@@ -79,3 +79,12 @@ export function sampleDescription(): SampleDescription {
     ],
   });
 }
+
+/** Sets each contract's prefix and each member's wire name from the name, version and key, as implement() derives them. */
+export function rederive(d: SampleDescription): SampleDescription {
+  for (const c of d.contracts) {
+    c.prefix = c.version === null ? c.name : `${c.name}.v${c.version.split('.')[0]}`;
+    for (const m of c.members) m.wire = `${c.prefix}.${m.key}`;
+  }
+  return d;
+}

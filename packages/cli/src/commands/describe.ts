@@ -35,7 +35,8 @@ declared error codes.
                  one, 'server')
 
 Exit codes: 0 listed, 1 no answer or not a description (NO_HANDLER: the server
-implements no contract; DECODE_FAILED: the answer is malformed), 2 usage error.`;
+implements no contract; DECODE_FAILED: the answer is malformed;
+UNSUPPORTED_VERSION: a newer format, upgrade @pipebus/cli), 2 usage error.`;
 
 /** `pipebus describe`: what a running service offers, from the shell. */
 export async function describe(args: string[], io: CliIo): Promise<number> {
@@ -81,7 +82,9 @@ function checkedAnswer(address: string, answer: unknown): BusDescription {
     return parseDescription(answer);
   } catch (error) {
     // The check's message names the field; this names who sent it.
-    if (BusError.is(error, 'DECODE_FAILED')) throw new BusError('DECODE_FAILED', `${safeText(address)}'s answer to ${DESCRIBE_METHOD} is ${error.message}`);
+    if (BusError.is(error, 'DECODE_FAILED') || BusError.is(error, 'UNSUPPORTED_VERSION')) {
+      throw new BusError(error.code, `${safeText(address)}'s answer to ${DESCRIBE_METHOD} is ${error.message}`, { cause: error });
+    }
     throw error;
   }
 }

@@ -7,8 +7,9 @@
  *
  * The check treats the answer as untrusted input: each field's type, each
  * string's length (a name longer than the bus allows cannot be real), the
- * counts, and JSON Schemas made of JSON values only, so that printing can
- * neither throw nor flood. A failure is `DECODE_FAILED`, naming the field.
+ * counts, the wire names against the contract's name and version, and JSON
+ * Schemas made of JSON values only, so that printing can neither throw nor
+ * flood. A failure is `DECODE_FAILED`, naming the field.
  */
 import { BusError } from '@pipebus/core';
 import { MAX_NAME_LENGTH } from '@pipebus/core/transport-kit';
@@ -68,26 +69,30 @@ export const DESCRIPTION_LIMITS = Object.freeze({
   membersPerContract: 10_000,
   errorsPerMember: 1000,
   version: 256,
-  vendor: 64,
+  vendor: 128,
   // Error codes are at most 64 characters when declared (see @pipebus/contract).
   code: 64,
 });
 
 const KINDS: ReadonlySet<string> = new Set<MemberKind>(['rpc', 'stream', 'event']);
 const FINGERPRINT = /^[0-9a-f]{16}$/;
+// 'X.Y.Z' with an optional pre-release or build; group 1 is the major, the wire prefix's `v<major>`.
+const SEMVER = /^(\d{1,16})\.\d{1,16}\.\d{1,16}([-+][0-9A-Za-z.+-]*)?$/;
 
 /**
  * Checks `value` as a {@link BusDescription} and returns a copy holding the
  * known fields only (an absent schema reads as `null`, absent errors as none).
  *
- * @throws BusError `DECODE_FAILED` naming the first field that is wrong.
+ * @throws BusError `DECODE_FAILED` naming the first field that is wrong;
+ *   `UNSUPPORTED_VERSION` for a newer format.
  */
 export function parseDescription(value: unknown): BusDescription {
   const root = record(value, 'the answer');
   const format = root['format'];
   if (format !== DESCRIPTION_FORMAT) {
-    if (typeof format === 'number') {
-      throw refuse(`its format is ${format}, and this pipebus reads format ${DESCRIPTION_FORMAT}: upgrade @pipebus/cli to read it`);
+    // A newer format is not garbage: it needs a newer reader, as @pipebus/contract's describeRemote says too.
+    if (typeof format === 'number' && Number.isSafeInteger(format) && format > DESCRIPTION_FORMAT) {
+      throw new BusError('UNSUPPORTED_VERSION', `a description of format ${format}, newer than this pipebus reads (${DESCRIPTION_FORMAT}): upgrade @pipebus/cli`, { details: { format } });
     }
     throw refuse(`format is ${shown(format)}, expected ${DESCRIPTION_FORMAT}`);
   }
@@ -99,22 +104,32 @@ function parseContract(value: unknown, path: string): ContractDescription {
   const c = record(value, path);
   const fingerprint = text(c['fingerprint'], `${path}.fingerprint`, 16);
   if (!FINGERPRINT.test(fingerprint)) throw refuse(`${path}.fingerprint is ${shown(fingerprint)}, expected 16 lowercase hex digits`);
+  const name = text(c['name'], `${path}.name`, MAX_NAME_LENGTH);
   const version = c['version'] === null ? null : text(c['version'], `${path}.version`, DESCRIPTION_LIMITS.version);
+  const major = version === null ? undefined : SEMVER.exec(version)?.[1];
+  if (version !== null && major === undefined) throw refuse(`${path}.version is ${shown(version)}, expected a semantic version such as "2.1.0"`);
+  // The prefix and wire names are derived, but checked: a reader calls what
+  // they say (the listing prints a request line), so a peer must not be able
+  // to point a member of one contract at another method.
+  const prefix = text(c['prefix'], `${path}.prefix`, MAX_NAME_LENGTH);
+  const expected = major === undefined ? name : `${name}.v${major}`;
+  if (prefix !== expected) throw refuse(`${path}.prefix is ${shown(prefix)}, expected ${shown(expected)} (the name, and the version's major)`);
   return {
-    name: text(c['name'], `${path}.name`, MAX_NAME_LENGTH),
+    name,
     version,
     fingerprint,
-    prefix: text(c['prefix'], `${path}.prefix`, MAX_NAME_LENGTH),
-    members: list(c['members'], `${path}.members`, DESCRIPTION_LIMITS.membersPerContract).map((m, i) => parseMember(m, `${path}.members[${i}]`)),
+    prefix,
+    members: list(c['members'], `${path}.members`, DESCRIPTION_LIMITS.membersPerContract).map((m, i) => parseMember(m, `${path}.members[${i}]`, prefix)),
   };
 }
 
-function parseMember(value: unknown, path: string): MemberDescription {
+function parseMember(value: unknown, path: string, prefix: string): MemberDescription {
   const m = record(value, path);
   const kind = m['kind'];
   if (typeof kind !== 'string' || !KINDS.has(kind)) throw refuse(`${path}.kind is ${shown(kind)}, expected "rpc", "stream" or "event"`);
   const key = text(m['key'], `${path}.key`, MAX_NAME_LENGTH);
   const wire = text(m['wire'], `${path}.wire`, MAX_NAME_LENGTH);
+  if (wire !== `${prefix}.${key}`) throw refuse(`${path}.wire is ${shown(wire)}, expected the prefix, "." and the key: ${shown(`${prefix}.${key}`)}`);
   if (kind === 'event') return { key, kind, wire, payload: schema(m['payload'], `${path}.payload`) };
   const errors = m['errors'] === undefined ? [] : list(m['errors'], `${path}.errors`, DESCRIPTION_LIMITS.errorsPerMember);
   return {
