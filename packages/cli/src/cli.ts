@@ -1,5 +1,6 @@
 import { BusError } from '@pipebus/core';
 import { closestKey } from '@pipebus/core/transport-kit';
+import { describe, describeHelp } from './commands/describe.js';
 import { doctor, doctorHelp } from './commands/doctor.js';
 import { pub, pubHelp, sub, subHelp } from './commands/pubsub.js';
 import { request, requestHelp } from './commands/request.js';
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, { run: Command; help: string; summary: string }> 
   request: { run: request, help: requestHelp, summary: 'send one request and print the reply' },
   pub: { run: pub, help: pubHelp, summary: 'publish an event (mailslot group, OS mailslot, or pipe)' },
   sub: { run: sub, help: subHelp, summary: 'print the events that match a pattern' },
+  describe: { run: describe, help: describeHelp, summary: 'list the typed contracts a server implements (methods, events, schemas)' },
   doctor: { run: doctor, help: doctorHelp, summary: 'say what is wrong with this machine or a server' },
 };
 
