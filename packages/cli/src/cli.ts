@@ -7,6 +7,7 @@ import { request, requestHelp } from './commands/request.js';
 import { serve, serveHelp } from './commands/serve.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
+import { safeText } from './output/peer-text.js';
 import { UsageError } from './usage-error.js';
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
@@ -77,10 +78,12 @@ function reportError(name: string, help: string, error: unknown, io: CliIo): num
   }
   if (BusError.is(error)) {
     const os = error.osName !== undefined ? ` [${error.osName}${error.osCode !== undefined ? ` ${error.osCode}` : ''}]` : '';
-    const remote = error.remoteCode !== undefined ? ` (remote code ${error.remoteCode})` : '';
+    // A remote error's code and message are the peer's text: escaped and cut
+    // like any peer text, so that they cannot drive the terminal.
+    const remote = error.remoteCode !== undefined ? ` (remote code ${safeText(error.remoteCode, 64)})` : '';
     // The transports' advice speaks to library users; here the same knob is a flag.
     const message = help.includes('--wait MS') ? error.message.replace('connect with { connectTimeout }', 'pass --wait MS') : error.message;
-    io.err(`pipebus ${name}: ${error.code}${remote}: ${message}${os}`);
+    io.err(`pipebus ${name}: ${error.code}${remote}: ${safeText(message, 2000)}${os}`);
     return EXIT.FAILED;
   }
   // Not a user mistake: this is a bug, and the stack is what a maintainer needs.

@@ -3,7 +3,7 @@ import { MessageBus, silentLogger } from '@pipebus/core';
 import { NamedPipeServer } from '@pipebus/transport-namedpipe';
 import { main } from '../src/index.js';
 import { recordingIo } from './cli-io.js';
-import { rederive, sampleDescription, type SampleDescription } from './describe-sample.js';
+import { onWire, rederive, sampleDescription, type SampleDescription } from './describe-sample.js';
 
 // `pipebus describe` against a server over a real named pipe (a unix socket
 // on POSIX). The server side is a plain handler answering a fixed value, so
@@ -16,12 +16,21 @@ afterEach(async () => {
   await Promise.allSettled(servers.splice(0).map((bus) => bus.close()));
 });
 
-/** A server at a new address whose `pipebus.describe` answers `answer()` (or that has no such handler). */
+/** What each `pipebus.describe` request asked for, in order. */
+const queries: unknown[] = [];
+
+/** A server at a new address whose `pipebus.describe` answers `answer()` as implement() sends it (JSON Schemas as text), or that has no such handler. */
 async function serveAnswer(label: string, answer?: () => unknown): Promise<string> {
   const addr = address(label);
   const bus = new MessageBus(new NamedPipeServer({ address: addr, logger: silentLogger }), { logger: silentLogger });
   servers.push(bus);
-  if (answer !== undefined) bus.handle('pipebus.describe', answer);
+  if (answer !== undefined) {
+    bus.handle('pipebus.describe', (query: unknown) => {
+      queries.push(query);
+      const a = answer();
+      return a instanceof Promise ? a.then(onWire) : onWire(a);
+    });
+  }
   await bus.start();
   return addr;
 }
@@ -93,7 +102,7 @@ describe('pipebus describe over a named pipe', () => {
     expect(err).toBe(`pipebus describe: UNSUPPORTED_VERSION: ${addr}'s answer to pipebus.describe is a description of format 2, newer than this pipebus reads (1): upgrade @pipebus/cli`);
   });
 
-  it('refuses 10 MB of strings in one line, and prints a 10 MB schema string cut', async () => {
+  it('refuses 10 MB of strings in one line, and prints a 5 MB schema string cut', async () => {
     const huge = 'n'.repeat(10 * 1024 * 1024);
     const inName = await serveAnswer('huge-name', () => {
       const d = sampleDescription();
@@ -107,13 +116,22 @@ describe('pipebus describe over a named pipe', () => {
 
     const inSchema = await serveAnswer('huge-schema', () => {
       const d = sampleDescription();
-      d.contracts[0]!.members[0]!.input!.jsonSchema!['type'] = huge;
+      d.contracts[0]!.members[0]!.input!.jsonSchema!['type'] = huge.slice(0, 5 * 1024 * 1024);
       return d;
     });
     const listed = await run(['describe', inSchema, '--schemas']);
     expect(listed.code).toBe(0);
     expect(listed.out.join('\n').length).toBeLessThan(10_000);
-    expect(listed.out.join('\n')).toContain('… (10485760 chars)');
+    expect(listed.out.join('\n')).toContain('… (5242880 chars)');
+    // Past the bound on one schema's text (8 MiB), the answer is refused, not parsed.
+    const tooBig = await serveAnswer('too-big-schema', () => {
+      const d = sampleDescription();
+      d.contracts[0]!.members[0]!.input!.jsonSchema!['type'] = huge;
+      return d;
+    });
+    const refusedSchema = await run(['describe', tooBig, '--schemas']);
+    expect(refusedSchema.code).toBe(1);
+    expect(refusedSchema.err).toMatch(/DECODE_FAILED: .*members\[0\]\.input\.jsonSchema is 104\d+ characters long, more than 8388608$/);
   });
 
   it('shows control characters a peer sent as escapes, in the listing and in --json', async () => {
@@ -145,6 +163,31 @@ describe('pipebus describe over a named pipe', () => {
     expect(err).toMatch(/^pipebus describe: NOT_FOUND: /);
     expect(err).toMatch(/pass --wait MS/);
     expect(err).not.toMatch(/\n\s+at /);
+  });
+
+  it('shows a failing peer\'s error code and message escaped on stderr (describe and request alike)', async () => {
+    const addr = address('remote-error');
+    const bus = new MessageBus(new NamedPipeServer({ address: addr, logger: silentLogger }), { logger: silentLogger });
+    servers.push(bus);
+    const hostile = (): never => {
+      throw Object.assign(new Error('boom\u001b]0;owned\u0007\u001b[2J\u202eevil'), { code: 'E\u001b[31m' });
+    };
+    bus.handle('pipebus.describe', hostile);
+    bus.handle('x', hostile);
+    await bus.start();
+    for (const argv of [['describe', addr], ['request', addr, '1', '--method', 'x']]) {
+      const { code, err } = await run(argv);
+      expect(code).toBe(1);
+      expect(err).toContain('boom\\u001b]0;owned\\u0007\\u001b[2J\\u202eevil');
+      expect(err).not.toMatch(RAW_CONTROL);
+    }
+  });
+
+  it('asks for JSON Schemas only when it prints them, and for one contract with --contract', async () => {
+    const addr = await serveAnswer('query', sampleDescription);
+    queries.length = 0;
+    for (const args of [[], ['--schemas'], ['--json'], ['--contract', 'inventory']]) expect((await run(['describe', addr, ...args])).code).toBe(0);
+    expect(queries).toEqual([{ schemas: false }, { schemas: true }, { schemas: true }, { schemas: false, contract: 'inventory' }]);
   });
 
   it('asks the peer --to names: a pipe client has one, the server', async () => {

@@ -88,3 +88,18 @@ export function rederive(d: SampleDescription): SampleDescription {
   }
   return d;
 }
+
+/**
+ * `value` as it travels: each JSON Schema as JSON text (one string, one
+ * decoded element), as implement() sends it. Walks anything, so that a
+ * test's garbage passes through unchanged.
+ */
+export function onWire(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(onWire);
+  if (value === null || typeof value !== 'object' || Object.prototype.toString.call(value) !== '[object Object]') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    out[key] = key === 'jsonSchema' && item !== null && typeof item === 'object' ? JSON.stringify(item) : onWire(item);
+  }
+  return out;
+}

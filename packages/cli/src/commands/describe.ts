@@ -16,7 +16,7 @@ import { UsageError, msOption } from '../usage-error.js';
 export const DESCRIBE_METHOD = 'pipebus.describe';
 
 /** Help of `pipebus describe`. */
-export const describeHelp = `Usage: pipebus describe ADDRESS [--json] [--schemas] [--timeout MS] [--wait MS] [--to PEER]
+export const describeHelp = `Usage: pipebus describe ADDRESS [--contract NAME] [--json] [--schemas] [--timeout MS] [--wait MS] [--to PEER]
 
 List the typed contracts (@pipebus/contract) the server at ADDRESS implements:
 per contract its name, version, fingerprint and wire prefix; per method or
@@ -25,6 +25,7 @@ declared error codes.
   ADDRESS        pipe://name, \\\\.\\pipe\\name (Windows) or /path/to.sock (POSIX);
                  a mailslot is one-way and cannot answer: for a mailslot group's
                  members, run pipebus doctor mailslot://group
+  --contract NAME  only the contract NAME (all its majors)
   --json         print the description as one line of JSON (for scripts and jq):
                  checked, with the fields of format 1 only, and whole however large
   --schemas      print each JSON Schema too, pretty-printed and cut past 60 lines
@@ -41,9 +42,9 @@ UNSUPPORTED_VERSION: a newer format, upgrade @pipebus/cli), 2 usage error.`;
 /** `pipebus describe`: what a running service offers, from the shell. */
 export async function describe(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
-    args: joinDashValues(args, ['timeout', 'wait', 'to']),
+    args: joinDashValues(args, ['timeout', 'wait', 'to', 'contract']),
     allowPositionals: true,
-    options: { json: { type: 'boolean' }, schemas: { type: 'boolean' }, timeout: { type: 'string' }, wait: { type: 'string' }, to: { type: 'string' } },
+    options: { contract: { type: 'string' }, json: { type: 'boolean' }, schemas: { type: 'boolean' }, timeout: { type: 'string' }, wait: { type: 'string' }, to: { type: 'string' } },
   });
   if (positionals.length !== 1) throw new UsageError('describe takes one ADDRESS');
   if (values.json && values.schemas) throw new UsageError('--schemas has no meaning with --json (the JSON holds the schemas whole)');
@@ -57,12 +58,16 @@ export async function describe(args: string[], io: CliIo): Promise<number> {
   const timeout = msOption(values.timeout, 'timeout', 5000, 1);
   const connectTimeout = msOption(values.wait, 'wait', 0, 0);
   if (values.to !== undefined && values.to.length === 0) throw new UsageError("--to takes a peer id, got ''");
+  if (values.contract !== undefined && values.contract.length === 0) throw new UsageError("--contract takes a contract name such as 'inventory', got ''");
+  // JSON Schemas only when they are printed: the server converts them on first
+  // ask, which for a big contract takes a while, and they are the answer's bulk.
+  const query = { schemas: values.json === true || values.schemas === true, ...(values.contract === undefined ? {} : { contract: values.contract }) };
 
   const logger = cliLogger(io);
   const bus = new MessageBus(new NamedPipeClient({ address, connectTimeout, reconnect: false, logger }), { logger, name: 'pipebus describe' });
   let answer: unknown;
   try {
-    answer = await bus.request(DESCRIBE_METHOD, undefined, { timeout, ...(values.to === undefined ? {} : { to: values.to }) });
+    answer = await bus.request(DESCRIBE_METHOD, query, { timeout, ...(values.to === undefined ? {} : { to: values.to }) });
   } catch (error) {
     if (BusError.is(error, 'NO_HANDLER')) {
       throw new BusError('NO_HANDLER', `${safeText(address)} implements no contract (or uses a @pipebus/contract older than describe)`, { cause: error });

@@ -10,6 +10,12 @@
  * counts, the wire names against the contract's name and version, and JSON
  * Schemas made of JSON values only, so that printing can neither throw nor
  * flood. A failure is `DECODE_FAILED`, naming the field.
+ *
+ * On the wire a JSON Schema is JSON text, one string: a schema then costs the
+ * receiving bus one decoded element whatever its size, so a big contract's
+ * answer stays far below `maxDecodedElements` (as objects, a 500-method zod
+ * contract went past it, and the bus drops a peer whose frame does). It is
+ * parsed here, bounded, and checked like the rest.
  */
 import { BusError } from '@pipebus/core';
 import { MAX_NAME_LENGTH } from '@pipebus/core/transport-kit';
@@ -57,7 +63,7 @@ export interface ErrorDescription {
   readonly data: SchemaDescription | null;
 }
 
-/** A runtime schema: its library, and its JSON Schema when the library exposes one. */
+/** A runtime schema: its library, and its JSON Schema (parsed from the wire's JSON text) when the library exposes one and it was asked for. */
 export interface SchemaDescription {
   readonly vendor: string;
   readonly jsonSchema?: Readonly<Record<string, unknown>>;
@@ -72,6 +78,8 @@ export const DESCRIPTION_LIMITS = Object.freeze({
   vendor: 128,
   // Error codes are at most 64 characters when declared (see @pipebus/contract).
   code: 64,
+  /** Characters of one JSON Schema's text. */
+  jsonSchemaText: 8 * 1024 * 1024,
 });
 
 const KINDS: ReadonlySet<string> = new Set<MemberKind>(['rpc', 'stream', 'event']);
@@ -150,7 +158,7 @@ function schema(value: unknown, path: string): SchemaDescription | null {
   const s = record(value, path);
   const vendor = text(s['vendor'], `${path}.vendor`, DESCRIPTION_LIMITS.vendor);
   if (s['jsonSchema'] === undefined) return { vendor };
-  const jsonSchema = record(s['jsonSchema'], `${path}.jsonSchema`);
+  const jsonSchema = record(parseJsonText(text(s['jsonSchema'], `${path}.jsonSchema`, DESCRIPTION_LIMITS.jsonSchemaText), `${path}.jsonSchema`), `${path}.jsonSchema`);
   checkJson(jsonSchema, `${path}.jsonSchema`);
   return { vendor, jsonSchema };
 }
@@ -179,6 +187,15 @@ function checkJson(root: object, rootPath: string): void {
       continue;
     }
     throw refuse(`${path()} is ${kindOf(value)}, not a JSON value`);
+  }
+}
+
+function parseJsonText(value: string, path: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch (error) {
+    // A SyntaxError, or a RangeError for nesting past what the parser takes.
+    throw refuse(`${path} is not JSON text: ${quoteText((error as Error).message, 80)}`);
   }
 }
 
