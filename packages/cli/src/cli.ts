@@ -83,12 +83,23 @@ function reportError(name: string, help: string, error: unknown, io: CliIo): num
     const remote = error.remoteCode !== undefined ? ` (remote code ${safeText(error.remoteCode, 64)})` : '';
     // The transports' advice speaks to library users; here the same knob is a flag.
     const message = help.includes('--wait MS') ? error.message.replace('connect with { connectTimeout }', 'pass --wait MS') : error.message;
-    io.err(`pipebus ${name}: ${error.code}${remote}: ${safeText(message, 2000)}${os}`);
+    // A contract's declared error carries its data in details.data: what the caller needs to act on.
+    const data = error.details?.['data'];
+    const shownData = data === undefined ? '' : ` data: ${safeText(jsonOrString(data), 2000)}`;
+    io.err(`pipebus ${name}: ${error.code}${remote}: ${safeText(message, 2000)}${os}${shownData}`);
     return EXIT.FAILED;
   }
   // Not a user mistake: this is a bug, and the stack is what a maintainer needs.
   io.err(`pipebus ${name}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   return EXIT.FAILED;
+}
+
+function jsonOrString(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
 }
 
 /**

@@ -4,7 +4,7 @@
  * property (never set at runtime), so one definition types both sides with
  * no code generation.
  */
-import { BusErrorCodes } from '@pipebus/core';
+import { BusErrorCodes, type BusErrorCode } from '@pipebus/core';
 import { invalidArgument } from '@pipebus/core/transport-kit';
 import { isStandardSchema, isTyped, type StandardSchemaV1 } from './schema.js';
 
@@ -87,6 +87,18 @@ type ErrorsOf<D> = D extends { readonly errors: infer E extends { readonly [code
 /** The types of a member defined by its schemas. */
 export type CallTypesOf<D extends CallDefinition> = CallTypes<InOf<D['input']>, OutOf<D['input']>, InOf<D['output']>, OutOf<D['output']>, ErrorsOf<D>>;
 
+/** The codes a contract may not declare (the bus's own, and the one it gives a plain thrown error): refused at definition. */
+type ReservedCode = BusErrorCode | 'HANDLER_ERROR';
+
+/**
+ * Makes declaring one of the bus's own codes (`NOT_FOUND`, `TIMEOUT`…) a
+ * compile error whose text says why, rather than only a throw at import.
+ * Only the keys are looked at, so it costs one mapped type per method.
+ */
+type OwnCodesOnly<D> = D extends { readonly errors: infer E }
+  ? { readonly errors: { readonly [K in keyof E]: K extends ReservedCode ? `'${K}' is a pipebus error code; declare a code of your domain (OUT_OF_STOCK)` : E[K] } }
+  : unknown;
+
 /**
  * A request-response method. With schemas (any Standard Schema v1 library:
  * zod 4, valibot 1, arktype 2…) its types are inferred and its input is
@@ -97,7 +109,7 @@ export type CallTypesOf<D extends CallDefinition> = CallTypes<InOf<D['input']>, 
  *   or an error code is not usable.
  */
 export function rpc<I = void, O = void>(): RpcMethod<CallTypes<I, I, O, O, Record<never, never>>>;
-export function rpc<D extends CallDefinition>(definition: D): RpcMethod<CallTypesOf<D>>;
+export function rpc<D extends CallDefinition>(definition: D & OwnCodesOnly<D>): RpcMethod<CallTypesOf<D>>;
 export function rpc(definition?: CallDefinition): RpcMethod {
   return Object.freeze({ kind: 'rpc' as const, ...callMember('rpc', definition) });
 }
@@ -108,7 +120,7 @@ export function rpc(definition?: CallDefinition): RpcMethod {
  * {@link rpc}; `output` describes each value.
  */
 export function stream<I = void, O = void>(): StreamMethod<CallTypes<I, I, O, O, Record<never, never>>>;
-export function stream<D extends CallDefinition>(definition: D): StreamMethod<CallTypesOf<D>>;
+export function stream<D extends CallDefinition>(definition: D & OwnCodesOnly<D>): StreamMethod<CallTypesOf<D>>;
 export function stream(definition?: CallDefinition): StreamMethod {
   return Object.freeze({ kind: 'stream' as const, ...callMember('stream', definition) });
 }

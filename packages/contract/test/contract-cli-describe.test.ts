@@ -1,7 +1,7 @@
 import { afterEach, expect, it } from '@jest/globals';
 import { MessageBus, silentLogger } from '@pipebus/core';
 import { main, type CliIo } from '@pipebus/cli';
-import { describe as describeBus, implement } from '@pipebus/contract';
+import { contract, contractError, describe as describeBus, implement, rpc, stream, typed } from '@pipebus/contract';
 import { NamedPipeServer } from '@pipebus/transport-namedpipe';
 import { handlers2, handlers3, Inventory21, Inventory30 } from './fixtures/versions.js';
 
@@ -47,4 +47,29 @@ it('pipebus describe lists what implement() serves, and its call line reaches th
   const called = await run(['request', address, JSON.stringify({ sku: 'A', lines: [{ qty: 1 }] }), '--method', 'inventory.v3.reserve']);
   expect(called.err).toEqual([]);
   expect(called.out.join('\n')).toContain('v3-A');
+});
+
+it('pipebus request prints each value of a contract stream, and a declared error with its data', async () => {
+  const address = `pipe://contract-request-${process.pid}`;
+  const server = new MessageBus(new NamedPipeServer({ address, logger: silentLogger }), { logger: silentLogger });
+  buses.push(server);
+  const Feed = contract('feed', { version: '1.0.0' }, { ticks: stream<number, number>(), get: rpc({ input: typed<string>(), output: typed<string>(), errors: { GONE: typed<{ id: string }>() } }) });
+  implement(server, Feed, {
+    ticks: async function* (n) {
+      for (let i = 1; i <= n; i++) yield i * 10;
+    },
+    get: (id) => {
+      throw contractError(Feed, 'get', 'GONE', { id });
+    },
+  });
+  await server.start();
+
+  const streamed = await run(['request', address, '3', '--method', 'feed.v1.ticks']);
+  expect(streamed.err).toEqual([]);
+  expect(streamed.out).toEqual(['10', '20', '30']);
+
+  const failed = await run(['request', address, '"x"', '--method', 'feed.v1.get']);
+  expect(failed.code).toBe(1);
+  expect(failed.err).toHaveLength(1);
+  expect(failed.err[0]).toMatch(/^pipebus request: REMOTE_ERROR \(remote code GONE\): .*GONE, an error declared by the contract 'feed' .* data: \{"id":"x"\}$/);
 });

@@ -189,6 +189,11 @@ isContractError(failure, Shop, 'buy', 'CLOSD');
 rpc({ input: { parse: (x: unknown) => x } });
 // @ts-expect-error a contract member must be made by rpc(), stream() or event()
 contract('bad', { get: { kind: 'rpc' } });
+// @ts-expect-error NOT_FOUND is the bus's own code: a contract declares codes of its domain
+rpc({ errors: { NOT_FOUND: typed<{ id: string }>() } });
+// @ts-expect-error the same for a stream, and with a schema
+stream({ input: z.string(), errors: { TIMEOUT: z.object({}) } });
+rpc({ errors: { NOT_IN_STOCK: typed<{ id: string }>() } });
 
 // ---- versions and describe ----
 expectType<Equal<typeof Inventory.prefix, string>>();
