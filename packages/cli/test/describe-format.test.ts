@@ -145,7 +145,7 @@ describe('the human listing', () => {
     const text = describeListing('pipe://demo', parseDescription(onWire(sampleDescription())), true).join('\n');
     expect(text).toContain(['      input (zod):', '        {', '          "$schema": "https://json-schema.org/draft/2020-12/schema",', '          "type": "object",'].join('\n'));
     expect(text).toContain('      error OUT_OF_STOCK (zod):');
-    expect(text).toContain('      input (valibot): no JSON Schema (the library exposes none)');
+    expect(text).toContain('      input (valibot): no JSON Schema (its library gives none for it)');
   });
 
   it('escapes control characters and bidi overrides a peer put in names, keys, vendors and codes', () => {

@@ -62,7 +62,7 @@ function schemaLines(m: MemberDescription, address: string): string[] {
   for (const [what, s] of named) {
     if (s === null || s === undefined) continue;
     if (s.jsonSchema === undefined) {
-      lines.push(`      ${what} (${safeText(s.vendor, 64)}): no JSON Schema (the library exposes none)`);
+      lines.push(`      ${what} (${safeText(s.vendor, 64)}): no JSON Schema (its library gives none for it)`);
       continue;
     }
     lines.push(`      ${what} (${safeText(s.vendor, 64)}):`);
