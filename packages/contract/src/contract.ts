@@ -38,6 +38,12 @@ export interface Contract<N extends string = string, M extends ContractShape = C
    * declared error codes, and each schema's vendor and JSON Schema (where
    * the library exposes one). Not the name, the version nor the order of
    * definition. Computed on first read, then cached.
+   *
+   * The JSON Schema is the library's own output: upgrading it, or moving a
+   * schema to another library, can change the fingerprint while the data
+   * accepted stays the same. A typed-only slot, or a library that exposes no
+   * JSON Schema, contributes only its presence and vendor: two contracts
+   * that differ only there have the same fingerprint.
    */
   readonly fingerprint: string;
   /** The members as defined. */

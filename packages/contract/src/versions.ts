@@ -17,10 +17,12 @@ export interface ContractCheck {
   /** The peer's fingerprint of the contract. */
   readonly fingerprint: string;
   /**
-   * True when the peer's fingerprint is this contract's: same members,
-   * kinds, errors and schemas. False for a compatible minor (the peer has
-   * more), or for the same version with another shape: a change made
-   * without a version bump.
+   * True when the peer's fingerprint is this contract's (see
+   * `Contract.fingerprint` for what it hashes). False for a compatible minor
+   * (the peer has more), a change made without a version bump, or the same
+   * schemas converted to JSON Schema by another release or another library.
+   * True does not prove equal typed-only slots, nor equal schemas of a
+   * library without JSON Schema: they hash as their presence and vendor only.
    */
   readonly exact: boolean;
 }
