@@ -99,11 +99,6 @@ describe('describe', () => {
 
 describe('a describe answer from a hostile peer', () => {
   const valid = () => ({ format: 1, contracts: [{ name: 'inv', version: '1.0.0', fingerprint: '0123456789abcdef', prefix: 'inv.v1', members: [{ key: 'get', kind: 'rpc', wire: 'inv.v1.get', input: null, output: null, errors: [] }] }] });
-  const deep = (levels: number): Record<string, unknown> => {
-    let node: Record<string, unknown> = { type: 'string' };
-    for (let i = 0; i < levels; i++) node = { items: node };
-    return node;
-  };
   const withEvent = (payload: unknown) => ({ format: 1, contracts: [{ ...valid().contracts[0], members: [{ key: 'e', kind: 'event', wire: 'inv.v1.e', payload }] }] });
 
   it.each<[string, unknown, RegExp]>([
@@ -135,10 +130,14 @@ describe('a describe answer from a hostile peer', () => {
   });
 
   it('reads a JSON Schema nested 1000 levels deep without overflowing, and refuses a newer format as UNSUPPORTED_VERSION', async () => {
-    let answer: unknown = { format: 1, contracts: [{ ...valid().contracts[0], members: [{ key: 'e', kind: 'event', wire: 'inv.v1.e', payload: { vendor: 'x', jsonSchema: JSON.stringify(deep(1000)) } }] }] };
+    let answer: unknown = { format: 1, contracts: [{ ...valid().contracts[0], members: [{ key: 'e', kind: 'event', wire: 'inv.v1.e', payload: { vendor: 'x', jsonSchema: `${'{"items":'.repeat(1000)}{"type":"string"}${'}'.repeat(1000)}` } }] }] };
     pair.server.handle('pipebus.describe', () => answer);
     const read = await describeRemote(pair.client);
-    expect(read.contracts[0]!.members[0]!.payload).toEqual({ vendor: 'x', jsonSchema: deep(1000) });
+    // Walked, not compared with toEqual or JSON.stringify: both recurse, and Windows' main-thread stack is smaller.
+    let node = read.contracts[0]!.members[0]!.payload!.jsonSchema as Record<string, unknown>;
+    let depth = 0;
+    for (; node.items !== undefined; depth++) node = node.items as Record<string, unknown>;
+    expect([depth, node]).toEqual([1000, { type: 'string' }]);
     answer = { format: 2, contracts: 'whatever' };
     await expect(describeRemote(pair.client)).rejects.toMatchObject({ code: 'UNSUPPORTED_VERSION', message: expect.stringMatching(/format 2, newer than this @pipebus\/contract reads \(1\): update @pipebus\/contract/) });
   });
