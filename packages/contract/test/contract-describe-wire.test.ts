@@ -69,7 +69,7 @@ describe('a big contract (500 methods of 100 fields in and out)', () => {
       let release: (value: string) => void = () => undefined;
       server.handle('slow', () => new Promise<string>((resolve) => (release = resolve)));
       const inflight = bus.request('slow', undefined, { timeout: 60_000 }).catch((e: unknown) => e);
-      // The whole answer, schemas included (about 1.5 MB): each JSON Schema is one decoded element.
+      // The whole answer, schemas included (about 6 MB of msgpack): each JSON Schema is one decoded element.
       const all = await describeRemote(bus, { timeout: 60_000 });
       expect(all.contracts[0]!.members).toHaveLength(500);
       expect(Object.keys((all.contracts[0]!.members[0]!.input!.jsonSchema as { properties: object }).properties)).toHaveLength(100);
