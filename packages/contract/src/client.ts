@@ -7,7 +7,7 @@
 import { BusError, consoleLogger, matchTopic, systemClock, type BusEvent, type Clock, type Headers, type Logger, type MessageBus, type PeerInfo, type PublishOptions, type RequestOptions } from '@pipebus/core';
 import { checkKnownKeys, invalidArgument } from '@pipebus/core/transport-kit';
 import { catchError, concatMap, defer, EMPTY, filter, from, map, mergeMap, Observable, of, throwError } from 'rxjs';
-import { MAJOR_TOKEN, methodName, topicName, type Contract, type ContractShape, type EventKeys, type MethodKeys } from './contract.js';
+import { methodName, topicName, type Contract, type ContractShape, type EventKeys, type MethodKeys } from './contract.js';
 import { ContractError, STAGE } from './errors.js';
 import type { EventMember, RpcMethod, StreamMethod } from './methods.js';
 import { check, describeIssues, type Checked, type StandardSchemaV1 } from './schema.js';
@@ -57,6 +57,8 @@ export interface ClientOptions {
 }
 
 const CLIENT_OPTION_KEYS: ReadonlySet<string> = new Set(['validateInput', 'logger', 'clock']);
+/** A topic (within a contract's prefix) whose first token is a major's: `v2.changed`. */
+const VERSIONED_TOPIC = /^v\d+(?:\.|$)/;
 
 type ClientBus = Pick<MessageBus, 'request' | 'request$' | 'publish' | 'subscribe'>;
 
@@ -86,6 +88,9 @@ export function client<C extends Contract>(bus: ClientBus, c: C, options: Client
   const validateInput = options.validateInput === true;
   const logger = options.logger ?? consoleLogger;
   const clock = options.clock ?? systemClock;
+  if (typeof clock?.now !== 'function' || typeof clock.setTimeout !== 'function' || typeof clock.clearTimeout !== 'function') {
+    throw invalidArgument(`client('${c.name}'): options.clock must be a Clock ({ now, setTimeout, clearTimeout }), such as the bus's`);
+  }
   const members = c.members as ContractShape;
   const out: Record<string, unknown> = {};
   for (const [key, member] of Object.entries(members)) {
@@ -205,8 +210,8 @@ function on(bus: ClientBus, c: Contract, logger: Logger, pattern: string): Obser
   // An unversioned contract's pattern starting with a wildcard also matches
   // `inventory.v2.…`: the topics of a versioned contract of the same name
   // (contract() keeps its own events off a first `v<digits>` token).
-  const first = pattern.slice(0, pattern.indexOf('.') >>> 0);
-  const events = c.version === undefined && (first === '*' || first === '>') ? mapped.pipe(filter((e) => !MAJOR_TOKEN.test(e.topic.slice(0, e.topic.indexOf('.') >>> 0)))) : mapped;
+  const wildFirst = pattern === '>' || pattern === '*' || pattern.startsWith('*.');
+  const events = c.version === undefined && wildFirst ? mapped.pipe(filter((e) => !VERSIONED_TOPIC.test(e.topic))) : mapped;
   const schema = member.payload;
   if (schema === undefined) return events;
   return events.pipe(

@@ -57,6 +57,10 @@ describe('the lookup after a NO_HANDLER', () => {
     expect(describes).toHaveLength(1);
   });
 
+  it('refuses a clock that is not one', () => {
+    expect(() => client(bus, Inventory30, { clock: {} as never })).toThrow(/options\.clock must be a Clock/);
+  });
+
   it('sends one describe for 50 concurrent failing calls, asking for this contract without schemas, and keeps nothing once answered', async () => {
     implement(server, Inventory21, handlers2);
     const v3 = client(bus, Inventory30, { clock: network.clock });
