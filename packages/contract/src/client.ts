@@ -4,9 +4,9 @@
  * validation before sending); what it adds is types, and the mapping of
  * the contract's failures back to their codes.
  */
-import { BusError, consoleLogger, matchTopic, type BusEvent, type Headers, type Logger, type MessageBus, type PeerInfo, type PublishOptions, type RequestOptions } from '@pipebus/core';
+import { BusError, consoleLogger, matchTopic, systemClock, type BusEvent, type Clock, type Headers, type Logger, type MessageBus, type PeerInfo, type PublishOptions, type RequestOptions } from '@pipebus/core';
 import { checkKnownKeys, invalidArgument } from '@pipebus/core/transport-kit';
-import { catchError, concatMap, defer, EMPTY, from, map, mergeMap, Observable, of, throwError } from 'rxjs';
+import { catchError, concatMap, defer, EMPTY, filter, from, map, mergeMap, Observable, of, throwError } from 'rxjs';
 import { methodName, topicName, type Contract, type ContractShape, type EventKeys, type MethodKeys } from './contract.js';
 import { ContractError, STAGE } from './errors.js';
 import type { EventMember, RpcMethod, StreamMethod } from './methods.js';
@@ -48,9 +48,17 @@ export interface ClientOptions {
   readonly validateInput?: boolean;
   /** Where events dropped for failing their schema are reported. Default: the console. */
   readonly logger?: Logger;
+  /**
+   * The bus's clock, when it is not the system's (a virtual clock in tests):
+   * a call that failed `NO_HANDLER` measures what is left of its timeout on
+   * it, and times its describe lookup out on it. Default: `systemClock`.
+   */
+  readonly clock?: Clock;
 }
 
-const CLIENT_OPTION_KEYS: ReadonlySet<string> = new Set(['validateInput', 'logger']);
+const CLIENT_OPTION_KEYS: ReadonlySet<string> = new Set(['validateInput', 'logger', 'clock']);
+/** A topic (within a contract's prefix) whose first token is a major's: `v2.changed`. */
+const VERSIONED_TOPIC = /^v\d+(?:\.|$)/;
 
 type ClientBus = Pick<MessageBus, 'request' | 'request$' | 'publish' | 'subscribe'>;
 
@@ -63,8 +71,9 @@ type ClientBus = Pick<MessageBus, 'request' | 'request$' | 'publish' | 'subscrib
  * `isContractError`); an input the server refused, `INVALID_ARGUMENT` with
  * `details.issues`; an answer that failed the server's output check,
  * `INTERNAL`. A call that finds no handler asks the same peer which
- * contracts it implements (`pipebus.describe`, within min(1 s, the call's
- * timeout) and the call's signal): when it serves this contract under
+ * contracts it implements (`pipebus.describe`, one request shared by the
+ * calls failing at the same time, waited for within what is left of the
+ * call's timeout, at most 1 s, and the call's signal): when it serves this contract under
  * another major, or under this major without the method (an older minor),
  * the call rejects `CONTRACT_MISMATCH` saying what to deploy, with both
  * sides' versions, prefixes and fingerprints in `details`; otherwise
@@ -78,11 +87,15 @@ export function client<C extends Contract>(bus: ClientBus, c: C, options: Client
   checkKnownKeys(`client('${c.name}')`, options, CLIENT_OPTION_KEYS);
   const validateInput = options.validateInput === true;
   const logger = options.logger ?? consoleLogger;
+  const clock = options.clock ?? systemClock;
+  if (typeof clock?.now !== 'function' || typeof clock.setTimeout !== 'function' || typeof clock.clearTimeout !== 'function') {
+    throw invalidArgument(`client('${c.name}'): options.clock must be a Clock ({ now, setTimeout, clearTimeout }), such as the bus's`);
+  }
   const members = c.members as ContractShape;
   const out: Record<string, unknown> = {};
   for (const [key, member] of Object.entries(members)) {
     if (member.kind === 'event') continue;
-    const site = { c, key, wire: methodName(c, key), member, validateInput };
+    const site = { c, key, wire: methodName(c, key), member, validateInput, clock };
     out[key] = member.kind === 'rpc' ? (input?: unknown, o?: RequestOptions) => callRpc(bus, site, input, o) : (input?: unknown, o?: RequestOptions) => callStream(bus, site, input, o);
   }
   out.emit = (topic: string, payload: unknown, o?: PublishOptions) => emit(bus, c, validateInput, topic, payload, o);
@@ -96,10 +109,19 @@ interface CallSite {
   readonly wire: string;
   readonly member: RpcMethod | StreamMethod;
   readonly validateInput: boolean;
+  readonly clock: Clock;
+}
+
+/** When the call starts, read only when it has its own timeout (see CallTiming). */
+function startOf(site: CallSite, options: RequestOptions | undefined): number | undefined {
+  return options?.timeout === undefined ? undefined : site.clock.now();
 }
 
 function callRpc(bus: ClientBus, site: CallSite, input: unknown, options: RequestOptions | undefined): Promise<unknown> {
-  const send = (payload: unknown): Promise<unknown> => bus.request(site.wire, payload, options).catch((error: unknown) => failure(bus, site, error, options));
+  const send = (payload: unknown): Promise<unknown> => {
+    const startedAt = startOf(site, options);
+    return bus.request(site.wire, payload, options).catch((error: unknown) => failure(bus, site, error, options, startedAt));
+  };
   if (!site.validateInput || site.member.input === undefined) return send(input);
   try {
     return Promise.resolve(checkInput(site.wire, site.member.input, input)).then(send);
@@ -111,13 +133,19 @@ function callRpc(bus: ClientBus, site: CallSite, input: unknown, options: Reques
 
 function callStream(bus: ClientBus, site: CallSite, input: unknown, options: RequestOptions | undefined): Observable<unknown> {
   const schema = site.validateInput ? site.member.input : undefined;
-  const values = schema === undefined ? bus.request$(site.wire, input, options) : defer(() => from(Promise.resolve(checkInput(site.wire, schema, input)))).pipe(mergeMap((v) => bus.request$(site.wire, v, options)));
-  return values.pipe(catchError((error: unknown) => from(failure(bus, site, error, options).catch((e: unknown) => e)).pipe(mergeMap((e) => throwError(() => e)))));
+  let startedAt: number | undefined;
+  const send = (payload: unknown): Observable<unknown> =>
+    defer(() => {
+      startedAt = startOf(site, options);
+      return bus.request$(site.wire, payload, options);
+    });
+  const values = schema === undefined ? send(input) : defer(() => from(Promise.resolve(checkInput(site.wire, schema, input)))).pipe(mergeMap(send));
+  return values.pipe(catchError((error: unknown) => from(failure(bus, site, error, options, startedAt).catch((e: unknown) => e)).pipe(mergeMap((e) => throwError(() => e)))));
 }
 
 /** A rejection with what the call's failure means for the contract (which may take a describe round trip, or an async error schema). */
-function failure(bus: ClientBus, site: CallSite, error: unknown, options: RequestOptions | undefined): Promise<never> {
-  const meaning = BusError.is(error, 'NO_HANDLER') ? explainNoHandler(bus, site.c, site.key, error, options) : received(site, error);
+function failure(bus: ClientBus, site: CallSite, error: unknown, options: RequestOptions | undefined, startedAt: number | undefined): Promise<never> {
+  const meaning = BusError.is(error, 'NO_HANDLER') ? explainNoHandler(bus, site.c, site.key, error, options, { clock: site.clock, startedAt }) : received(site, error);
   return Promise.resolve(meaning).then((e) => Promise.reject(e));
 }
 
@@ -178,7 +206,12 @@ function on(bus: ClientBus, c: Contract, logger: Logger, pattern: string): Obser
   const member = declared?.kind === 'event' ? declared : findEvent(c, pattern);
   if (member === undefined) throw invalidArgument(`'${c.name}': '${pattern}' is neither an event pattern of the contract nor a topic matching one`, { pattern });
   const prefix = c.prefix.length + 1;
-  const events = bus.subscribe(topicName(c, pattern)).pipe(map((e: BusEvent<unknown>): ContractEvent<unknown> => ({ topic: e.topic.slice(prefix), payload: e.payload, headers: e.headers, peer: e.peer })));
+  const mapped = bus.subscribe(topicName(c, pattern)).pipe(map((e: BusEvent<unknown>): ContractEvent<unknown> => ({ topic: e.topic.slice(prefix), payload: e.payload, headers: e.headers, peer: e.peer })));
+  // An unversioned contract's pattern starting with a wildcard also matches
+  // `inventory.v2.…`: the topics of a versioned contract of the same name
+  // (contract() keeps its own events off a first `v<digits>` token).
+  const wildFirst = pattern === '>' || pattern === '*' || pattern.startsWith('*.');
+  const events = c.version === undefined && wildFirst ? mapped.pipe(filter((e) => !VERSIONED_TOPIC.test(e.topic))) : mapped;
   const schema = member.payload;
   if (schema === undefined) return events;
   return events.pipe(

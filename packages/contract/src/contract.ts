@@ -38,6 +38,12 @@ export interface Contract<N extends string = string, M extends ContractShape = C
    * declared error codes, and each schema's vendor and JSON Schema (where
    * the library exposes one). Not the name, the version nor the order of
    * definition. Computed on first read, then cached.
+   *
+   * The JSON Schema is the library's own output: upgrading it, or moving a
+   * schema to another library, can change the fingerprint while the data
+   * accepted stays the same. A typed-only slot, or a library that exposes no
+   * JSON Schema, contributes only its presence and vendor: two contracts
+   * that differ only there have the same fingerprint.
    */
   readonly fingerprint: string;
   /** The members as defined. */
@@ -51,15 +57,17 @@ export type EventKeys<M extends ContractShape> = { [K in keyof M & string]: M[K]
 
 // A contract name is one or more dot-separated identifiers; a method name is
 // one identifier, so that it is a property of the client and a single token.
-const CONTRACT_NAME = /^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$/;
-const METHOD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A contract name: dot-separated identifiers (also what a describe answer's names must be). */
+export const CONTRACT_NAME = /^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$/;
+/** A method name: one identifier. */
+export const METHOD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Names the client object uses itself, or that would make it a thenable or break it as an object. */
 const RESERVED_METHOD_NAMES: ReadonlySet<string> = new Set(['emit', 'on', 'contract', 'then', 'constructor', 'toString', 'toJSON', 'valueOf', 'hasOwnProperty', '__proto__']);
 const CONTRACT_OPTION_KEYS: ReadonlySet<string> = new Set(['version']);
-// Numeric parts without leading zeros (semver 2.0.0), so that one major has one wire prefix.
-const SEMVER = /^(0|[1-9]\d{0,15})\.(0|[1-9]\d{0,15})\.(0|[1-9]\d{0,15})(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
+/** Semver 2.0.0, numeric parts without leading zeros, so that one major has one wire prefix. */
+export const SEMVER = /^(0|[1-9]\d{0,15})\.(0|[1-9]\d{0,15})\.(0|[1-9]\d{0,15})(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
 /** A token that looks like a major's (`v2`): a name or topic ending or starting with one would meet a versioned prefix. */
-const MAJOR_TOKEN = /^v\d+$/;
+export const MAJOR_TOKEN = /^v\d+$/;
 
 /**
  * Defines a contract.

@@ -1,20 +1,28 @@
 /**
  * A describe answer comes from another process: it is checked field by
- * field and copied (known keys only) before anyone reads it. Every string
- * that may end up in a message is bounded here, and the JSON Schemas are
- * walked without recursion, so garbage can make the answer fail but never
- * make the receiver crash.
+ * field and copied (known keys only) before anyone reads it, by the rules
+ * `contract()` applies to a contract defined here, so garbage can make the
+ * answer fail but never make the receiver crash or print what it should not.
+ *
+ * Bounds: a contract name at most 200 chars (dot-separated identifiers), a
+ * version 256 (semver, no leading zeros), a method key 200 (an identifier),
+ * an event key a valid topic pattern of at most 1024 chars, an error code
+ * 64, a vendor 128 printable ASCII chars, a JSON Schema text 1 MiB
+ * (1,048,576 chars, parsed with `JSON.parse`: it must be a JSON object).
+ * No contract twice (same name and major), no member key twice in one.
  */
-import { BusError } from '@pipebus/core';
+import { BusError, validatePattern } from '@pipebus/core';
+import { CONTRACT_NAME, METHOD_NAME, SEMVER } from './contract.js';
 import type { BusDescription, ContractDescription, ErrorDescription, MemberDescription, SchemaDescription } from './description.js';
 
-const NAME = /^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$/;
-const VERSION = /^\d{1,16}\.\d{1,16}\.\d{1,16}([-+][0-9A-Za-z.+-]*)?$/;
 const FINGERPRINT = /^[0-9a-f]{16}$/;
 const ERROR_CODE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
-// A topic or method name is at most this long on the bus (core's MAX_NAME_LENGTH is far below it).
-const MAX_NAME = 1024;
+const VENDOR = /^[\x20-\x7e]+$/;
+// A topic pattern is at most this long here (core's MAX_TOPIC_LENGTH is far below it).
+const MAX_PATTERN = 1024;
 const MAX_VENDOR = 128;
+/** Longest JSON Schema text read from a peer, in chars. */
+export const MAX_JSON_SCHEMA_CHARS = 1_048_576;
 
 class Malformed extends Error {
   constructor(
@@ -48,6 +56,11 @@ export function checkDescription(answer: unknown): BusDescription {
       fail('format', 'must be 1', root.format);
     }
     const contracts = list(root.contracts, 'contracts').map((c, i) => contractOf(c, `contracts[${i}]`));
+    const prefixes = new Set<string>();
+    contracts.forEach((c, i) => {
+      if (prefixes.has(c.prefix)) fail(`contracts[${i}]`, `repeats ${c.prefix} (a contract and major listed twice)`, c.prefix);
+      prefixes.add(c.prefix);
+    });
     return Object.freeze({ format: 1, contracts: Object.freeze(contracts) });
   } catch (error) {
     if (!(error instanceof Malformed)) throw error;
@@ -61,23 +74,28 @@ function malformed(error: Malformed): never {
 
 function contractOf(value: unknown, path: string): ContractDescription {
   const c = record(value, path);
-  const name = text(c.name, `${path}.name`, 200, NAME);
-  const version = c.version === null ? null : text(c.version, `${path}.version`, 256, VERSION);
+  const name = text(c.name, `${path}.name`, 200, CONTRACT_NAME);
+  const version = c.version === null ? null : text(c.version, `${path}.version`, 256, SEMVER);
   const fingerprint = text(c.fingerprint, `${path}.fingerprint`, 16, FINGERPRINT);
-  const prefix = text(c.prefix, `${path}.prefix`, 220, NAME);
+  const prefix = text(c.prefix, `${path}.prefix`, 220, CONTRACT_NAME);
   const expected = version === null ? name : `${name}.v${version.slice(0, version.indexOf('.'))}`;
   if (prefix !== expected) fail(`${path}.prefix`, `must be '${expected}' (the name, and the version's major)`, prefix);
   const members = list(c.members, `${path}.members`).map((m, i) => memberOf(m, `${path}.members[${i}]`, prefix));
+  const keys = new Set<string>();
+  members.forEach((m, i) => {
+    if (keys.has(m.key)) fail(`${path}.members[${i}].key`, 'repeats a key of the contract', m.key);
+    keys.add(m.key);
+  });
   return Object.freeze({ name, version, fingerprint, prefix, members: Object.freeze(members) });
 }
 
 function memberOf(value: unknown, path: string, prefix: string): MemberDescription {
   const m = record(value, path);
-  const key = text(m.key, `${path}.key`, MAX_NAME);
   const kind = m.kind;
   if (kind !== 'rpc' && kind !== 'stream' && kind !== 'event') fail(`${path}.kind`, "must be 'rpc', 'stream' or 'event'", kind);
+  const key = kind === 'event' ? pattern(m.key, `${path}.key`) : text(m.key, `${path}.key`, 200, METHOD_NAME);
   // Derived, but checked: a reader may call or subscribe to what it says.
-  const wire = text(m.wire, `${path}.wire`, MAX_NAME);
+  const wire = text(m.wire, `${path}.wire`, MAX_PATTERN + 221);
   if (wire !== `${prefix}.${key}`) fail(`${path}.wire`, "must be the prefix, '.' and the key", wire);
   if (kind === 'event') return Object.freeze({ key, kind, wire, payload: schemaOf(m.payload, `${path}.payload`) });
   const errors = m.errors === undefined ? [] : list(m.errors, `${path}.errors`).map((e, i) => errorOf(e, `${path}.errors[${i}]`));
@@ -93,11 +111,27 @@ function schemaOf(value: unknown, path: string): SchemaDescription | null {
   // Absent counts as typed only: a later format may leave nulls out.
   if (value === undefined || value === null) return null;
   const s = record(value, path);
-  const vendor = text(s.vendor, `${path}.vendor`, MAX_VENDOR);
+  const vendor = text(s.vendor, `${path}.vendor`, MAX_VENDOR, VENDOR);
   if (s.jsonSchema === undefined) return Object.freeze({ vendor });
-  const jsonSchema = record(s.jsonSchema, `${path}.jsonSchema`);
-  checkJson(jsonSchema, `${path}.jsonSchema`);
-  return Object.freeze({ vendor, jsonSchema });
+  // JSON text: one decoded element on the wire, parsed here into plain JSON (JSON.parse does not recurse on the stack).
+  const source = text(s.jsonSchema, `${path}.jsonSchema`, MAX_JSON_SCHEMA_CHARS);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(source);
+  } catch {
+    fail(`${path}.jsonSchema`, 'must be JSON text', source);
+  }
+  return Object.freeze({ vendor, jsonSchema: record(parsed, `${path}.jsonSchema`) });
+}
+
+function pattern(value: unknown, path: string): string {
+  const key = text(value, path, MAX_PATTERN);
+  try {
+    validatePattern(key);
+  } catch {
+    fail(path, 'must be a valid topic pattern', key);
+  }
+  return key;
 }
 
 function record(value: unknown, path: string): Record<string, unknown> {
@@ -120,27 +154,4 @@ function text(value: unknown, path: string, max: number, pattern?: RegExp): stri
 function isPlain(value: object): boolean {
   const proto = Object.getPrototypeOf(value) as unknown;
   return proto === Object.prototype || proto === null;
-}
-
-/**
- * JSON Schema is passed through as received, so it must be JSON: plain
- * objects, arrays, strings, finite numbers, booleans and null. Walked with a
- * stack, not recursion: the bus lets a message nest 2048 levels deep.
- */
-function checkJson(root: object, path: string): void {
-  const stack: unknown[] = [root];
-  while (stack.length > 0) {
-    const value = stack.pop();
-    if (value === null || typeof value === 'string' || typeof value === 'boolean') continue;
-    if (typeof value === 'number') {
-      if (!Number.isFinite(value)) fail(path, 'must hold JSON only (finite numbers)', value);
-      continue;
-    }
-    if (Array.isArray(value)) {
-      for (const item of value) stack.push(item);
-      continue;
-    }
-    if (typeof value !== 'object' || !isPlain(value)) fail(path, 'must hold JSON only (plain objects, arrays, strings, numbers, booleans, null)', value);
-    for (const item of Object.values(value)) stack.push(item);
-  }
 }

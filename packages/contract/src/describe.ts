@@ -6,16 +6,18 @@
  * builds through `globalThis`.
  */
 import { BusError, type MessageBus } from '@pipebus/core';
-import { checkKnownKeys } from '@pipebus/core/transport-kit';
+import { checkKnownKeys, invalidArgument } from '@pipebus/core/transport-kit';
 import type { Contract } from './contract.js';
 import { checkDescription } from './describe-check.js';
-import type { BusDescription, ContractDescription, DescribeOptions, MemberDescription } from './description.js';
+import { wireContract } from './describe-wire.js';
+import type { BusDescription, ContractDescription, DescribeOptions, DescribeRequest, MemberDescription } from './description.js';
 import { memberShapes } from './fingerprint.js';
 
 /** The bus method every bus with an implemented contract answers. */
 export const DESCRIBE_METHOD = 'pipebus.describe';
 
-const DESCRIBE_OPTION_KEYS: ReadonlySet<string> = new Set(['to', 'timeout', 'signal']);
+const DESCRIBE_OPTION_KEYS: ReadonlySet<string> = new Set(['contract', 'schemas', 'to', 'timeout', 'signal']);
+const REQUEST_KEYS: ReadonlySet<string> = new Set(['contract', 'schemas']);
 
 interface Registration {
   readonly contract: Contract;
@@ -27,7 +29,9 @@ interface BusEntry {
 
 // One registry per process, whichever build (ESM or CommonJS) of this
 // package implements a contract: both must answer one pipebus.describe.
-const REGISTRY_KEY = Symbol.for('pipebus.contract.registry');
+// Versioned: a later release that changes BusEntry takes another key, so
+// two releases loaded in one process never read each other's entries.
+const REGISTRY_KEY = Symbol.for('pipebus.contract.registry.v1');
 
 function registry(): WeakMap<object, BusEntry> {
   const holder = globalThis as { [REGISTRY_KEY]?: WeakMap<object, BusEntry> };
@@ -46,12 +50,21 @@ export function register(bus: Pick<MessageBus, 'handle'>, c: Contract): () => vo
     const registrations: Registration[] = [];
     let stop: () => void;
     try {
-      stop = bus.handle(DESCRIBE_METHOD, () => describeAll(registrations));
+      stop = bus.handle(DESCRIBE_METHOD, (payload: unknown) => answer(registrations, payload));
     } catch (error) {
-      if (BusError.is(error, 'INVALID_ARGUMENT')) {
-        throw new BusError('INVALID_ARGUMENT', `implement('${c.name}'): '${DESCRIBE_METHOD}' already has a handler on this bus; it is @pipebus/contract's own: remove the other handler`, { cause: error });
+      if (BusError.is(error, 'NOT_SUPPORTED')) {
+        // A one-way transport (mailslot) cannot answer requests: nothing to
+        // describe to, and an events-only contract must still work there.
+        stop = () => undefined;
+      } else if (BusError.is(error, 'INVALID_ARGUMENT')) {
+        throw new BusError(
+          'INVALID_ARGUMENT',
+          `implement('${c.name}'): '${DESCRIBE_METHOD}' already has a handler on this bus: if another implement() registered it through another object wrapping the same bus, pass the same bus object to every implement() (or pass { describe: false }); if your code registered it, remove that handler`,
+          { cause: error },
+        );
+      } else {
+        throw error;
       }
-      throw error;
     }
     entry = { registrations, stop };
     map.set(bus, entry);
@@ -84,6 +97,24 @@ function describeAll(registrations: readonly Registration[]): BusDescription {
   return { format: 1, contracts: registrations.map((r) => describeContract(r.contract)) };
 }
 
+/** The server's answer to one describe request: what it asks for, JSON Schemas as JSON text. */
+function answer(registrations: readonly Registration[], payload: unknown): unknown {
+  const request = checkRequest(payload);
+  const picked = request.contract === undefined ? registrations : registrations.filter((r) => r.contract.name === request.contract);
+  return { format: 1, contracts: picked.map((r) => wireContract(r.contract, request.schemas !== false)) };
+}
+
+function checkRequest(payload: unknown): DescribeRequest {
+  if (payload === undefined || payload === null) return {};
+  const usage = `'${DESCRIBE_METHOD}' takes nothing or { contract?: string; schemas?: boolean }`;
+  if (typeof payload !== 'object' || Array.isArray(payload)) throw invalidArgument(`${usage}, got ${Array.isArray(payload) ? 'an array' : typeof payload}`);
+  checkKnownKeys(DESCRIBE_METHOD, payload, REQUEST_KEYS, '');
+  const { contract, schemas } = payload as Record<string, unknown>;
+  if (contract !== undefined && (typeof contract !== 'string' || contract.length === 0 || contract.length > 200)) throw invalidArgument(`${usage}: contract must be a contract name`);
+  if (schemas !== undefined && typeof schemas !== 'boolean') throw invalidArgument(`${usage}: schemas must be true or false`);
+  return { ...(contract !== undefined && { contract }), ...(schemas !== undefined && { schemas }) };
+}
+
 const descriptions = new WeakMap<Contract, ContractDescription>();
 
 /** One contract's description (cached: a contract is frozen). */
@@ -99,8 +130,11 @@ export function describeContract(c: Contract): ContractDescription {
 
 /**
  * Asks a peer which contracts its bus implements (requests
- * `pipebus.describe`). The answer is checked before it is returned: a
- * malformed one rejects `DECODE_FAILED` saying what was wrong.
+ * `pipebus.describe`; `contract` to ask about one name only, `schemas:
+ * false` to leave the JSON Schemas out). The answer is checked before it is
+ * returned: a malformed one (a JSON Schema text that does not parse, or
+ * longer than the bound `describe-check.ts` states) rejects `DECODE_FAILED`
+ * saying which member.
  *
  * Rejects `NO_HANDLER` when the peer implements no contract (or uses a
  * `@pipebus/contract` older than this release), and as `bus.request` does
@@ -108,13 +142,17 @@ export function describeContract(c: Contract): ContractDescription {
  */
 export async function describeRemote(bus: Pick<MessageBus, 'request'>, options: DescribeOptions = {}): Promise<BusDescription> {
   checkKnownKeys('describeRemote()', options, DESCRIBE_OPTION_KEYS);
-  const { to, timeout, signal } = options;
-  let answer: unknown;
+  const { contract, schemas, to, timeout, signal } = options;
+  if (contract !== undefined && typeof contract !== 'string') throw invalidArgument(`describeRemote(): options.contract must be a contract name, got ${typeof contract}`);
+  if (schemas !== undefined && typeof schemas !== 'boolean') throw invalidArgument(`describeRemote(): options.schemas must be true or false, got ${typeof schemas}`);
+  // Nothing to send when every contract with schemas is asked: the smallest request.
+  const request: DescribeRequest | undefined = contract === undefined && schemas !== false ? undefined : { ...(contract !== undefined && { contract }), ...(schemas === false && { schemas }) };
+  let received: unknown;
   try {
-    answer = await bus.request(DESCRIBE_METHOD, undefined, { ...(to !== undefined && { to }), ...(timeout !== undefined && { timeout }), ...(signal !== undefined && { signal }) });
+    received = await bus.request(DESCRIBE_METHOD, request, { ...(to !== undefined && { to }), ...(timeout !== undefined && { timeout }), ...(signal !== undefined && { signal }) });
   } catch (error) {
     if (!BusError.is(error, 'NO_HANDLER')) throw error;
     throw new BusError('NO_HANDLER', `the peer implements no contract (or uses a @pipebus/contract older than this release): it has no handler for '${DESCRIBE_METHOD}'`, { cause: error });
   }
-  return checkDescription(answer);
+  return checkDescription(received);
 }

@@ -17,6 +17,7 @@ export interface BusDescription {
 
 /** One implemented contract. */
 export interface ContractDescription {
+  /** The contract's name (`'inventory'`). */
   readonly name: string;
   /** Its semantic version, `null` when it has none. */
   readonly version: string | null;
@@ -32,6 +33,7 @@ export interface ContractDescription {
 export interface MemberDescription {
   /** The member's key: a method name (`'reserve'`) or a topic pattern (`'stock.*.changed'`). */
   readonly key: string;
+  /** What the member is: a method answering once, a method answering with many values, or an event. */
   readonly kind: 'rpc' | 'stream' | 'event';
   /** Its bus method or topic pattern (`'inventory.v2.reserve'`, `'inventory.v2.stock.*.changed'`). */
   readonly wire: string;
@@ -45,8 +47,32 @@ export interface MemberDescription {
   readonly payload?: SchemaDescription | null;
 }
 
+/**
+ * What a `pipebus.describe` request asks (its payload; absent, every
+ * contract with its schemas). A server refuses an unknown key or a bad
+ * value with `INVALID_ARGUMENT`.
+ */
+export interface DescribeRequest {
+  /** Only the contracts of this name (every major of it). */
+  readonly contract?: string;
+  /** False: schema slots carry their vendor only, no JSON Schema (a small answer). Default true. */
+  readonly schemas?: boolean;
+}
+
+/**
+ * A schema slot as it travels: the JSON Schema as JSON text, so that it
+ * costs the receiver one decoded element whatever its size (a big
+ * contract's answer stays far below `maxDecodedElements`).
+ */
+export interface WireSchemaDescription {
+  /** The Standard Schema vendor. */
+  readonly vendor: string;
+  /** `JSON.stringify` of the JSON Schema, when the library exposes one. */
+  readonly jsonSchema?: string;
+}
+
 /** Options of {@link describeRemote} (and {@link checkContract}). */
-export interface DescribeOptions {
+export interface DescribeOptions extends DescribeRequest {
   /** The peer to ask; needed only on a bus with several peers (a server). */
   readonly to?: PeerId;
   /** Milliseconds to wait for the answer. Default: the bus's `defaultTimeout`. */

@@ -18,7 +18,9 @@ export interface SchemaDescription {
 
 /** A declared error of a method, as a describe answer gives it. */
 export interface ErrorDescription {
+  /** The error's code, as the handler throws it (`'OUT_OF_STOCK'`). */
   readonly code: string;
+  /** The schema of its data; `null` when typed only. */
   readonly data: SchemaDescription | null;
 }
 

@@ -34,16 +34,26 @@ export interface ImplementOptions {
   readonly validateOutput?: boolean;
   /** Where failed output validation and throwing schemas are reported. Default: the console (warnings and errors). */
   readonly logger?: Logger;
+  /**
+   * List the contract in `describe(bus)` and answer peers' `pipebus.describe`
+   * with it (its members and schemas). False hides it from peers (and from
+   * `describe(bus)`); a client of another version then gets `NO_HANDLER`,
+   * not `CONTRACT_MISMATCH`. Default true.
+   */
+  readonly describe?: boolean;
 }
 
-const IMPLEMENT_OPTION_KEYS: ReadonlySet<string> = new Set(['validateOutput', 'logger']);
+const IMPLEMENT_OPTION_KEYS: ReadonlySet<string> = new Set(['validateOutput', 'logger', 'describe']);
 
 /**
  * Implements contract `c` on `bus`: one `bus.handle` per method, under
  * `${prefix}.${method}` (`inventory.v2.reserve`). The first contract
  * implemented on a bus also registers `pipebus.describe`, which answers
  * peers (`describeRemote`, `pipebus describe`) with every contract the bus
- * implements; two majors of one contract can be implemented side by side.
+ * implements (unless `describe: false`; not on a one-way bus, which cannot
+ * answer requests); two majors of one contract can be implemented side by
+ * side. Pass the same bus object to every `implement()` of one bus: the
+ * list of contracts is kept per object.
  * Returns a function that unregisters them all (the last one also
  * `pipebus.describe`).
  *
@@ -62,6 +72,7 @@ export function implement<C extends Contract>(bus: Pick<MessageBus, 'handle'>, c
     const parts = [missing.length > 0 && `missing handler(s) ${missing.map((k) => `'${k}'`).join(', ')}`, extra.length > 0 && `handler(s) not in the contract ${extra.map((k) => `'${k}'`).join(', ')}`];
     throw invalidArgument(`implement('${c.name}'): ${parts.filter(Boolean).join('; ')}`, { missing, extra });
   }
+  if (options.describe !== undefined && typeof options.describe !== 'boolean') throw invalidArgument(`implement('${c.name}'): options.describe must be true or false`);
   const o = { validateOutput: options.validateOutput === true, logger: options.logger ?? consoleLogger };
   const stops: (() => void)[] = [];
   try {
@@ -72,7 +83,7 @@ export function implement<C extends Contract>(bus: Pick<MessageBus, 'handle'>, c
       const site: Site = { contract: c.name, method: key, wire, member, logger: o.logger, validateOutput: o.validateOutput };
       stops.push(bus.handle(wire, member.kind === 'rpc' ? rpcHandler(site, handler) : streamHandler(site, handler)));
     }
-    stops.push(register(bus, c));
+    if (options.describe !== false) stops.push(register(bus, c));
   } catch (error) {
     for (const stop of stops) stop();
     throw error;

@@ -99,11 +99,7 @@ describe('describe', () => {
 
 describe('a describe answer from a hostile peer', () => {
   const valid = () => ({ format: 1, contracts: [{ name: 'inv', version: '1.0.0', fingerprint: '0123456789abcdef', prefix: 'inv.v1', members: [{ key: 'get', kind: 'rpc', wire: 'inv.v1.get', input: null, output: null, errors: [] }] }] });
-  const deep = (levels: number): Record<string, unknown> => {
-    let node: Record<string, unknown> = { type: 'string' };
-    for (let i = 0; i < levels; i++) node = { items: node };
-    return node;
-  };
+  const withEvent = (payload: unknown) => ({ format: 1, contracts: [{ ...valid().contracts[0], members: [{ key: 'e', kind: 'event', wire: 'inv.v1.e', payload }] }] });
 
   it.each<[string, unknown, RegExp]>([
     ['nothing', undefined, /the answer must be an object, got undefined/],
@@ -115,8 +111,16 @@ describe('a describe answer from a hostile peer', () => {
     ["a wire name that is not the member's", { format: 1, contracts: [{ ...valid().contracts[0], members: [{ key: 'get', kind: 'rpc', wire: 'bank.transfer' }] }] }, /members\[0\]\.wire must be the prefix, '\.' and the key, got "bank\.transfer"/],
     ['a bad fingerprint', { format: 1, contracts: [{ ...valid().contracts[0], fingerprint: 'XYZ' }] }, /fingerprint must match/],
     ['a prefix that is not the major', { format: 1, contracts: [{ ...valid().contracts[0], prefix: 'other.v1' }] }, /prefix must be 'inv\.v1'/],
-    ['a non-finite number in a JSON Schema', { format: 1, contracts: [{ ...valid().contracts[0], members: [{ key: 'e', kind: 'event', wire: 'inv.v1.e', payload: { vendor: 'x', jsonSchema: { max: Number.NaN } } }] }] }, /payload\.jsonSchema must hold JSON only \(finite numbers\), got NaN/],
-    ['a binary in a JSON Schema', { format: 1, contracts: [{ ...valid().contracts[0], members: [{ key: 'e', kind: 'event', wire: 'inv.v1.e', payload: { vendor: 'x', jsonSchema: { b: new Uint8Array(3) } } }] }] }, /payload\.jsonSchema must hold JSON only/],
+    ['a JSON Schema sent as an object, not as JSON text', withEvent({ vendor: 'x', jsonSchema: { type: 'string' } }), /payload\.jsonSchema must be a non-empty string, got an object/],
+    ['a JSON Schema text that does not parse', withEvent({ vendor: 'x', jsonSchema: '{"type":' }), /members\[0\]\.payload\.jsonSchema must be JSON text/],
+    ['a JSON Schema text of an array', withEvent({ vendor: 'x', jsonSchema: '[1,2]' }), /payload\.jsonSchema must be an object, got an array/],
+    ['a JSON Schema text over 1 MiB', withEvent({ vendor: 'x', jsonSchema: JSON.stringify({ description: 'd'.repeat(1_048_576) }) }), /payload\.jsonSchema must be at most 1048576 chars/],
+    ['a vendor with control characters', withEvent({ vendor: 'zod\u001b[2J' }), /payload\.vendor must match/],
+    ['a method key with control and bidi characters', { format: 1, contracts: [{ ...valid().contracts[0], members: [{ key: 'a\u001b[2J\u202e', kind: 'rpc', wire: 'inv.v1.a\u001b[2J\u202e', errors: [] }] }] }, /members\[0\]\.key must match/],
+    ['an event key that is not a topic pattern', { format: 1, contracts: [{ ...valid().contracts[0], members: [{ key: 'a.>.b', kind: 'event', wire: 'inv.v1.a.>.b' }] }] }, /members\[0\]\.key must be a valid topic pattern/],
+    ['a member key twice', { format: 1, contracts: [{ ...valid().contracts[0], members: [valid().contracts[0]!.members[0], valid().contracts[0]!.members[0]] }] }, /contracts\[0\]\.members\[1\]\.key repeats a key of the contract, got "get"/],
+    ['a contract twice', { format: 1, contracts: [valid().contracts[0], valid().contracts[0]] }, /contracts\[1\] repeats inv\.v1 \(a contract and major listed twice\)/],
+    ['a version with a leading zero', { format: 1, contracts: [{ ...valid().contracts[0], version: '01.0.0', prefix: 'inv.v01' }] }, /contracts\[0\]\.version must match/],
   ])('refuses %s with DECODE_FAILED saying what was wrong', async (_what, answer, message) => {
     pair.server.handle('pipebus.describe', () => answer);
     const error = await rejection(describeRemote(pair.client));
@@ -126,10 +130,14 @@ describe('a describe answer from a hostile peer', () => {
   });
 
   it('reads a JSON Schema nested 1000 levels deep without overflowing, and refuses a newer format as UNSUPPORTED_VERSION', async () => {
-    let answer: unknown = { format: 1, contracts: [{ ...valid().contracts[0], members: [{ key: 'e', kind: 'event', wire: 'inv.v1.e', payload: { vendor: 'x', jsonSchema: deep(1000) } }] }] };
+    let answer: unknown = { format: 1, contracts: [{ ...valid().contracts[0], members: [{ key: 'e', kind: 'event', wire: 'inv.v1.e', payload: { vendor: 'x', jsonSchema: `${'{"items":'.repeat(1000)}{"type":"string"}${'}'.repeat(1000)}` } }] }] };
     pair.server.handle('pipebus.describe', () => answer);
     const read = await describeRemote(pair.client);
-    expect(read.contracts[0]!.members[0]!.payload?.vendor).toBe('x');
+    // Walked, not compared with toEqual or JSON.stringify: both recurse, and Windows' main-thread stack is smaller.
+    let node = read.contracts[0]!.members[0]!.payload!.jsonSchema as Record<string, unknown>;
+    let depth = 0;
+    for (; node.items !== undefined; depth++) node = node.items as Record<string, unknown>;
+    expect([depth, node]).toEqual([1000, { type: 'string' }]);
     answer = { format: 2, contracts: 'whatever' };
     await expect(describeRemote(pair.client)).rejects.toMatchObject({ code: 'UNSUPPORTED_VERSION', message: expect.stringMatching(/format 2, newer than this @pipebus\/contract reads \(1\): update @pipebus\/contract/) });
   });

@@ -4,7 +4,7 @@ import { checkContract, client, contract, event, implement, rpc, stream, type St
 import { MockNetwork } from '@pipebus/transport-mock';
 import { forkTs, nextMessage, thrown } from '@pipebus/test-support';
 import { join } from 'node:path';
-import { firstValueFrom } from 'rxjs';
+import { firstValueFrom, take, toArray } from 'rxjs';
 import { z } from 'zod';
 import { busPair, rejection } from './helpers.js';
 import { handlers2, handlers3, Inventory21, Inventory23, Inventory30 } from './fixtures/versions.js';
@@ -184,7 +184,7 @@ describe('a call across versions', () => {
     await expect(checkContract(bus, Inventory23)).rejects.toMatchObject({ code: 'CONTRACT_MISMATCH', message: expect.stringMatching(/without 'audit'/), details: { methods: ['audit'] } });
     implement(server, contract('billing', { pay: rpc() }), { pay: () => undefined });
     stop();
-    await expect(checkContract(bus, Inventory21)).rejects.toMatchObject({ code: 'CONTRACT_MISMATCH', message: expect.stringMatching(/^the peer does not implement inventory \(it implements: billing without a version \(billing\.\*\)\)/) });
+    await expect(checkContract(bus, Inventory21)).rejects.toMatchObject({ code: 'CONTRACT_MISMATCH', message: 'the peer does not implement inventory; connect to a service of inventory 2.1.0 (inventory.v2.*)' });
   });
 
   it('implements two majors side by side, each client reaching its own', async () => {
@@ -193,5 +193,23 @@ describe('a call across versions', () => {
     await expect(client(bus, Inventory21).reserve({ sku: 'A', qty: 1 })).resolves.toEqual({ id: 'v2-A' });
     await expect(client(bus, Inventory30).reserve({ sku: 'A', lines: [] })).resolves.toEqual({ id: 'v3-A' });
     await expect(checkContract(bus, Inventory30)).resolves.toMatchObject({ version: '3.0.0', exact: true });
+  });
+});
+
+describe('an unversioned contract beside a versioned one of the same name', () => {
+  it("does not hear the versioned contract's topics through a pattern starting with a wildcard", async () => {
+    const pair = await busPair();
+    try {
+      const Old = contract('inventory', { '*.changed': event<{ n: number }>(), '>': event<unknown>() });
+      const New = contract('inventory', { version: '2.0.0' }, { changed: event<{ totally: string }>() });
+      const star = firstValueFrom(client(pair.server, Old).on('*.changed').pipe(take(1), toArray()));
+      const rest = firstValueFrom(client(pair.server, Old).on('>').pipe(take(1), toArray()));
+      await client(pair.client, New).emit('changed', { totally: 'different' });
+      await client(pair.client, Old).emit('a.changed', { n: 1 });
+      expect((await star).map((e) => e.topic)).toEqual(['a.changed']);
+      expect((await rest).map((e) => e.topic)).toEqual(['a.changed']);
+    } finally {
+      await pair.close();
+    }
   });
 });
