@@ -72,6 +72,7 @@ export function register(bus: Pick<MessageBus, 'handle'>, c: Contract): () => vo
   const mine: Registration = { contract: c };
   const current = entry;
   current.registrations.push(mine);
+  warmFingerprint(c);
   return () => {
     const i = current.registrations.indexOf(mine);
     if (i < 0) return;
@@ -84,12 +85,25 @@ export function register(bus: Pick<MessageBus, 'handle'>, c: Contract): () => vo
 }
 
 /**
+ * Reads `c.fingerprint` on the next turn of the event loop. Its first read
+ * converts every schema to JSON Schema (for a 500-method zod contract, a
+ * second or more of blocked event loop): better just after start-up than
+ * inside the first peer's describe, which a client's NO_HANDLER lookup
+ * waits on for at most a second. Unref'd: it keeps no process alive.
+ */
+function warmFingerprint(c: Contract): void {
+  const timer = setTimeout(() => void c.fingerprint, 0);
+  (timer as { unref?: () => void }).unref?.();
+}
+
+/**
  * The contracts implemented on `bus` (by `implement`), as `pipebus.describe`
  * answers them to peers. The issue sketched `bus.describe()`; this is a
  * function of the contract package instead, so that core knows nothing of
- * contracts.
+ * contracts. Not named `describe`: in a test file that would hide the test
+ * runner's `describe`.
  */
-export function describe(bus: Pick<MessageBus, 'handle'>): BusDescription {
+export function describeBus(bus: Pick<MessageBus, 'handle'>): BusDescription {
   return describeAll(registry().get(bus)?.registrations ?? []);
 }
 

@@ -35,9 +35,9 @@ export interface ImplementOptions {
   /** Where failed output validation and throwing schemas are reported. Default: the console (warnings and errors). */
   readonly logger?: Logger;
   /**
-   * List the contract in `describe(bus)` and answer peers' `pipebus.describe`
+   * List the contract in `describeBus(bus)` and answer peers' `pipebus.describe`
    * with it (its members and schemas). False hides it from peers (and from
-   * `describe(bus)`); a client of another version then gets `NO_HANDLER`,
+   * `describeBus(bus)`); a client of another version then gets `NO_HANDLER`,
    * not `CONTRACT_MISMATCH`. Default true.
    */
   readonly describe?: boolean;

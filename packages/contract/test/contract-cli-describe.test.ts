@@ -1,7 +1,7 @@
 import { afterEach, expect, it } from '@jest/globals';
 import { MessageBus, silentLogger } from '@pipebus/core';
 import { main, type CliIo } from '@pipebus/cli';
-import { contract, contractError, describe as describeBus, implement, rpc, stream, typed } from '@pipebus/contract';
+import { contract, contractError, describeBus, implement, rpc, stream, typed } from '@pipebus/contract';
 import { NamedPipeServer } from '@pipebus/transport-namedpipe';
 import { handlers2, handlers3, Inventory21, Inventory30 } from './fixtures/versions.js';
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { BusError, MessageBus, silentLogger } from '@pipebus/core';
-import { client, contract, describe as describeBus, describeRemote, event, implement, rpc } from '@pipebus/contract';
+import { client, contract, describeBus, describeRemote, event, implement, rpc } from '@pipebus/contract';
 import { MockNetwork } from '@pipebus/transport-mock';
 import { thrown } from '@pipebus/test-support';
 import { z } from 'zod';
@@ -95,7 +95,7 @@ describe('implement and pipebus.describe', () => {
     expect(() => implement(facade(), contract('b', { y: rpc() }), { y: () => 2 }, { describe: false })).not.toThrow();
   });
 
-  it('hides a contract implemented with describe: false from peers and describe(bus)', async () => {
+  it('hides a contract implemented with describe: false from peers and describeBus(bus)', async () => {
     implement(pair.server, Inventory21, handlers2, { describe: false });
     expect(describeBus(pair.server).contracts).toEqual([]);
     await expect(describeRemote(pair.client)).rejects.toMatchObject({ code: 'NO_HANDLER' });

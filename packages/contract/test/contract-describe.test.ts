@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { BusError, MessageBus, silentLogger } from '@pipebus/core';
-import { contract, describe as describeBus, describeRemote, event, implement, rpc, stream, type BusDescription } from '@pipebus/contract';
+import { contract, describeBus, describeRemote, event, implement, rpc, stream, type BusDescription } from '@pipebus/contract';
 import { MockNetwork } from '@pipebus/transport-mock';
 import { thrown } from '@pipebus/test-support';
 import { z } from 'zod';

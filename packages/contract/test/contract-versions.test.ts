@@ -79,6 +79,22 @@ describe('the fingerprint', () => {
     expect(conversions).toBe(1);
   });
 
+  it('is read by implement() on the next turn of the event loop, before any peer asks for it', async () => {
+    let conversions = 0;
+    const counted: StandardSchemaV1<string> = {
+      '~standard': { version: 1, vendor: 'test', validate: (value) => ({ value: String(value) }), jsonSchema: { input: () => (conversions++, { type: 'string' }), output: () => ({ type: 'string' }) } } as StandardSchemaV1<string>['~standard'],
+    };
+    const c = contract('warm', { get: rpc({ input: counted }) });
+    const handlers: string[] = [];
+    const stop = implement({ handle: (method: string) => (handlers.push(method), () => undefined) }, c, { get: (s) => s });
+    expect(handlers).toEqual(['warm.get', 'pipebus.describe']);
+    expect(conversions).toBe(0);
+    // A 0 ms timer set after implement()'s own fires after it: timers keep their order.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(conversions).toBe(1);
+    stop();
+  });
+
   it('is the same in another process from the same source, and stable across releases for a typed-only contract', async () => {
     const child = forkTs(join(__dirname, 'fixtures', 'print-fingerprints.ts'), []);
     try {

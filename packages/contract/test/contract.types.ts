@@ -5,7 +5,7 @@
  * is inferred.
  */
 import type { HandlerContext, MessageBus } from '@pipebus/core';
-import { checkContract, client, contract, contractError, describe, describeRemote, event, implement, isContractError, rpc, stream, type BusDescription, type ContractCheck } from '@pipebus/contract';
+import { checkContract, client, contract, contractError, describeBus, describeRemote, event, implement, isContractError, rpc, stream, type BusDescription, type ContractCheck } from '@pipebus/contract';
 import type { Observable } from 'rxjs';
 import { z } from 'zod';
 import { typed } from '@pipebus/contract';
@@ -198,7 +198,7 @@ rpc({ errors: { NOT_IN_STOCK: typed<{ id: string }>() } });
 // ---- versions and describe ----
 expectType<Equal<typeof Inventory.prefix, string>>();
 expectType<Equal<typeof Inventory.fingerprint, string>>();
-expectType<Equal<ReturnType<typeof describe>, BusDescription>>();
+expectType<Equal<ReturnType<typeof describeBus>, BusDescription>>();
 expectType<Equal<ReturnType<typeof describeRemote>, Promise<BusDescription>>>();
 expectType<Equal<ReturnType<typeof checkContract>, Promise<ContractCheck>>>();
 void describeRemote(bus, { to: 'peer-1', timeout: 500, signal });
