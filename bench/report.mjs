@@ -64,7 +64,8 @@ export function checkTargets({ reqrep, pubsub, core }) {
   if (typed?.deltaVsRequestUs) {
     const d = typed.deltaVsRequestUs;
     const sign = (n) => `${n >= 0 ? '+' : '−'}${Math.abs(n).toFixed(2)}`;
-    add(contractTarget, `${sign(d.median)} µs (rounds ${sign(d.min)}…${sign(d.max)}; ${typed.ratioVsRequest.toFixed(2)}×)`, d.median <= 0.3);
+    const middle = d.p25 === undefined ? '' : `, middle half of rounds ${sign(d.p25)}…${sign(d.p75)}`;
+    add(contractTarget, `${sign(d.median)} µs (paired by round${middle}, all ${sign(d.min)}…${sign(d.max)}; ${typed.ratioVsRequest.toFixed(2)}×)`, d.median <= 0.3);
   } else {
     add(contractTarget, 'not measured', null);
   }

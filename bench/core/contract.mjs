@@ -5,10 +5,10 @@
 // Same loop and codec as the request rows. Every row sends the same order
 // line (six fields, one a nested array) and gets the same small answer from
 // a synchronous handler, so rows differ only by what the contract layer and
-// the schema library do. The rows run interleaved, round after round (the
-// first row of each round rotates), and each row's delta against plain
-// `request` is taken within its round, so a burst of load from elsewhere
-// moves a round, not one row against another.
+// the schema library do. The rows run interleaved in short blocks, round
+// after round, and each row's delta against plain `request` is taken within
+// its round, so a burst of load from elsewhere moves a round, not one row
+// against another.
 import { client, contract, implement, rpc } from '@pipebus/contract';
 import { MessageBus, silentLogger } from '@pipebus/core';
 import { type } from 'arktype';
@@ -119,68 +119,73 @@ export async function serial(call, n) {
   for (let i = 0; i < n; i++) await call();
 }
 
-async function measure(row, iterations) {
-  const { call, close } = await openRow(row);
-  // A sanity check before timing: the row really round-trips (a schema that
-  // rejected the order line would otherwise time an error path).
-  const answer = await call();
-  if (answer?.lineId !== RESERVED.lineId) throw new Error(`bench/core ${row.id}: unexpected answer ${JSON.stringify(answer)}`);
-  await serial(call, Math.min(20_000, iterations)); // warm-up: let the JIT settle
-  globalThis.gc?.();
-  const cpu0 = process.cpuUsage();
-  await serial(call, iterations);
-  const cpu = process.cpuUsage(cpu0);
-  await close();
-  return (cpu.user + cpu.system) / iterations;
-}
-
+// Median, min–max and the middle half (p25–p75): with many short rounds the
+// min–max shows the worst burst, the middle half how steady the figure is.
 const stat = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
-  return { median: sorted[Math.floor(sorted.length / 2)], min: sorted[0], max: sorted[sorted.length - 1] };
+  const at = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+  return { median: at(0.5), min: sorted[0], max: sorted[sorted.length - 1], p25: at(0.25), p75: at(0.75) };
 };
-const round2 = (n) => Math.round(n * 1000) / 1000;
+const round3 = (n) => Math.round(n * 1000) / 1000;
 
 /**
- * Runs the contract rows: `rounds` rounds, each row once per round. Returns
- * per row the CPU µs per round trip of every round, their median and spread,
- * and the deltas against `request` and against the typed-only contract,
- * paired by round.
+ * Runs the contract rows. Every row is opened and warmed up first, side by
+ * side, so they share the JIT's state; then `rounds` rounds, each a block of
+ * `block` serial round trips per row (the first row of a round rotates).
+ * Short blocks, many rounds: a neighbour's burst of load lands in a few
+ * blocks of every row instead of in one row's whole measurement, and the
+ * medians leave it out. Returns per row the CPU µs per round trip (median
+ * and min–max over rounds) and the deltas against `request` and against the
+ * typed-only contract, paired by round.
  */
 export async function runContractRows({ quick = false } = {}) {
-  const iterations = quick ? 20_000 : 200_000;
-  const rounds = quick ? 3 : 5;
+  const block = quick ? 2_000 : 10_000;
+  const rounds = quick ? 5 : 30;
   const rows = contractRows();
+  const open = [];
+  for (const row of rows) {
+    const opened = await openRow(row);
+    // A sanity check before timing: the row really round-trips (a schema that
+    // rejected the order line would otherwise time an error path).
+    const answer = await opened.call();
+    if (answer?.lineId !== RESERVED.lineId) throw new Error(`bench/core ${row.id}: unexpected answer ${JSON.stringify(answer)}`);
+    open.push(opened);
+  }
+  for (const { call } of open) await serial(call, quick ? 5_000 : 20_000); // warm-up: let the JIT settle
+  globalThis.gc?.();
   const cpu = new Map(rows.map((r) => [r.id, []]));
   for (let r = 0; r < rounds; r++) {
     for (let k = 0; k < rows.length; k++) {
-      const row = rows[(k + r) % rows.length];
-      cpu.get(row.id).push(await measure(row, iterations));
+      const i = (k + r) % rows.length;
+      const cpu0 = process.cpuUsage();
+      await serial(open[i].call, block);
+      const used = process.cpuUsage(cpu0);
+      cpu.get(rows[i].id).push((used.user + used.system) / block);
     }
-    process.stdout.write(`  contract rows: round ${r + 1}/${rounds} done\n`);
   }
+  for (const { close } of open) await close();
   const paired = (id, base) => cpu.get(id).map((x, i) => x - cpu.get(base)[i]);
+  const rounded = (s) => ({ median: round3(s.median), min: round3(s.min), max: round3(s.max), p25: round3(s.p25), p75: round3(s.p75) });
+  const requestMedian = stat(cpu.get('request')).median;
   const results = rows.map((row) => {
     const own = stat(cpu.get(row.id));
-    const vsRequest = stat(paired(row.id, 'request'));
-    const vsContract = stat(paired(row.id, 'contract'));
-    const round = (s) => ({ median: round2(s.median), min: round2(s.min), max: round2(s.max) });
     return {
       row: row.id,
       label: row.label,
       library: row.library,
       stage: row.stage,
-      cpuUsPerRoundTrip: round(own),
-      rounds: cpu.get(row.id).map(round2),
-      deltaVsRequestUs: row.id === 'request' ? undefined : round(vsRequest),
-      ratioVsRequest: row.id === 'request' ? undefined : round2(own.median / stat(cpu.get('request')).median),
-      deltaVsTypedContractUs: row.library === undefined ? undefined : round(vsContract),
+      cpuUsPerRoundTrip: rounded(own),
+      rounds: cpu.get(row.id).map(round3),
+      deltaVsRequestUs: row.id === 'request' ? undefined : rounded(stat(paired(row.id, 'request'))),
+      ratioVsRequest: row.id === 'request' ? undefined : round3(own.median / requestMedian),
+      deltaVsTypedContractUs: row.library === undefined ? undefined : rounded(stat(paired(row.id, 'contract'))),
     };
   });
   const result = {
     payload: 'order line: 5 scalar fields and an array of 2 objects',
     codec: 'msgpack',
     window: 1,
-    iterations,
+    block,
     rounds,
     libraries: Object.fromEntries(Object.keys(SCHEMAS).map((name) => [name, packageVersion(name)])),
     results,
@@ -191,19 +196,19 @@ export async function runContractRows({ quick = false } = {}) {
 
 const us = (n) => n.toFixed(2);
 const signed = (n) => `${n >= 0 ? '+' : '−'}${us(Math.abs(n))}`;
-const spread = (s) => `${us(s.min)}–${us(s.max)}`;
-const signedSpread = (s) => `${signed(s.min)}…${signed(s.max)}`;
+const middle = (s) => `${signed(s.p25)}…${signed(s.p75)}`;
 
-/** The contract rows as a table: medians, spread over rounds, deltas paired by round. */
+/** The contract rows as a table: medians with min–max over rounds; deltas paired by round, with their middle half. */
 export function printContractRows(result) {
   const versions = Object.entries(result.libraries)
     .map(([name, version]) => `${name} ${version ?? '?'}`)
     .join(', ');
-  console.log(`  contract rows: ${result.payload}; ${result.rounds} interleaved rounds of ${result.iterations.toLocaleString('en')} serial round trips (${versions})`);
-  console.log(`  ${'CPU µs per round trip'.padEnd(42)}${'median'.padStart(7)}  ${'min–max'.padEnd(11)}  ${'vs request (paired, min…max)'.padEnd(30)}  vs typed contract`);
+  console.log(`  contract rows: ${result.payload}; ${result.rounds} interleaved rounds of ${result.block.toLocaleString('en')} serial round trips per row (${versions})`);
+  console.log(`  ${'CPU µs per round trip'.padEnd(42)}${'median'.padStart(7)}  ${'min–max'.padEnd(12)} ${'vs request (p25…p75), ratio'.padEnd(30)} vs typed contract (p25…p75)`);
   for (const r of result.results) {
-    const vsRequest = r.deltaVsRequestUs === undefined ? '' : `${signed(r.deltaVsRequestUs.median)} ${signedSpread(r.deltaVsRequestUs)} ${r.ratioVsRequest.toFixed(2)}×`;
-    const vsContract = r.deltaVsTypedContractUs === undefined ? '' : `${signed(r.deltaVsTypedContractUs.median)} ${signedSpread(r.deltaVsTypedContractUs)}`;
-    console.log(`  ${r.label.padEnd(42)}${us(r.cpuUsPerRoundTrip.median).padStart(7)}  ${spread(r.cpuUsPerRoundTrip).padEnd(11)}  ${vsRequest.padEnd(30)}  ${vsContract}`);
+    const own = r.cpuUsPerRoundTrip;
+    const vsRequest = r.deltaVsRequestUs === undefined ? '' : `${signed(r.deltaVsRequestUs.median)} (${middle(r.deltaVsRequestUs)}) ${r.ratioVsRequest.toFixed(2)}×`;
+    const vsContract = r.deltaVsTypedContractUs === undefined ? '' : `${signed(r.deltaVsTypedContractUs.median)} (${middle(r.deltaVsTypedContractUs)})`;
+    console.log(`  ${r.label.padEnd(42)}${us(own.median).padStart(7)}  ${`${us(own.min)}–${us(own.max)}`.padEnd(12)} ${vsRequest.padEnd(30)} ${vsContract}`);
   }
 }
