@@ -70,7 +70,7 @@ export function client<C extends Contract>(bus: ClientBus, c: C, options: Client
   const out: Record<string, unknown> = {};
   for (const [key, member] of Object.entries(members)) {
     if (member.kind === 'event') continue;
-    const site = { c, key, wire: methodName(c, key), member, validateInput };
+    const site: CallSite = { c, key, wire: methodName(c, key), member, validateInput, failed: (error) => rejectWith(received(site, error)) };
     out[key] = member.kind === 'rpc' ? (input?: unknown, o?: RequestOptions) => callRpc(bus, site, input, o) : (input?: unknown, o?: RequestOptions) => callStream(bus, site, input, o);
   }
   out.emit = (topic: string, payload: unknown, o?: PublishOptions) => emit(bus, c, validateInput, topic, payload, o);
@@ -84,13 +84,19 @@ interface CallSite {
   readonly wire: string;
   readonly member: RpcMethod | StreamMethod;
   readonly validateInput: boolean;
+  /** Rejects with a failed call's contract meaning; made once per method, so that a call allocates no closure for it. */
+  readonly failed: (error: unknown) => Promise<never>;
 }
 
+// The hot path: without client-side validation a call is bus.request plus one
+// reaction that maps a failure, and makes no closure of its own.
 function callRpc(bus: ClientBus, site: CallSite, input: unknown, options: RequestOptions | undefined): Promise<unknown> {
-  const send = (payload: unknown): Promise<unknown> => bus.request(site.wire, payload, options).catch((error: unknown) => Promise.reject(received(site, error)));
-  if (!site.validateInput || site.member.input === undefined) return send(input);
+  if (!site.validateInput || site.member.input === undefined) return bus.request(site.wire, input, options).then(undefined, site.failed);
   try {
-    return Promise.resolve(checkInput(site.wire, site.member.input, input)).then(send);
+    const payload = checkInput(site.wire, site.member.input, input);
+    // A synchronous schema sends at once, as an unchecked call does (same tick, same order of frames).
+    if (!(payload instanceof Promise)) return bus.request(site.wire, payload, options).then(undefined, site.failed);
+    return payload.then((value) => bus.request(site.wire, value, options).then(undefined, site.failed));
   } catch (error) {
     // A call reports every failure through its promise, as bus.request does.
     return Promise.reject(error);
@@ -101,6 +107,11 @@ function callStream(bus: ClientBus, site: CallSite, input: unknown, options: Req
   const schema = site.validateInput ? site.member.input : undefined;
   const values = schema === undefined ? bus.request$(site.wire, input, options) : defer(() => from(Promise.resolve(checkInput(site.wire, schema, input)))).pipe(mergeMap((v) => bus.request$(site.wire, v, options)));
   return values.pipe(catchError((error: unknown) => from(Promise.resolve(received(site, error))).pipe(mergeMap((e) => throwError(() => e)))));
+}
+
+/** A rejection with `error`, or with what it settles to when a declared error's schema is async. */
+function rejectWith(error: unknown): Promise<never> {
+  return error instanceof Promise ? error.then((settled: unknown) => Promise.reject(settled)) : Promise.reject(error);
 }
 
 /** Validates before sending; the issues are the caller's to fix, so they are in the error. */

@@ -135,6 +135,26 @@ describe('implement and client', () => {
     expect(logger.lines).toEqual([expect.stringMatching(/^'shop\.buy': error SOLD_OUT thrown with data that does not match the contract: left: /)]);
   });
 
+  it('checks a declared error with an async schema before the caller sees it: the call rejects with the ContractError, not a Promise', async () => {
+    const Slow = contract('slow', { buy: rpc({ input: z.string(), output: z.string(), errors: { SOLD_OUT: schema<{ left: number }>(async (value) => ({ value: value as { left: number } })) } }) });
+    implement(pair.server, Slow, { buy: () => Promise.reject(contractError(Slow, 'buy', 'SOLD_OUT', { left: 0 })) });
+    // Not rejection(): an async function returning the reason would unwrap a Promise reason and hide the bug.
+    const { error } = await client(pair.client, Slow).buy('a').then(() => ({ error: undefined }), (reason: unknown) => ({ error: reason }));
+    expect(error).not.toBeInstanceOf(Promise);
+    expect(isContractError(error, Slow, 'buy', 'SOLD_OUT')).toBe(true);
+    expect(error).toMatchObject({ remoteCode: 'SOLD_OUT', data: { left: 0 } });
+  });
+
+  it('sends a call its synchronous schema checked on the client at once, in call order with unchecked calls', async () => {
+    const Log = contract('log', { checked: rpc({ input: z.string(), output: z.string() }), unchecked: rpc<string, string>() });
+    const seen: string[] = [];
+    const keep = (s: string): string => (seen.push(s), s);
+    implement(pair.server, Log, { checked: keep, unchecked: keep });
+    const log = client(pair.client, Log, { validateInput: true });
+    await expect(Promise.all([log.checked('1'), log.unchecked('2'), log.checked('3')])).resolves.toEqual(['1', '2', '3']);
+    expect(seen).toEqual(['1', '2', '3']);
+  });
+
   it('checks each streamed value when asked: the stream ends with INTERNAL at the first wrong one', async () => {
     const logger = recordingLogger();
     implement(pair.server, Shop, { buy: (s) => s, prices: () => from([1, 2, 'three' as unknown as number, 4]) }, { validateOutput: true, logger });
