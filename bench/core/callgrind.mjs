@@ -17,12 +17,13 @@
 // instructions to µs (assuming the contract layer's code runs at the bus's
 // instructions per µs).
 // Not part of `pnpm bench` (a few minutes under valgrind); asserts nothing.
+// Writes bench/results/<date>-<platform>-callgrind.json.
 //
 //   pnpm run build && node bench/core/callgrind.mjs [rows=request,contract] [rounds=8]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os, { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { contractRows, openRow, serial } from './contract.mjs';
 
@@ -106,13 +107,16 @@ if (process.argv[2] === '--child') {
   const usPerInstruction = baseUs / baseInstructions;
   const k = (n) => Math.round(n).toLocaleString('en');
   const signed = (n) => `${n >= 0 ? '+' : '−'}${k(Math.abs(n))}`;
+  const rows = {};
   console.log(`callgrind: ${rounds} rounds of ${BLOCK.toLocaleString('en')} serial round trips per row, after ${WARM_UP.toLocaleString('en')} to warm up; instructions per round trip`);
   for (const id of ids) {
     const values = perRoundTrip.get(id);
     let line = `  ${id.padEnd(18)} median ${k(median(values)).padStart(7)}  (${k(Math.min(...values))}–${k(Math.max(...values))})`;
+    rows[id] = { instructionsPerRoundTrip: Math.round(median(values)), rounds: values.map(Math.round) };
     if (id !== base) {
       const deltas = values.map((x, i) => x - perRoundTrip.get(base)[i]);
       const d = median(deltas);
+      Object.assign(rows[id], { deltaVsBase: Math.round(d), deltaVsBasePercent: Math.round((d / baseInstructions) * 1000) / 10, deltaVsBaseUs: Math.round(d * usPerInstruction * 1000) / 1000 });
       line +=
         `  vs ${base} ${signed(d)} (rounds ${signed(Math.min(...deltas))}…${signed(Math.max(...deltas))}), ${((d / baseInstructions) * 100).toFixed(1)} %` +
         ` ≈ ${(d * usPerInstruction).toFixed(3)} µs CPU`;
@@ -120,4 +124,9 @@ if (process.argv[2] === '--child') {
     console.log(line);
   }
   console.log(`  conversion: ${base} ${baseUs.toFixed(2)} µs CPU per round trip here without valgrind (median of 3 × 200,000) → ${(1 / usPerInstruction / 1000).toFixed(2)} k instructions per µs`);
+  const file = join(dirname(self), '..', 'results', `${new Date().toISOString().slice(0, 10)}-${process.platform}-callgrind.json`);
+  mkdirSync(dirname(file), { recursive: true });
+  const result = { date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model, cores: os.cpus().length, load: os.loadavg(), warmUp: WARM_UP, block: BLOCK, rounds, base, baseCpuUs: Math.round(baseUs * 1000) / 1000, rows };
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`  written to ${file}`);
 }
