@@ -95,7 +95,7 @@ export function client<C extends Contract>(bus: ClientBus, c: C, options: Client
   const out: Record<string, unknown> = {};
   for (const [key, member] of Object.entries(members)) {
     if (member.kind === 'event') continue;
-    const site = { c, key, wire: methodName(c, key), member, validateInput, clock };
+    const site: CallSite = { c, key, wire: methodName(c, key), member, validateInput, clock, failed: (error) => failure(bus, site, error, undefined, undefined) };
     out[key] = member.kind === 'rpc' ? (input?: unknown, o?: RequestOptions) => callRpc(bus, site, input, o) : (input?: unknown, o?: RequestOptions) => callStream(bus, site, input, o);
   }
   out.emit = (topic: string, payload: unknown, o?: PublishOptions) => emit(bus, c, validateInput, topic, payload, o);
@@ -110,6 +110,8 @@ interface CallSite {
   readonly member: RpcMethod | StreamMethod;
   readonly validateInput: boolean;
   readonly clock: Clock;
+  /** What a call without options does with a failure; made once per method, so that such a call allocates no closure for it. */
+  readonly failed: (error: unknown) => Promise<never>;
 }
 
 /** When the call starts, read only when it has its own timeout (see CallTiming). */
@@ -117,14 +119,15 @@ function startOf(site: CallSite, options: RequestOptions | undefined): number | 
   return options?.timeout === undefined ? undefined : site.clock.now();
 }
 
+// The hot path: without client-side validation and options, a call is
+// bus.request plus one reaction that maps a failure, and makes no closure.
 function callRpc(bus: ClientBus, site: CallSite, input: unknown, options: RequestOptions | undefined): Promise<unknown> {
-  const send = (payload: unknown): Promise<unknown> => {
-    const startedAt = startOf(site, options);
-    return bus.request(site.wire, payload, options).catch((error: unknown) => failure(bus, site, error, options, startedAt));
-  };
-  if (!site.validateInput || site.member.input === undefined) return send(input);
+  if (!site.validateInput || site.member.input === undefined) return send(bus, site, input, options);
   try {
-    return Promise.resolve(checkInput(site.wire, site.member.input, input)).then(send);
+    const payload = checkInput(site.wire, site.member.input, input);
+    // A synchronous schema sends at once, as an unchecked call does (same tick, same order of frames).
+    if (!(payload instanceof Promise)) return send(bus, site, payload, options);
+    return payload.then((value) => send(bus, site, value, options));
   } catch (error) {
     // A call reports every failure through its promise, as bus.request does.
     return Promise.reject(error);
@@ -134,12 +137,12 @@ function callRpc(bus: ClientBus, site: CallSite, input: unknown, options: Reques
 function callStream(bus: ClientBus, site: CallSite, input: unknown, options: RequestOptions | undefined): Observable<unknown> {
   const schema = site.validateInput ? site.member.input : undefined;
   let startedAt: number | undefined;
-  const send = (payload: unknown): Observable<unknown> =>
+  const open = (payload: unknown): Observable<unknown> =>
     defer(() => {
       startedAt = startOf(site, options);
       return bus.request$(site.wire, payload, options);
     });
-  const values = schema === undefined ? send(input) : defer(() => from(Promise.resolve(checkInput(site.wire, schema, input)))).pipe(mergeMap(send));
+  const values = schema === undefined ? open(input) : defer(() => from(Promise.resolve(checkInput(site.wire, schema, input)))).pipe(mergeMap(open));
   return values.pipe(catchError((error: unknown) => from(failure(bus, site, error, options, startedAt).catch((e: unknown) => e)).pipe(mergeMap((e) => throwError(() => e)))));
 }
 
@@ -147,6 +150,13 @@ function callStream(bus: ClientBus, site: CallSite, input: unknown, options: Req
 function failure(bus: ClientBus, site: CallSite, error: unknown, options: RequestOptions | undefined, startedAt: number | undefined): Promise<never> {
   const meaning = BusError.is(error, 'NO_HANDLER') ? explainNoHandler(bus, site.c, site.key, error, options, { clock: site.clock, startedAt }) : received(site, error);
   return Promise.resolve(meaning).then((e) => Promise.reject(e));
+}
+
+/** Sends one call; a failure gets its contract meaning. Without options no closure is made (the common hot path). */
+function send(bus: ClientBus, site: CallSite, payload: unknown, options: RequestOptions | undefined): Promise<unknown> {
+  if (options === undefined) return bus.request(site.wire, payload).then(undefined, site.failed);
+  const startedAt = startOf(site, options);
+  return bus.request(site.wire, payload, options).then(undefined, (error: unknown) => failure(bus, site, error, options, startedAt));
 }
 
 /** Validates before sending; the issues are the caller's to fix, so they are in the error. */

@@ -147,6 +147,16 @@ describe('implement and client', () => {
     expect(isContractError(error, Async, 'buy', 'SOLD_OUT') && error.data).toBe(3);
   });
 
+  it('sends a call its synchronous schema checked on the client at once, in call order with unchecked calls', async () => {
+    const Log = contract('log', { checked: rpc({ input: z.string(), output: z.string() }), unchecked: rpc<string, string>() });
+    const seen: string[] = [];
+    const keep = (s: string): string => (seen.push(s), s);
+    implement(pair.server, Log, { checked: keep, unchecked: keep });
+    const log = client(pair.client, Log, { validateInput: true });
+    await expect(Promise.all([log.checked('1'), log.unchecked('2'), log.checked('3')])).resolves.toEqual(['1', '2', '3']);
+    expect(seen).toEqual(['1', '2', '3']);
+  });
+
   it('checks each streamed value when asked: the stream ends with INTERNAL at the first wrong one', async () => {
     const logger = recordingLogger();
     implement(pair.server, Shop, { buy: (s) => s, prices: () => from([1, 2, 'three' as unknown as number, 4]) }, { validateOutput: true, logger });
