@@ -9,9 +9,8 @@ import { BusError, type MessageBus } from '@pipebus/core';
 import { checkKnownKeys, invalidArgument } from '@pipebus/core/transport-kit';
 import type { Contract } from './contract.js';
 import { checkDescription } from './describe-check.js';
-import { wireContract } from './describe-wire.js';
-import type { BusDescription, ContractDescription, DescribeOptions, DescribeRequest, MemberDescription } from './description.js';
-import { memberShapes } from './fingerprint.js';
+import { describeContract, wireContract } from './describe-wire.js';
+import type { BusDescription, DescribeOptions, DescribeRequest } from './description.js';
 
 /** The bus method every bus with an implemented contract answers. */
 export const DESCRIBE_METHOD = 'pipebus.describe';
@@ -127,19 +126,6 @@ function checkRequest(payload: unknown): DescribeRequest {
   if (contract !== undefined && (typeof contract !== 'string' || contract.length === 0 || contract.length > 200)) throw invalidArgument(`${usage}: contract must be a contract name`);
   if (schemas !== undefined && typeof schemas !== 'boolean') throw invalidArgument(`${usage}: schemas must be true or false`);
   return { ...(contract !== undefined && { contract }), ...(schemas !== undefined && { schemas }) };
-}
-
-const descriptions = new WeakMap<Contract, ContractDescription>();
-
-/** One contract's description (cached: a contract is frozen). */
-export function describeContract(c: Contract): ContractDescription {
-  let cached = descriptions.get(c);
-  if (cached === undefined) {
-    const members = memberShapes(c.members).map(({ key, kind, ...schemas }): MemberDescription => Object.freeze({ key, kind, wire: `${c.prefix}.${key}`, ...schemas }));
-    cached = Object.freeze({ name: c.name, version: c.version ?? null, fingerprint: c.fingerprint, prefix: c.prefix, members: Object.freeze(members) });
-    descriptions.set(c, cached);
-  }
-  return cached;
 }
 
 /**
