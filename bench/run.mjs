@@ -42,7 +42,7 @@ const tap = (print) => (result) => {
 const posixOnly = process.platform === 'win32' ? 'the process benches use unix sockets and POSIX tools; run them on Linux or macOS' : undefined;
 
 const plan = [
-  ['core', "the bus's own cost per request/response over an in-memory loop", () => runCoreBench({ quick })],
+  ['core', "the bus's own cost per request/response over an in-memory loop, and what a contract call adds", () => runCoreBench({ quick })],
   ['namedpipe', 'the bus over the named-pipe transport vs raw node:net, separate processes', () => (posixOnly ? skipped(posixOnly) : runNamedPipeBench({ quick, progress: step }))],
   ['reqrep', 'request/response side by side: C floor, raw node:net, pipebus, node-ipc, zeromq, NATS', () => (posixOnly ? skipped(posixOnly) : runReqRepBench({ quick, progress: step }))],
   ['pubsub', 'pub/sub fan-out from one publisher to 1, 4 and 8 subscriber processes', () => (posixOnly ? skipped(posixOnly) : runPubSubBench({ quick, progress: step }).then(tap(printPubSub)))],
@@ -64,7 +64,7 @@ for (const [name, what, run] of plan) {
 const seconds = progress.done();
 
 const checks = checkTargets(suites);
-if (suites.reqrep || suites.pubsub) printTargets(checks);
+if (suites.reqrep || suites.pubsub || suites.core) printTargets(checks);
 
 const date = new Date().toISOString().slice(0, 10);
 // Only a full run of every suite is a record; quick and --only runs get names git ignores.

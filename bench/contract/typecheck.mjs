@@ -24,7 +24,8 @@ const out = join(repo, 'node_modules', '.cache', 'pipebus-contract-typecheck');
 function source(variant) {
   const withContract = variant !== 'zod';
   const typed = variant === 'typed';
-  const lines = ["import { z } from 'zod';"];
+  // A typed-only contract needs no schema library: its file imports none, as a user's would.
+  const lines = typed ? [] : ["import { z } from 'zod';"];
   if (withContract) lines.push("import { client, contract, event, implement, rpc, stream } from '@pipebus/contract';", "import type { MessageBus } from '@pipebus/core';", 'declare const bus: MessageBus;');
   const members = [];
   for (let i = 0; i < n; i++) {

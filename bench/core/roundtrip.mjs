@@ -6,32 +6,8 @@
 // CPU time comes from process.cpuUsage(), so other load on the machine
 // inflates wall time but not the figure we report.
 import { MessageBus, msgpackCodec, msgpackCompatCodec, jsonCodec, silentLogger } from '@pipebus/core';
-import { Transport } from '@pipebus/core/transport-kit';
-
-class LoopTransport extends Transport {
-  capabilities = { duplex: true, broadcast: false, maxFrameSize: 1 << 24, reliable: true, ordered: true };
-  other;
-  peer;
-  constructor(id) {
-    super();
-    this.peer = { id };
-  }
-  async doStart() {}
-  doSend(frame) {
-    const other = this.other;
-    queueMicrotask(() => other.emitFrame({ data: frame, peer: this.peer }));
-    return Promise.resolve();
-  }
-  async doClose() {}
-}
-
-function loop() {
-  const a = new LoopTransport('client');
-  const b = new LoopTransport('server');
-  a.other = b;
-  b.other = a;
-  return [a, b];
-}
+import { runContractRows } from './contract.mjs';
+import { loop } from './loop.mjs';
 
 const PAYLOADS = {
   'int': 42,
@@ -80,6 +56,10 @@ async function measure(codec, payload, { iterations, window }) {
   };
 }
 
+/**
+ * The request rows (codec × payload × window, median of 3 runs each), then
+ * the contract rows (bench/core/contract.mjs).
+ */
 export async function runCoreBench({ quick = false } = {}) {
   const iterations = quick ? 30_000 : 200_000;
   const results = [];
@@ -99,5 +79,5 @@ export async function runCoreBench({ quick = false } = {}) {
       }
     }
   }
-  return results;
+  return { results, contract: await runContractRows({ quick }) };
 }

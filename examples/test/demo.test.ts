@@ -1,30 +1,11 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
+import { childLine as line, runBuilt as run } from './run-built.js';
 
-// `pnpm demo` and `pnpm demo:tour` run the built examples (pnpm test builds first), as a user would.
-const DIST = path.join(__dirname, '..', 'dist');
-// Under Wine, pnpm's symlinks are plain directories to Windows Node, so a process may load two
-// copies of core; that works since Transport and BusError are recognised by a Symbol.for brand.
-
-/** Runs a built example with this Node (Windows Node under Wine too); resolves with its exit code and output. */
-function run(script: string): Promise<{ code: number; out: string }> {
-  const file = path.join(DIST, script);
-  if (!existsSync(file)) throw new Error(`${file} is missing: build first (pnpm test builds)`);
-  return new Promise((resolve) => {
-    // The demo bounds itself (and kills its children); this bound only catches a demo that would not.
-    execFile(process.execPath, [file], { timeout: 150_000 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, out: `${stdout}${stderr}` });
-    });
-  });
-}
-
+// `pnpm demo` and `pnpm demo:tour` run the built examples, as a user would.
 describe('pnpm demo: separate processes over a named pipe and a mailslot group', () => {
   it('runs a service, a client, three subscribers and a publisher, and exits 0 with a readable transcript', async () => {
     const { code, out } = await run('demo/run.js');
     expect({ code, out }).toMatchObject({ code: 0 });
-    const line = (label: string, text: string): RegExp => new RegExp(`^  ${label} +\\| ${text}`, 'm');
     expect(out).toMatch(line('service', 'ready on '));
     expect(out).toMatch(line('client', String.raw`request\('math.add', \{a: 2, b: 40\}\) +42$`));
     expect(out).toMatch(line('client', String.raw`request\$\('report.lines'\) +\["tea: 10","coffee: 3","milk: 0"\]$`));

@@ -1,12 +1,14 @@
 /**
- * A microservice in its own process: it serves `inventory.*` requests on a
- * named pipe and announces stock changes as events. Start it alone with
+ * A microservice in its own process: it implements the inventory contract
+ * on a named pipe and announces stock changes as events. Start it alone with
  * `node examples/dist/microservice/inventory-service.js pipe://inventory`.
  */
-import { BusError, MessageBus } from '@pipebus/core';
+import { MessageBus } from '@pipebus/core';
+import { client, contractError, implement } from '@pipebus/contract';
 import { NamedPipeServer } from '@pipebus/transport-namedpipe';
-import { Observable } from 'rxjs';
+import { from } from 'rxjs';
 import { serveUntilSignalled } from '../serve-until-signalled.js';
+import { Inventory } from './inventory-contract.js';
 
 const address = process.argv[2] ?? 'pipe://inventory';
 const stock = new Map<string, number>([
@@ -15,26 +17,24 @@ const stock = new Map<string, number>([
 ]);
 
 const bus = new MessageBus(new NamedPipeServer({ address }), { name: 'inventory', relay: true });
+const events = client(bus, Inventory); // the service publishes its own events through the contract too
 
-bus.handle('inventory.stock', (item: string) => {
-  const count = stock.get(item);
-  if (count === undefined) throw new BusError('NOT_FOUND', `no item '${item}' in the inventory`);
-  return { item, count };
+implement(bus, Inventory, {
+  // Input arrives validated: a caller that sends a number or '' gets INVALID_ARGUMENT, this never runs.
+  stock: (item) => {
+    const count = stock.get(item);
+    if (count === undefined) throw contractError(Inventory, 'stock', 'UNKNOWN_ITEM', { item });
+    return { item, count };
+  },
+  reserve: async ({ item, quantity }, ctx) => {
+    const left = stock.get(item) ?? 0;
+    if (left < quantity) throw contractError(Inventory, 'reserve', 'OUT_OF_STOCK', { item, left }, `only ${left} ${item} left, ${quantity} asked`);
+    stock.set(item, left - quantity);
+    console.log(`reserved ${quantity} ${item} for pid ${ctx.peer.pid ?? '?'}; ${left - quantity} left`);
+    await events.emit(`stock.${item}.changed`, { item, count: left - quantity });
+    return { item, reserved: quantity, left: left - quantity };
+  },
+  report: () => from([...stock].map(([item, count]) => ({ item, count }))),
 });
-
-bus.handle('inventory.reserve', async ({ item, quantity }: { item: string; quantity: number }, ctx) => {
-  const count = stock.get(item) ?? 0;
-  if (count < quantity) throw new BusError('INVALID_ARGUMENT', `only ${count} ${item} left, ${quantity} asked`);
-  stock.set(item, count - quantity);
-  console.log(`reserved ${quantity} ${item} for pid ${ctx.peer.pid ?? '?'}; ${count - quantity} left`);
-  await bus.publish(`inventory.${item}.changed`, { item, count: count - quantity });
-  return { item, reserved: quantity, left: count - quantity };
-});
-
-// A streamed response: one line per item, as a report would be.
-bus.handle('inventory.report', () => new Observable<{ item: string; count: number }>((s) => {
-  for (const [item, count] of stock) s.next({ item, count });
-  s.complete();
-}));
 
 await serveUntilSignalled(bus);

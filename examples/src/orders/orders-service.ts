@@ -1,20 +1,10 @@
-import { BusError, MessageBus } from '@pipebus/core';
+import { MessageBus } from '@pipebus/core';
+import { client, contractError, implement, type ContractClient } from '@pipebus/contract';
 import { Inject, Service } from 'typedi';
+import { Orders, type OrderPlaced, type PlaceOrder } from './orders-contract.js';
 
-/** What a caller sends to place an order. */
-export interface PlaceOrder {
-  item: string;
-  quantity: number;
-  region: string;
-}
-
-/** What the service answers. */
-export interface OrderPlaced {
-  orderId: number;
-  item: string;
-  quantity: number;
-  region: string;
-}
+/** The regions the service delivers to. */
+const SERVED = ['eu', 'us'];
 
 /**
  * A service that receives the bus by injection: it does not know, and does
@@ -23,27 +13,26 @@ export interface OrderPlaced {
 @Service()
 export class OrdersService {
   #nextId = 1000;
+  /** The contract's client on the same bus: the service publishes its events through it. */
+  readonly #orders: ContractClient<typeof Orders>;
 
-  constructor(@Inject(() => MessageBus) private readonly bus: MessageBus) {}
-
-  /** Registers the service's methods on the bus; returns an unregister function. */
-  register(): () => void {
-    return this.bus.handle<PlaceOrder, OrderPlaced>('orders.place', (order) => this.place(order));
+  constructor(@Inject(() => MessageBus) private readonly bus: MessageBus) {
+    this.#orders = client(bus, Orders);
   }
 
-  /** Validates an order, assigns it an id and announces it on `orders.<region>.placed`. */
+  /** Implements the orders contract on the bus; returns an unregister function. */
+  register(): () => void {
+    return implement(this.bus, Orders, { place: (order) => this.place(order) });
+  }
+
+  /**
+   * Assigns an order an id and announces it on `<region>.placed`. The
+   * contract has validated the order's shape before this runs.
+   */
   async place(order: PlaceOrder): Promise<OrderPlaced> {
-    if (typeof order?.item !== 'string' || order.item.length === 0) {
-      throw new BusError('INVALID_ARGUMENT', 'an order needs an item name');
-    }
-    if (!Number.isInteger(order.quantity) || order.quantity <= 0) {
-      throw new BusError('INVALID_ARGUMENT', `quantity must be a positive integer, got ${String(order.quantity)}`);
-    }
-    if (!/^[a-z]+$/.test(order.region ?? '')) {
-      throw new BusError('INVALID_ARGUMENT', `region must be lower-case letters, got ${String(order.region)}`);
-    }
-    const placed: OrderPlaced = { orderId: this.#nextId++, item: order.item, quantity: order.quantity, region: order.region };
-    await this.bus.publish(`orders.${order.region}.placed`, placed);
+    if (!SERVED.includes(order.region)) throw contractError(Orders, 'place', 'REGION_NOT_SERVED', { region: order.region, served: SERVED });
+    const placed: OrderPlaced = { orderId: this.#nextId++, ...order };
+    await this.#orders.emit(`${order.region}.placed`, placed);
     return placed;
   }
 }

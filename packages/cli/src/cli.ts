@@ -1,11 +1,13 @@
 import { BusError } from '@pipebus/core';
 import { closestKey } from '@pipebus/core/transport-kit';
+import { describe, describeHelp } from './commands/describe.js';
 import { doctor, doctorHelp } from './commands/doctor.js';
 import { pub, pubHelp, sub, subHelp } from './commands/pubsub.js';
 import { request, requestHelp } from './commands/request.js';
 import { serve, serveHelp } from './commands/serve.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
+import { safeText } from './output/peer-text.js';
 import { UsageError } from './usage-error.js';
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
@@ -15,6 +17,7 @@ const COMMANDS: Record<string, { run: Command; help: string; summary: string }> 
   request: { run: request, help: requestHelp, summary: 'send one request and print the reply' },
   pub: { run: pub, help: pubHelp, summary: 'publish an event (mailslot group, OS mailslot, or pipe)' },
   sub: { run: sub, help: subHelp, summary: 'print the events that match a pattern' },
+  describe: { run: describe, help: describeHelp, summary: 'list the typed contracts a server implements (methods, events, schemas)' },
   doctor: { run: doctor, help: doctorHelp, summary: 'say what is wrong with this machine or a server' },
 };
 
@@ -75,15 +78,28 @@ function reportError(name: string, help: string, error: unknown, io: CliIo): num
   }
   if (BusError.is(error)) {
     const os = error.osName !== undefined ? ` [${error.osName}${error.osCode !== undefined ? ` ${error.osCode}` : ''}]` : '';
-    const remote = error.remoteCode !== undefined ? ` (remote code ${error.remoteCode})` : '';
+    // A remote error's code and message are the peer's text: escaped and cut
+    // like any peer text, so that they cannot drive the terminal.
+    const remote = error.remoteCode !== undefined ? ` (remote code ${safeText(error.remoteCode, 64)})` : '';
     // The transports' advice speaks to library users; here the same knob is a flag.
     const message = help.includes('--wait MS') ? error.message.replace('connect with { connectTimeout }', 'pass --wait MS') : error.message;
-    io.err(`pipebus ${name}: ${error.code}${remote}: ${message}${os}`);
+    // A contract's declared error carries its data in details.data: what the caller needs to act on.
+    const data = error.details?.['data'];
+    const shownData = data === undefined ? '' : ` data: ${safeText(jsonOrString(data), 2000)}`;
+    io.err(`pipebus ${name}: ${error.code}${remote}: ${safeText(message, 2000)}${os}${shownData}`);
     return EXIT.FAILED;
   }
   // Not a user mistake: this is a bug, and the stack is what a maintainer needs.
   io.err(`pipebus ${name}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   return EXIT.FAILED;
+}
+
+function jsonOrString(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
 }
 
 /**

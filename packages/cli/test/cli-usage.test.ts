@@ -7,14 +7,14 @@ describe('pipebus command line', () => {
   it('prints help and exits 0 on --help, 2 with no command', async () => {
     const io = recordingIo();
     expect(await main(['--help'], io)).toBe(0);
-    expect(io.lines.join('\n')).toMatch(/Commands:[\s\S]*serve[\s\S]*request[\s\S]*pub[\s\S]*sub[\s\S]*doctor/);
+    expect(io.lines.join('\n')).toMatch(/Commands:[\s\S]*serve[\s\S]*request[\s\S]*pub[\s\S]*sub[\s\S]*describe[\s\S]*doctor/);
     const bare = recordingIo();
     expect(await main([], bare)).toBe(2);
     expect(bare.errors.join('\n')).toContain('Usage: pipebus COMMAND');
   });
 
   it('shows each command its own help', async () => {
-    for (const command of ['serve', 'request', 'pub', 'sub', 'doctor']) {
+    for (const command of ['serve', 'request', 'pub', 'sub', 'describe', 'doctor']) {
       const io = recordingIo();
       expect(await main([command, '--help'], io)).toBe(0);
       expect(io.lines[0]).toContain(`Usage: pipebus ${command}`);

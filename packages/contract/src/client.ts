@@ -4,14 +4,15 @@
  * validation before sending); what it adds is types, and the mapping of
  * the contract's failures back to their codes.
  */
-import { BusError, consoleLogger, matchTopic, type BusEvent, type Headers, type Logger, type MessageBus, type PeerInfo, type PublishOptions, type RequestOptions } from '@pipebus/core';
+import { BusError, consoleLogger, matchTopic, systemClock, type BusEvent, type Clock, type Headers, type Logger, type MessageBus, type PeerInfo, type PublishOptions, type RequestOptions } from '@pipebus/core';
 import { checkKnownKeys, invalidArgument } from '@pipebus/core/transport-kit';
-import { catchError, concatMap, defer, EMPTY, from, map, mergeMap, Observable, of, throwError } from 'rxjs';
+import { catchError, concatMap, defer, EMPTY, filter, from, map, mergeMap, Observable, of, throwError } from 'rxjs';
 import { methodName, topicName, type Contract, type ContractShape, type EventKeys, type MethodKeys } from './contract.js';
 import { ContractError, STAGE } from './errors.js';
 import type { EventMember, RpcMethod, StreamMethod } from './methods.js';
 import { check, describeIssues, type Checked, type StandardSchemaV1 } from './schema.js';
 import type { ContractPattern, ContractTopic, EmitPayload, OnPayload } from './topics.js';
+import { explainNoHandler } from './versions.js';
 
 // Indexed access into the phantom types, not `infer`: cheap per method.
 type Input<D extends RpcMethod | StreamMethod> = NonNullable<D['~types']>['input'];
@@ -47,30 +48,54 @@ export interface ClientOptions {
   readonly validateInput?: boolean;
   /** Where events dropped for failing their schema are reported. Default: the console. */
   readonly logger?: Logger;
+  /**
+   * The bus's clock, when it is not the system's (a virtual clock in tests):
+   * a call that failed `NO_HANDLER` measures what is left of its timeout on
+   * it, and times its describe lookup out on it. Default: `systemClock`.
+   */
+  readonly clock?: Clock;
 }
 
-const CLIENT_OPTION_KEYS: ReadonlySet<string> = new Set(['validateInput', 'logger']);
+const CLIENT_OPTION_KEYS: ReadonlySet<string> = new Set(['validateInput', 'logger', 'clock']);
+/** A topic (within a contract's prefix) whose first token is a major's: `v2.changed`. */
+const VERSIONED_TOPIC = /^v\d+(?:\.|$)/;
 
 type ClientBus = Pick<MessageBus, 'request' | 'request$' | 'publish' | 'subscribe'>;
 
 /**
- * A typed client of `c` over `bus`. Calls go to `${contract}.${method}`;
- * events to `${contract}.${topic}`.
+ * A typed client of `c` over `bus`. Calls go to `${prefix}.${method}`;
+ * events to `${prefix}.${topic}` (the prefix is `c.prefix`: the name, plus
+ * `.v${major}` when versioned).
  *
  * A declared error rejects with a {@link ContractError} (check it with
  * `isContractError`); an input the server refused, `INVALID_ARGUMENT` with
  * `details.issues`; an answer that failed the server's output check,
- * `INTERNAL`; anything else as `bus.request` reports it.
+ * `INTERNAL`. A call that finds no handler asks the same peer which
+ * contracts it implements (`pipebus.describe`, one request shared by the
+ * calls failing at the same time, waited for within what is left of the
+ * call's timeout, at most 1 s, and the call's signal): when it serves this contract under
+ * another major, or under this major without the method (an older minor),
+ * the call rejects `CONTRACT_MISMATCH` saying what to deploy, with both
+ * sides' versions, prefixes and fingerprints in `details`; otherwise
+ * `NO_HANDLER` stands. Anything else as `bus.request` reports it.
+ *
+ * Events cannot fail that way: a subscriber of major 3 does not hear
+ * publishers of major 2 (their topics differ). Check a peer with
+ * {@link checkContract} or `describeRemote`.
  */
 export function client<C extends Contract>(bus: ClientBus, c: C, options: ClientOptions = {}): ContractClient<C> {
   checkKnownKeys(`client('${c.name}')`, options, CLIENT_OPTION_KEYS);
   const validateInput = options.validateInput === true;
   const logger = options.logger ?? consoleLogger;
+  const clock = options.clock ?? systemClock;
+  if (typeof clock?.now !== 'function' || typeof clock.setTimeout !== 'function' || typeof clock.clearTimeout !== 'function') {
+    throw invalidArgument(`client('${c.name}'): options.clock must be a Clock ({ now, setTimeout, clearTimeout }), such as the bus's`);
+  }
   const members = c.members as ContractShape;
   const out: Record<string, unknown> = {};
   for (const [key, member] of Object.entries(members)) {
     if (member.kind === 'event') continue;
-    const site = { c, key, wire: methodName(c, key), member, validateInput };
+    const site: CallSite = { c, key, wire: methodName(c, key), member, validateInput, clock, failed: (error) => failure(bus, site, error, undefined, undefined) };
     out[key] = member.kind === 'rpc' ? (input?: unknown, o?: RequestOptions) => callRpc(bus, site, input, o) : (input?: unknown, o?: RequestOptions) => callStream(bus, site, input, o);
   }
   out.emit = (topic: string, payload: unknown, o?: PublishOptions) => emit(bus, c, validateInput, topic, payload, o);
@@ -84,13 +109,25 @@ interface CallSite {
   readonly wire: string;
   readonly member: RpcMethod | StreamMethod;
   readonly validateInput: boolean;
+  readonly clock: Clock;
+  /** What a call without options does with a failure; made once per method, so that such a call allocates no closure for it. */
+  readonly failed: (error: unknown) => Promise<never>;
 }
 
+/** When the call starts, read only when it has its own timeout (see CallTiming). */
+function startOf(site: CallSite, options: RequestOptions | undefined): number | undefined {
+  return options?.timeout === undefined ? undefined : site.clock.now();
+}
+
+// The hot path: without client-side validation and options, a call is
+// bus.request plus one reaction that maps a failure, and makes no closure.
 function callRpc(bus: ClientBus, site: CallSite, input: unknown, options: RequestOptions | undefined): Promise<unknown> {
-  const send = (payload: unknown): Promise<unknown> => bus.request(site.wire, payload, options).catch((error: unknown) => Promise.reject(received(site, error)));
-  if (!site.validateInput || site.member.input === undefined) return send(input);
+  if (!site.validateInput || site.member.input === undefined) return send(bus, site, input, options);
   try {
-    return Promise.resolve(checkInput(site.wire, site.member.input, input)).then(send);
+    const payload = checkInput(site.wire, site.member.input, input);
+    // A synchronous schema sends at once, as an unchecked call does (same tick, same order of frames).
+    if (!(payload instanceof Promise)) return send(bus, site, payload, options);
+    return payload.then((value) => send(bus, site, value, options));
   } catch (error) {
     // A call reports every failure through its promise, as bus.request does.
     return Promise.reject(error);
@@ -99,8 +136,27 @@ function callRpc(bus: ClientBus, site: CallSite, input: unknown, options: Reques
 
 function callStream(bus: ClientBus, site: CallSite, input: unknown, options: RequestOptions | undefined): Observable<unknown> {
   const schema = site.validateInput ? site.member.input : undefined;
-  const values = schema === undefined ? bus.request$(site.wire, input, options) : defer(() => from(Promise.resolve(checkInput(site.wire, schema, input)))).pipe(mergeMap((v) => bus.request$(site.wire, v, options)));
-  return values.pipe(catchError((error: unknown) => from(Promise.resolve(received(site, error))).pipe(mergeMap((e) => throwError(() => e)))));
+  let startedAt: number | undefined;
+  const open = (payload: unknown): Observable<unknown> =>
+    defer(() => {
+      startedAt = startOf(site, options);
+      return bus.request$(site.wire, payload, options);
+    });
+  const values = schema === undefined ? open(input) : defer(() => from(Promise.resolve(checkInput(site.wire, schema, input)))).pipe(mergeMap(open));
+  return values.pipe(catchError((error: unknown) => from(failure(bus, site, error, options, startedAt).catch((e: unknown) => e)).pipe(mergeMap((e) => throwError(() => e)))));
+}
+
+/** A rejection with what the call's failure means for the contract (which may take a describe round trip, or an async error schema). */
+function failure(bus: ClientBus, site: CallSite, error: unknown, options: RequestOptions | undefined, startedAt: number | undefined): Promise<never> {
+  const meaning = BusError.is(error, 'NO_HANDLER') ? explainNoHandler(bus, site.c, site.key, error, options, { clock: site.clock, startedAt }) : received(site, error);
+  return Promise.resolve(meaning).then((e) => Promise.reject(e));
+}
+
+/** Sends one call; a failure gets its contract meaning. Without options no closure is made (the common hot path). */
+function send(bus: ClientBus, site: CallSite, payload: unknown, options: RequestOptions | undefined): Promise<unknown> {
+  if (options === undefined) return bus.request(site.wire, payload).then(undefined, site.failed);
+  const startedAt = startOf(site, options);
+  return bus.request(site.wire, payload, options).then(undefined, (error: unknown) => failure(bus, site, error, options, startedAt));
 }
 
 /** Validates before sending; the issues are the caller's to fix, so they are in the error. */
@@ -159,8 +215,13 @@ function on(bus: ClientBus, c: Contract, logger: Logger, pattern: string): Obser
   const declared = members[pattern];
   const member = declared?.kind === 'event' ? declared : findEvent(c, pattern);
   if (member === undefined) throw invalidArgument(`'${c.name}': '${pattern}' is neither an event pattern of the contract nor a topic matching one`, { pattern });
-  const prefix = c.name.length + 1;
-  const events = bus.subscribe(topicName(c, pattern)).pipe(map((e: BusEvent<unknown>): ContractEvent<unknown> => ({ topic: e.topic.slice(prefix), payload: e.payload, headers: e.headers, peer: e.peer })));
+  const prefix = c.prefix.length + 1;
+  const mapped = bus.subscribe(topicName(c, pattern)).pipe(map((e: BusEvent<unknown>): ContractEvent<unknown> => ({ topic: e.topic.slice(prefix), payload: e.payload, headers: e.headers, peer: e.peer })));
+  // An unversioned contract's pattern starting with a wildcard also matches
+  // `inventory.v2.…`: the topics of a versioned contract of the same name
+  // (contract() keeps its own events off a first `v<digits>` token).
+  const wildFirst = pattern === '>' || pattern === '*' || pattern.startsWith('*.');
+  const events = c.version === undefined && wildFirst ? mapped.pipe(filter((e) => !VERSIONED_TOPIC.test(e.topic))) : mapped;
   const schema = member.payload;
   if (schema === undefined) return events;
   return events.pipe(

@@ -64,7 +64,9 @@ export function contractError<C extends Contract, K extends MethodKeys<C['member
   if (member === undefined || member.kind === 'event' || !Object.prototype.hasOwnProperty.call(member.errors, code)) {
     throw invalidArgument(`contractError(): '${c.name}.${String(method)}' declares no error '${String(code)}'`, { method, code });
   }
-  return new ContractError(c.name, method, code, data, message ?? `'${c.name}.${method}' failed: ${code}`);
+  // The default message adds what the code and the method (both already in the
+  // caller's error) do not say: that the contract declares it, and where its data is.
+  return new ContractError(c.name, method, code, data, message ?? `${code}, an error declared by the contract '${c.name}' (its data is in details.data)`);
 }
 
 /**

@@ -6,6 +6,7 @@ import { BusError, consoleLogger, type HandlerContext, type Logger, type Message
 import { checkKnownKeys, invalidArgument } from '@pipebus/core/transport-kit';
 import { catchError, concatMap, defer, from, isObservable, mergeMap, Observable, throwError } from 'rxjs';
 import { methodName, type Contract, type ContractShape, type MethodKeys } from './contract.js';
+import { register } from './describe.js';
 import { ContractError, STAGE, WireError, type Stage } from './errors.js';
 import type { RpcMethod, StreamMethod } from './methods.js';
 import { check, describeIssues, type Checked } from './schema.js';
@@ -33,13 +34,28 @@ export interface ImplementOptions {
   readonly validateOutput?: boolean;
   /** Where failed output validation and throwing schemas are reported. Default: the console (warnings and errors). */
   readonly logger?: Logger;
+  /**
+   * List the contract in `describeBus(bus)` and answer peers' `pipebus.describe`
+   * with it (its members and schemas). False hides it from peers (and from
+   * `describeBus(bus)`); a client of another version then gets `NO_HANDLER`,
+   * not `CONTRACT_MISMATCH`. Default true.
+   */
+  readonly describe?: boolean;
 }
 
-const IMPLEMENT_OPTION_KEYS: ReadonlySet<string> = new Set(['validateOutput', 'logger']);
+const IMPLEMENT_OPTION_KEYS: ReadonlySet<string> = new Set(['validateOutput', 'logger', 'describe']);
 
 /**
  * Implements contract `c` on `bus`: one `bus.handle` per method, under
- * `${contract}.${method}`. Returns a function that unregisters them all.
+ * `${prefix}.${method}` (`inventory.v2.reserve`). The first contract
+ * implemented on a bus also registers `pipebus.describe`, which answers
+ * peers (`describeRemote`, `pipebus describe`) with every contract the bus
+ * implements (unless `describe: false`; not on a one-way bus, which cannot
+ * answer requests); two majors of one contract can be implemented side by
+ * side. Pass the same bus object to every `implement()` of one bus: the
+ * list of contracts is kept per object.
+ * Returns a function that unregisters them all (the last one also
+ * `pipebus.describe`).
  *
  * @throws BusError `INVALID_ARGUMENT` naming missing or extra handlers, or a
  *   method that already has a handler on this bus (as `bus.handle` does).
@@ -56,6 +72,7 @@ export function implement<C extends Contract>(bus: Pick<MessageBus, 'handle'>, c
     const parts = [missing.length > 0 && `missing handler(s) ${missing.map((k) => `'${k}'`).join(', ')}`, extra.length > 0 && `handler(s) not in the contract ${extra.map((k) => `'${k}'`).join(', ')}`];
     throw invalidArgument(`implement('${c.name}'): ${parts.filter(Boolean).join('; ')}`, { missing, extra });
   }
+  if (options.describe !== undefined && typeof options.describe !== 'boolean') throw invalidArgument(`implement('${c.name}'): options.describe must be true or false`);
   const o = { validateOutput: options.validateOutput === true, logger: options.logger ?? consoleLogger };
   const stops: (() => void)[] = [];
   try {
@@ -66,6 +83,7 @@ export function implement<C extends Contract>(bus: Pick<MessageBus, 'handle'>, c
       const site: Site = { contract: c.name, method: key, wire, member, logger: o.logger, validateOutput: o.validateOutput };
       stops.push(bus.handle(wire, member.kind === 'rpc' ? rpcHandler(site, handler) : streamHandler(site, handler)));
     }
+    if (options.describe !== false) stops.push(register(bus, c));
   } catch (error) {
     for (const stop of stops) stop();
     throw error;
@@ -86,6 +104,9 @@ interface Site {
 
 function rpcHandler(site: Site, handler: (input: unknown, context: HandlerContext) => unknown): (payload: unknown, context: HandlerContext) => unknown {
   const { input } = site.member;
+  // Made once per method, not per call: an async handler's answer takes one reaction and no closure.
+  const answered = (result: unknown): unknown => checkOutput(site, result);
+  const failed = (error: unknown): Promise<never> => Promise.reject(toWire(site, error));
   const run = (value: unknown, context: HandlerContext): unknown => {
     let result: unknown;
     try {
@@ -93,12 +114,16 @@ function rpcHandler(site: Site, handler: (input: unknown, context: HandlerContex
     } catch (error) {
       throw toWire(site, error);
     }
-    if (result instanceof Promise) return result.then((r) => checkOutput(site, r), (error: unknown) => Promise.reject(toWire(site, error)));
+    if (result instanceof Promise) return result.then(answered, failed);
     return checkOutput(site, result);
   };
   // Without an input schema the handler runs as bus.handle would run it: no extra work per call.
   if (input === undefined) return run;
-  return (payload, context) => then(validate(site, 'input', payload), (value) => run(value, context));
+  return (payload, context) => {
+    const value = validate(site, 'input', payload);
+    // A synchronous schema (zod, valibot, arktype) answers at once: no closure, no extra tick.
+    return value instanceof Promise ? value.then((v) => run(v, context)) : run(value, context);
+  };
 }
 
 function streamHandler(site: Site, handler: (input: unknown, context: HandlerContext) => unknown): (payload: unknown, context: HandlerContext) => Observable<unknown> {
@@ -181,8 +206,4 @@ function toWire(site: Site, error: unknown): unknown {
     }
   }
   return new WireError(error.remoteCode, error.message, { data: error.data });
-}
-
-function then(value: unknown, next: (value: unknown) => unknown): unknown {
-  return value instanceof Promise ? value.then(next) : next(value);
 }

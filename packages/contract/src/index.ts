@@ -24,5 +24,11 @@ export type { ClientMethod, ClientOptions, ContractClient, ContractEvent, Contra
 export { ContractError, contractError, isContractError } from './errors.js';
 export type { ErrorCodes } from './errors.js';
 export type { ContractPattern, ContractTopic, EmitPayload, MatchesPattern, MatchingPatterns, OnPayload } from './topics.js';
+export { describeBus, describeRemote } from './describe.js';
+export type { BusDescription, ContractDescription, DescribeOptions, DescribeRequest, ErrorDescription, MemberDescription, SchemaDescription, WireSchemaDescription } from './description.js';
+export { checkContract } from './versions.js';
+export type { ContractCheck } from './versions.js';
 export { isStandardSchema } from './schema.js';
 export type { ContractIssue, StandardSchemaV1 } from './schema.js';
+export { typed } from './schema.js';
+export type { Typed } from './schema.js';

@@ -4,9 +4,9 @@
  * property (never set at runtime), so one definition types both sides with
  * no code generation.
  */
-import { BusErrorCodes } from '@pipebus/core';
+import { BusErrorCodes, type BusErrorCode } from '@pipebus/core';
 import { invalidArgument } from '@pipebus/core/transport-kit';
-import { isStandardSchema, type StandardSchemaV1 } from './schema.js';
+import { isStandardSchema, isTyped, type StandardSchemaV1 } from './schema.js';
 
 /** Data types of one declared error: what a handler throws, and what a caller receives (after the schema ran). */
 export interface ErrorType<Thrown = unknown, Received = Thrown> {
@@ -33,11 +33,11 @@ export interface CallTypes<I = unknown, P = unknown, R = unknown, O = unknown, E
 
 /** What every request-style member holds at runtime. */
 interface CallMember<T extends CallTypes> {
-  /** Validates what the caller sends; `undefined` when the method is typed only. */
+  /** Validates what the caller sends; `undefined` when typed only (`rpc<In, Out>()`, `typed<T>()`). */
   readonly input: StandardSchemaV1 | undefined;
   /** Validates what the handler returns (opt-in, see `implement`); `undefined` when typed only. */
   readonly output: StandardSchemaV1 | undefined;
-  /** Declared error codes, each with the schema of its data (or `undefined` for none). */
+  /** Declared error codes, each with the schema of its data (`undefined` when typed only: `typed<T>()`). */
   readonly errors: { readonly [code: string]: StandardSchemaV1 | undefined };
   /** Phantom: the member's types. Never present at runtime. */
   readonly '~types'?: T;
@@ -62,7 +62,7 @@ export interface EventTypes<Pub = unknown, Sub = unknown> {
 /** An event published on a topic that matches its key (wildcards allowed). Made by {@link event}. */
 export interface EventMember<T extends EventTypes = EventTypes> {
   readonly kind: 'event';
-  /** Validates payloads as a subscriber receives them; `undefined` when typed only. */
+  /** Validates payloads as a subscriber receives them; `undefined` when typed only (`event<T>()`, `typed<T>()`). */
   readonly payload: StandardSchemaV1 | undefined;
   /** Phantom: the event's types. Never present at runtime. */
   readonly '~types'?: T;
@@ -71,7 +71,7 @@ export interface EventMember<T extends EventTypes = EventTypes> {
 /** Any member of a contract. */
 export type ContractMember = RpcMethod | StreamMethod | EventMember;
 
-/** The schemas of an `rpc` or `stream` member; each is optional. */
+/** The schemas of an `rpc` or `stream` member; each is optional, and each may be `typed<T>()` (a type, no validation). */
 export interface CallDefinition {
   readonly input?: StandardSchemaV1;
   readonly output?: StandardSchemaV1;
@@ -87,17 +87,29 @@ type ErrorsOf<D> = D extends { readonly errors: infer E extends { readonly [code
 /** The types of a member defined by its schemas. */
 export type CallTypesOf<D extends CallDefinition> = CallTypes<InOf<D['input']>, OutOf<D['input']>, InOf<D['output']>, OutOf<D['output']>, ErrorsOf<D>>;
 
+/** The codes a contract may not declare (the bus's own, and the one it gives a plain thrown error): refused at definition. */
+type ReservedCode = BusErrorCode | 'HANDLER_ERROR';
+
+/**
+ * Makes declaring one of the bus's own codes (`NOT_FOUND`, `TIMEOUT`…) a
+ * compile error whose text says why, rather than only a throw at import.
+ * Only the keys are looked at, so it costs one mapped type per method.
+ */
+type OwnCodesOnly<D> = D extends { readonly errors: infer E }
+  ? { readonly errors: { readonly [K in keyof E]: K extends ReservedCode ? `'${K}' is a pipebus error code; declare a code of your domain (OUT_OF_STOCK)` : E[K] } }
+  : unknown;
+
 /**
  * A request-response method. With schemas (any Standard Schema v1 library:
  * zod 4, valibot 1, arktype 2…) its types are inferred and its input is
- * validated by the server; with type arguments only (`rpc<In, Out>()`)
- * it is typed but not validated.
+ * validated by the server; with type arguments only (`rpc<In, Out>()`),
+ * or `typed<T>()` in place of a schema, it is typed but not validated.
  *
  * @throws BusError `INVALID_ARGUMENT` when a schema is not a Standard Schema
  *   or an error code is not usable.
  */
 export function rpc<I = void, O = void>(): RpcMethod<CallTypes<I, I, O, O, Record<never, never>>>;
-export function rpc<D extends CallDefinition>(definition: D): RpcMethod<CallTypesOf<D>>;
+export function rpc<D extends CallDefinition>(definition: D & OwnCodesOnly<D>): RpcMethod<CallTypesOf<D>>;
 export function rpc(definition?: CallDefinition): RpcMethod {
   return Object.freeze({ kind: 'rpc' as const, ...callMember('rpc', definition) });
 }
@@ -108,7 +120,7 @@ export function rpc(definition?: CallDefinition): RpcMethod {
  * {@link rpc}; `output` describes each value.
  */
 export function stream<I = void, O = void>(): StreamMethod<CallTypes<I, I, O, O, Record<never, never>>>;
-export function stream<D extends CallDefinition>(definition: D): StreamMethod<CallTypesOf<D>>;
+export function stream<D extends CallDefinition>(definition: D & OwnCodesOnly<D>): StreamMethod<CallTypesOf<D>>;
 export function stream(definition?: CallDefinition): StreamMethod {
   return Object.freeze({ kind: 'stream' as const, ...callMember('stream', definition) });
 }
@@ -132,7 +144,7 @@ const ERROR_CODE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 function callMember(kind: 'rpc' | 'stream', definition: CallDefinition | undefined): Omit<RpcMethod, 'kind'> {
   if (definition === undefined) return { input: undefined, output: undefined, errors: Object.freeze({}) };
   checkDefinition(kind, definition, ['input', 'output', 'errors']);
-  const errors: Record<string, StandardSchemaV1> = {};
+  const errors: Record<string, StandardSchemaV1 | undefined> = {};
   const declared: unknown = definition.errors;
   if (declared !== undefined) {
     if (declared === null || typeof declared !== 'object' || Array.isArray(declared)) {
@@ -162,9 +174,11 @@ function checkDefinition(kind: string, definition: unknown, keys: readonly strin
   }
 }
 
-function schemaOrUndefined(kind: string, where: string, value: unknown): StandardSchemaV1 {
+/** The schema to run in a slot: `undefined` for `typed<T>()`, which types the slot and validates nothing. */
+function schemaOrUndefined(kind: string, where: string, value: unknown): StandardSchemaV1 | undefined {
+  if (isTyped(value)) return undefined;
   if (!isStandardSchema(value)) {
-    throw invalidArgument(`${kind}(): ${where} is not a Standard Schema v1 (no '~standard.validate'); pass a zod 4, valibot 1 or arktype 2 schema, or leave it out and type the method with rpc<In, Out>()`, {
+    throw invalidArgument(`${kind}(): ${where} is not a Standard Schema v1 (no '~standard.validate'); pass a zod 4, valibot 1 or arktype 2 schema, or typed<T>() to type it without validation`, {
       key: where,
     });
   }

@@ -7,6 +7,44 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 
 export type { StandardSchemaV1 };
 
+// Recognised by a Symbol.for brand, not by identity: the ESM and CommonJS
+// builds of this package each make their own marker.
+const TYPED_BRAND = Symbol.for('pipebus.contract.typed');
+
+/**
+ * A type without a runtime schema: made by {@link typed}. It is a Standard
+ * Schema whose `validate` accepts any value, so it fits every slot a schema
+ * fits; a contract stores it as "no runtime schema".
+ */
+export interface Typed<T> extends StandardSchemaV1<T, T> {
+  readonly [TYPED_BRAND]: true;
+}
+
+// One frozen marker serves every type: typed<T>() allocates nothing.
+const TYPED: Typed<unknown> = Object.freeze({
+  [TYPED_BRAND]: true as const,
+  '~standard': Object.freeze({ version: 1 as const, vendor: 'pipebus.typed', validate: (value: unknown) => ({ value }) }),
+});
+
+/**
+ * Types a slot of a contract (`input`, `output`, `errors.X`, `payload`)
+ * without a schema library: `errors: { OUT_OF_STOCK: typed<{ left: number }>() }`.
+ * Nothing is validated there (no cost per call); the member holds
+ * `undefined` in that slot, as `rpc<In, Out>()` does, and a declared error
+ * arrives as a `ContractError` with its data as sent. Mix it freely with
+ * schemas: `rpc({ input: Reserve, errors: { OUT_OF_STOCK: typed<OutOfStock>() } })`.
+ *
+ * (Named `typed`, not `type`, so that it does not clash with arktype's `type`.)
+ */
+export function typed<T>(): Typed<T> {
+  return TYPED as Typed<T>;
+}
+
+/** True for a value made by {@link typed} (by this or another copy of the package). */
+export function isTyped(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && (value as { [TYPED_BRAND]?: unknown })[TYPED_BRAND] === true;
+}
+
 /** One validation failure, as a caller receives it in `details.issues`. */
 export interface ContractIssue {
   /** Dot-separated path of the field (`items.0.qty`); `''` for the value itself. */

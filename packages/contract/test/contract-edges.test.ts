@@ -22,7 +22,7 @@ describe('contract definition', () => {
     ['a non-schema error data', () => stream({ errors: { E: 5 as never } }), /stream\(\): errors\.E is not a Standard Schema v1/],
     ['a non-schema event payload', () => event({ payload: 'x' as never }), /event\(\): payload is not a Standard Schema v1/],
     ['an unknown key', () => rpc({ inptu: z.string() } as never), /rpc\(\): unknown key 'inptu'/],
-    ["a bus's own error code", () => rpc({ errors: { TIMEOUT: z.string() } }), /error code 'TIMEOUT' is the bus's own/],
+    ["a bus's own error code", () => rpc({ errors: { TIMEOUT: z.string() as never } }), /error code 'TIMEOUT' is the bus's own/],
     ['a bad version', () => contract('inv', { version: 'two' }, { a: rpc() }), /version must be a semantic version such as '2\.1\.0'/],
     ['a misspelt option', () => contract('inv', { verison: '1.0.0' } as never, { a: rpc() }), /unknown option 'options\.verison'; did you mean 'version'\?/],
     ['no members', () => contract('inv', {}), /has no members/],
@@ -133,6 +133,28 @@ describe('implement and client', () => {
     implement(pair.server, Shop, handlers, { validateOutput: true, logger });
     await expect(shop.buy('a')).rejects.toMatchObject({ code: 'INTERNAL', message: "'shop.buy': the service's error did not match its contract (the server logged why)" });
     expect(logger.lines).toEqual([expect.stringMatching(/^'shop\.buy': error SOLD_OUT thrown with data that does not match the contract: left: /)]);
+  });
+
+  it('rejects with the declared error, not a Promise, when its data schema is async', async () => {
+    const Async = contract('asyncerr', { buy: rpc({ errors: { SOLD_OUT: schema<number>(async (value) => ({ value: Number(value) })) } }) });
+    implement(pair.server, Async, { buy: () => Promise.reject(contractError(Async, 'buy', 'SOLD_OUT', 3)) });
+    // Not rejection(): an async function returning a Promise adopts it, which would hide the bug.
+    let error: unknown;
+    await client(pair.client, Async)
+      .buy()
+      .catch((e: unknown) => void (error = e));
+    expect(error).toBeInstanceOf(ContractError);
+    expect(isContractError(error, Async, 'buy', 'SOLD_OUT') && error.data).toBe(3);
+  });
+
+  it('sends a call its synchronous schema checked on the client at once, in call order with unchecked calls', async () => {
+    const Log = contract('log', { checked: rpc({ input: z.string(), output: z.string() }), unchecked: rpc<string, string>() });
+    const seen: string[] = [];
+    const keep = (s: string): string => (seen.push(s), s);
+    implement(pair.server, Log, { checked: keep, unchecked: keep });
+    const log = client(pair.client, Log, { validateInput: true });
+    await expect(Promise.all([log.checked('1'), log.unchecked('2'), log.checked('3')])).resolves.toEqual(['1', '2', '3']);
+    expect(seen).toEqual(['1', '2', '3']);
   });
 
   it('checks each streamed value when asked: the stream ends with INTERNAL at the first wrong one', async () => {

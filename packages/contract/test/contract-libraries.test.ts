@@ -34,7 +34,7 @@ describe.each<[string, InventorySchemas]>([
     const inv = client(pair.client, Inv);
     await expect(inv.reserve({ sku: 'A', items: [{ qty: 1 }] })).resolves.toEqual({ id: 'A-1' });
     await expect(inv.ping('four')).resolves.toBe(4);
-    await expect(pair.client.request('inventory.reserve', { sku: 'B', items: [] })).resolves.toEqual({ id: 'B-0' });
+    await expect(pair.client.request('inventory.v1.reserve', { sku: 'B', items: [] })).resolves.toEqual({ id: 'B-0' });
   });
 
   it('refuses invalid input on the server with INVALID_ARGUMENT naming the field, before the handler runs', async () => {
@@ -44,11 +44,11 @@ describe.each<[string, InventorySchemas]>([
     const error = await rejection(inv.reserve({ sku: 'A', items: [{ qty: 1 }, { qty: -2 }] }));
     expect(error).toBeInstanceOf(BusError);
     expect((error as BusError).code).toBe('INVALID_ARGUMENT');
-    expect((error as BusError).message).toMatch(/'inventory\.reserve': invalid input: items\.1\.qty: /);
+    expect((error as BusError).message).toMatch(/'inventory\.v1\.reserve': invalid input: items\.1\.qty: /);
     expect((error as BusError).details?.issues).toEqual([{ path: 'items.1.qty', message: expect.any(String) }]);
     expect(ran).toBe(false);
     // A plain caller sees the handler-side code, with the same issues.
-    const plain = await rejection(pair.client.request('inventory.reserve', { sku: 3, items: [] }));
+    const plain = await rejection(pair.client.request('inventory.v1.reserve', { sku: 3, items: [] }));
     expect(plain).toMatchObject({ code: 'REMOTE_ERROR', remoteCode: 'INVALID_ARGUMENT', details: { issues: [{ path: 'sku', message: expect.any(String) }] } });
   });
 
@@ -63,7 +63,7 @@ describe.each<[string, InventorySchemas]>([
     const error = await rejection(inv.reserve({ sku: 'A', items: [] }));
     expect(error).toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/did not match its contract/) });
     expect((error as BusError).details?.issues).toBeUndefined();
-    expect(logger.lines.join('\n')).toMatch(/'inventory\.reserve': the handler's result does not match the contract's output schema: id: /);
+    expect(logger.lines.join('\n')).toMatch(/'inventory\.v1\.reserve': the handler's result does not match the contract's output schema: id: /);
   });
 
   it('validates on the client when asked: no frame is sent', async () => {
@@ -121,7 +121,7 @@ describe.each<[string, InventorySchemas]>([
     const received = firstValueFrom(client(pair.server, Inv, { logger }).on('stock.*.changed').pipe(take(2), toArray()));
     const inv = client(pair.client, Inv);
     await inv.emit('stock.eu.changed', { sku: 'A', qty: 1 });
-    await pair.client.publish('inventory.stock.us.changed', { sku: 'B', qty: 'many' });
+    await pair.client.publish('inventory.v1.stock.us.changed', { sku: 'B', qty: 'many' });
     await inv.emit('stock.us.changed', { sku: 'C', qty: 3 });
     const events = await received;
     expect(events.map((e) => [e.topic, e.payload])).toEqual([

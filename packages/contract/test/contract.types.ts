@@ -5,9 +5,10 @@
  * is inferred.
  */
 import type { HandlerContext, MessageBus } from '@pipebus/core';
-import { client, contract, contractError, event, implement, isContractError, rpc, stream } from '@pipebus/contract';
+import { checkContract, client, contract, contractError, describeBus, describeRemote, event, implement, isContractError, rpc, stream, type BusDescription, type ContractCheck } from '@pipebus/contract';
 import type { Observable } from 'rxjs';
 import { z } from 'zod';
+import { typed } from '@pipebus/contract';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T extends true>(): void {}
@@ -138,8 +139,71 @@ if (isContractError(failure, Inventory, 'reserve', 'OUT_OF_STOCK')) {
 // @ts-expect-error wrong error code in the guard
 isContractError(failure, Inventory, 'reserve', 'SOLD_OUT');
 
+// ---- typed<T>(): a slot typed without a schema ----
+const Shop = contract('shop', {
+  buy: rpc({ input: z.object({ sku: z.string() }), output: typed<{ id: string }>(), errors: { SOLD_OUT: typed<{ left: number }>(), CLOSED: OutOfStock } }),
+  lookup: rpc({ input: typed<string>(), output: typed<number>() }),
+  prices: stream({ input: typed<string>(), output: typed<{ price: number }>() }),
+  'sale.*': event({ payload: typed<{ sku: string }>() }),
+});
+const shop = client(bus, Shop);
+expectType<Equal<ReturnType<typeof shop.buy>, Promise<{ id: string }>>>();
+expectType<Equal<ReturnType<typeof shop.lookup>, Promise<number>>>();
+expectType<Equal<Parameters<typeof shop.lookup>[0], string>>();
+expectType<Equal<ReturnType<typeof shop.prices>, Observable<{ price: number }>>>();
+void shop.emit('sale.eu', { sku: 'A' });
+// @ts-expect-error a typed input is still checked at compile time
+void shop.lookup(1);
+// @ts-expect-error a typed event payload too
+void shop.emit('sale.eu', { sku: 1 });
+implement(bus, Shop, {
+  buy: async ({ sku }) => {
+    if (sku === '') throw contractError(Shop, 'buy', 'SOLD_OUT', { left: 0 });
+    return { id: sku };
+  },
+  lookup: (s) => s.length,
+  prices: async (sym) => ({ price: sym.length }),
+});
+implement(bus, Shop, {
+  // @ts-expect-error a typed output is checked too
+  buy: async () => ({ id: 1 }),
+  lookup: (s) => s.length,
+  prices: async (sym) => ({ price: sym.length }),
+});
+contractError(Shop, 'buy', 'CLOSED', { sku: 'A', left: 0 });
+// @ts-expect-error wrong data for a typed error
+contractError(Shop, 'buy', 'SOLD_OUT', { left: 'none' });
+// @ts-expect-error wrong code for a typed error
+contractError(Shop, 'buy', 'SOLD_OUTT', { left: 0 });
+// @ts-expect-error lookup declares no errors
+contractError(Shop, 'lookup', 'SOLD_OUT', { left: 0 });
+if (isContractError(failure, Shop, 'buy', 'SOLD_OUT')) {
+  expectType<Equal<typeof failure.data, { left: number }>>();
+  expectType<Equal<typeof failure.remoteCode, 'SOLD_OUT'>>();
+}
+// @ts-expect-error wrong code in the guard
+isContractError(failure, Shop, 'buy', 'CLOSD');
+
 // ---- definitions ----
 // @ts-expect-error a schema must be a Standard Schema
 rpc({ input: { parse: (x: unknown) => x } });
 // @ts-expect-error a contract member must be made by rpc(), stream() or event()
 contract('bad', { get: { kind: 'rpc' } });
+// @ts-expect-error NOT_FOUND is the bus's own code: a contract declares codes of its domain
+rpc({ errors: { NOT_FOUND: typed<{ id: string }>() } });
+// @ts-expect-error the same for a stream, and with a schema
+stream({ input: z.string(), errors: { TIMEOUT: z.object({}) } });
+rpc({ errors: { NOT_IN_STOCK: typed<{ id: string }>() } });
+
+// ---- versions and describe ----
+expectType<Equal<typeof Inventory.prefix, string>>();
+expectType<Equal<typeof Inventory.fingerprint, string>>();
+expectType<Equal<ReturnType<typeof describeBus>, BusDescription>>();
+expectType<Equal<ReturnType<typeof describeRemote>, Promise<BusDescription>>>();
+expectType<Equal<ReturnType<typeof checkContract>, Promise<ContractCheck>>>();
+void describeRemote(bus, { to: 'peer-1', timeout: 500, signal });
+// @ts-expect-error describeRemote takes to, timeout and signal only
+void describeRemote(bus, { headers: {} });
+declare const described: BusDescription;
+// @ts-expect-error a description is read-only
+described.contracts[0]!.members[0]!.kind = 'rpc';

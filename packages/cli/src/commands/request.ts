@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { BusError, MessageBus } from '@pipebus/core';
 import { NamedPipeClient } from '@pipebus/transport-namedpipe';
-import { firstValueFrom, timeout as rxTimeout } from 'rxjs';
+import { firstValueFrom, lastValueFrom, tap, timeout as rxTimeout } from 'rxjs';
 import { formatValue, parsePayload, showBytes, withNul } from '../format/payload.js';
 import { EXIT } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
@@ -14,7 +14,8 @@ import { readPayloadArg } from '../format/payload-source.js';
 /** Help of `pipebus request`. */
 export const requestHelp = `Usage: pipebus request ADDRESS PAYLOAD [--json] [--raw] [--timeout MS] [--method NAME] [--wait MS]
 
-Send one request and print the reply; exit non-zero with the error code on failure.
+Send one request and print the reply (a stream method's values one per line, as
+they come); exit non-zero with the error code on failure.
   ADDRESS        pipe://name, \\\\.\\pipe\\name (Windows) or /path/to.sock (POSIX)
   PAYLOAD        JSON if it parses (42, '{"a":1}'), else sent as text;
                  - reads it from stdin, @FILE from a file, @@TEXT is the text @TEXT
@@ -27,7 +28,7 @@ Send one request and print the reply; exit non-zero with the error code on failu
   --wait MS      wait up to MS for the server to appear or a busy pipe to free
                  (default 0: fail at once with NOT_FOUND)`;
 
-/** `pipebus request`: one call, one printed answer. */
+/** `pipebus request`: one call; its answer (or each streamed value) printed. */
 export async function request(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args: joinDashValues(args, ['timeout', 'method', 'wait']),
@@ -73,8 +74,10 @@ export async function request(args: string[], io: CliIo): Promise<number> {
 
   const bus = new MessageBus(new NamedPipeClient({ address, connectTimeout, reconnect: false, logger }), { logger, name: 'pipebus request' });
   try {
-    const reply = await bus.request(values.method ?? 'echo', payload, { timeout: timeoutMs });
-    io.out(formatValue(reply));
+    // request$, not request: a stream method's values each get a line as they
+    // come (request would keep only the last); a one-value reply prints once.
+    // The timeout counts to each next value, as for request$.
+    await lastValueFrom(bus.request$(values.method ?? 'echo', payload, { timeout: timeoutMs }).pipe(tap((value) => io.out(formatValue(value)))), { defaultValue: undefined });
     return EXIT.OK;
   } finally {
     await bus.close();

@@ -21,6 +21,10 @@ export const BusErrorCodes = [
   'BUSY',
   'OS_ERROR',
   'INTERNAL',
+  // Added with @pipebus/contract's versions: a call reached a service that
+  // implements another version of its contract (another major, or an older
+  // minor without the method). Kept last: codes are only ever appended.
+  'CONTRACT_MISMATCH',
 ] as const;
 
 /** One of the stable pipebus error codes. */
