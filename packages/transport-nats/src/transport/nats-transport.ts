@@ -101,7 +101,7 @@ export class NatsTransport extends Transport {
 
   /** What this transport counted and dropped. */
   stats(): NatsTransportStats {
-    return this.#counters.snapshot(this.#buffer, this.#peers.refused, this.#interests.size);
+    return this.#counters.snapshot(this.#buffer, this.#pulls, this.#peers.refused, this.#interests.size);
   }
 
   /**
