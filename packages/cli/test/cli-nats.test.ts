@@ -42,13 +42,22 @@ describe('pipebus over nats://', () => {
     const serverIo = recordingIo();
     const serving = main(['serve', server.url, '--nats-prefix', p, '--method', 'orders.get', '--count', '1'], serverIo);
     await serverIo.waitForLine(/^serving 'orders\.get' on nats:\/\//);
-    expect(serverIo.lines[0]).toBe(`serving 'orders.get' on ${server.url} (subjects under '${p}.'); Ctrl-C to stop`);
+    expect(serverIo.lines[0]).toMatch(new RegExp(`^serving 'orders\\.get' on ${server.url.replace(/[.]/g, '\\.')} \\(subjects under '${p.replace(/[.]/g, '\\.')}\\.'\\) as peer pb-[A-Za-z0-9]+; Ctrl-C to stop$`));
     const asked = await run(['request', server.url, '{"id":7}', '--method', 'orders.get', '--nats-prefix', p]);
     expect(asked.err).toBe('');
     expect(asked.code).toBe(0);
     expect(asked.out).toEqual(['{"id":7}']);
     expect(await serving).toBe(0);
     expect(serverIo.lines.some((l) => / orders\.get \{"id":7\} -> \{"id":7\}$/.test(l))).toBe(true);
+  });
+
+  it('a method nobody serves: exit 1 with NO_HANDLER at once (NATS "no responders"), not a timeout', async () => {
+    const asked = await run(['request', server.url, '1', '--method', 'nobody.here', '--timeout', '20000', '--nats-prefix', prefix()]);
+    expect(asked.code).toBe(1);
+    expect(asked.err).toMatch(/^pipebus request: NO_HANDLER: /);
+    const described = await run(['describe', server.url, '--timeout', '20000', '--nats-prefix', prefix()]);
+    expect(described.code).toBe(1);
+    expect(described.err).toMatch(new RegExp(`^pipebus describe: NO_HANDLER: ${server.url.replace(/[.]/g, '\\.')} implements no contract`));
   });
 
   it('pub reaches a sub on the same prefix, and the pattern filters', async () => {
@@ -67,7 +76,8 @@ describe('pipebus over nats://', () => {
 
   it('describe lists what a service answers on pipebus.describe over NATS', async () => {
     const p = prefix();
-    const bus = new MessageBus(new NatsTransport({ servers: server.url, prefix: p }), { logger: silentLogger });
+    const transport = new NatsTransport({ servers: server.url, prefix: p });
+    const bus = new MessageBus(transport, { logger: silentLogger });
     bus.handle('pipebus.describe', () => onWire(sampleDescription()));
     await bus.start();
     try {
@@ -75,6 +85,13 @@ describe('pipebus over nats://', () => {
       expect(listed.err).toBe('');
       expect(listed.code).toBe(0);
       expect(listed.out[0]).toBe(`${server.url} implements 2 contracts`);
+      // --to keeps its meaning: a peer id, here the service's on NATS.
+      const asked = await run(['describe', server.url, '--to', transport.peerId, '--nats-prefix', p]);
+      expect(asked.err).toBe('');
+      expect(asked.out[0]).toBe(`${server.url} implements 2 contracts`);
+      const unknown = await run(['describe', server.url, '--to', 'pb-nobody', '--timeout', '300', '--nats-prefix', p]);
+      expect(unknown.code).toBe(1);
+      expect(unknown.err).toMatch(/^pipebus describe: NOT_FOUND: no peer 'pb-nobody' answered on NATS within 300 ms; check the id/);
       const json = await run(['describe', server.url, '--json', '--nats-prefix', p]);
       expect(json.code).toBe(0);
       // --json prints each JSON Schema as an object again (the wire carries it as text).

@@ -1,4 +1,5 @@
-import { BusError } from '@pipebus/core';
+import { BusError, type Transport } from '@pipebus/core';
+import { filter, firstValueFrom, timeout as rxTimeout } from 'rxjs';
 import { NatsTransport, checkNatsPrefix, resolveNatsAddress } from '@pipebus/transport-nats';
 import { UsageError } from '../usage-error.js';
 import { isNatsAddress } from './address-kind.js';
@@ -35,6 +36,25 @@ export function natsTarget(address: string, prefix: string | undefined): NatsTar
 /** A transport for `target`; started by the bus (or the caller), which reports an unreachable server as `NOT_FOUND`. */
 export function openNats(target: NatsTarget): NatsTransport {
   return new NatsTransport({ servers: [...target.servers], prefix: target.prefix });
+}
+
+/**
+ * Resolves once `transport` has heard of `peer`. On NATS a peer is known
+ * once it answered this transport's hello, a moment after start: a call
+ * sent `to` it before then fails `NOT_FOUND` at once. Call before starting.
+ */
+export function whenPeerKnown(transport: Transport, peer: string, ms: number): Promise<void> {
+  return firstValueFrom(
+    transport.peers$.pipe(
+      filter((event) => event.type === 'connected' && event.peer.id === peer),
+      rxTimeout({
+        first: ms,
+        with: () => {
+          throw new BusError('NOT_FOUND', `no peer '${peer}' answered on NATS within ${ms} ms; check the id (pipebus serve prints its own) and --nats-prefix`, { details: { peer } });
+        },
+      }),
+    ),
+  ).then(() => undefined);
 }
 
 /** Refuses an option that has no meaning over NATS, naming what to do instead. */

@@ -11,7 +11,7 @@ import type { CliIo } from '../io.js';
 import { cliLogger } from '../output/cli-logger.js';
 import { safeJson, safeText } from '../output/peer-text.js';
 import { UsageError, msOption } from '../usage-error.js';
-import { natsTarget, openNats, refuseOverNats } from '../address/nats-address.js';
+import { natsTarget, openNats, refuseOverNats, whenPeerKnown } from '../address/nats-address.js';
 
 /** The method `implement()` (@pipebus/contract) answers on every bus it serves. */
 export const DESCRIBE_METHOD = 'pipebus.describe';
@@ -35,7 +35,8 @@ declared error codes.
   --wait MS      wait up to MS for the server to appear or a busy pipe to free
                  (default 0: fail at once with NOT_FOUND; pipes only)
   --to PEER      the peer to ask, on a transport with several (a pipe client has
-                 one, 'server'; on NATS, a peer id such as pb-...)
+                 one, 'server'; on NATS, a peer id such as pb-..., which
+                 pipebus serve prints)
   --nats-prefix P  the subject prefix on NATS (default: pipebus), as the server's
 
 Exit codes: 0 listed, 1 no answer or not a description (NO_HANDLER: the server
@@ -71,8 +72,15 @@ export async function describe(args: string[], io: CliIo): Promise<number> {
   const logger = cliLogger(io);
   const transport = nats === undefined ? new NamedPipeClient({ address, connectTimeout, reconnect: false, logger }) : openNats(nats);
   const bus = new MessageBus(transport, { logger, name: 'pipebus describe' });
+  // Subscribed before the bus starts, so the peer's first answer is not missed.
+  const peerKnown = nats !== undefined && values.to !== undefined ? whenPeerKnown(transport, values.to, timeout) : undefined;
+  peerKnown?.catch(() => {});
   let answer: unknown;
   try {
+    if (peerKnown !== undefined) {
+      await bus.start();
+      await peerKnown;
+    }
     answer = await bus.request(DESCRIBE_METHOD, query, { timeout, ...(values.to === undefined ? {} : { to: values.to }) });
   } catch (error) {
     if (BusError.is(error, 'NO_HANDLER')) {

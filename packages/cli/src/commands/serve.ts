@@ -79,7 +79,8 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
 
   const method = values.method ?? 'echo';
   const pipe = nats === undefined ? new NamedPipeServer({ address, logger }) : undefined;
-  const server: Transport = pipe ?? openNats(nats!);
+  const natsTransport = nats === undefined ? undefined : openNats(nats);
+  const server: Transport = pipe ?? natsTransport!;
   const bus = new MessageBus(server, { logger, relay: values.relay ?? false, name: 'pipebus serve' });
   const fixed = values.reply === undefined ? undefined : { value: parsePayload(values.reply) };
   bus.handle(method, (payload, ctx) => {
@@ -97,7 +98,9 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     },
   });
   await bus.start();
-  io.out(`serving '${method}' on ${pipe?.path ?? `${address} (subjects under '${nats?.prefix}.')`}; Ctrl-C to stop`);
+  // On NATS, the peer id is what `describe --to` takes.
+  const where = pipe?.path ?? `${address} (subjects under '${nats?.prefix}.') as peer ${natsTransport?.peerId}`;
+  io.out(`serving '${method}' on ${where}; Ctrl-C to stop`);
   await untilStopped(io.signal, done.promise);
   await bus.close();
   return EXIT.OK;
