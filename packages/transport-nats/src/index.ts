@@ -1,6 +1,7 @@
 /**
- * `@pipebus/transport-nats` (issue 17, in progress): a pipebus transport over
- * core NATS. Private until it is complete; see the package's design note.
+ * `@pipebus/transport-nats`: a pipebus transport over core NATS, so that one
+ * bus spans machines: requests find their handlers by method subject (in
+ * queue groups when asked), events their subscribers by topic.
  */
 export { NatsTransport, type NatsTransportStats } from './transport/nats-transport.js';
 export { DEFAULT_MAX_FRAME_SIZE, type NatsTransportOptions } from './options/validate.js';

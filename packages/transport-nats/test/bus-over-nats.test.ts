@@ -1,7 +1,6 @@
-// A MessageBus over the spike NatsTransport, against a real nats-server: what
-// today's core already gives over NATS, and (as `it.failing`, so that each
-// turns red the day it starts to pass) what needs core to tell the transport
-// a frame's kind and name (issue 17: subjects per method, "no responders").
+// A MessageBus over NatsTransport, against a real nats-server: request,
+// streams, events, remote cancellation, requests reaching only their
+// handlers, and "no responders" as NO_HANDLER.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { BusError, MessageBus, silentLogger, type HandlerContext } from '@pipebus/core';
 import { startNatsServer, type NatsServerHandle } from '@pipebus/test-support';
@@ -37,7 +36,12 @@ async function cluster(count: number): Promise<MessageBus[]> {
   return made;
 }
 
-describe('MessageBus over NatsTransport (spike: no core change)', () => {
+/** Resolves once the server has `bus`'s subscriptions: its handle() and subscribe() are reachable from the others. */
+function ready(bus: MessageBus): Promise<void> {
+  return (bus.transport as NatsTransport).flush();
+}
+
+describe('MessageBus over NatsTransport', () => {
   it('answers a request, streams, and delivers events between two buses', async () => {
     const [service, client] = await cluster(2);
     service!.handle('add', (p: { a: number; b: number }) => p.a + p.b);
@@ -45,9 +49,11 @@ describe('MessageBus over NatsTransport (spike: no core change)', () => {
       for (let i = 1; i <= p.to; i++) s.next(i);
       s.complete();
     }));
+    await ready(service!);
     expect(await client!.request('add', { a: 2, b: 3 })).toBe(5);
     expect(await firstValueFrom(client!.request$('count', { to: 4 }).pipe(toArray()))).toEqual([1, 2, 3, 4]);
     const event = firstValueFrom(client!.subscribe('orders.*'));
+    await ready(client!);
     await service!.publish('orders.created', { id: 7 });
     expect(await event).toMatchObject({ topic: 'orders.created', payload: { id: 7 } });
   });
@@ -62,6 +68,7 @@ describe('MessageBus over NatsTransport (spike: no core change)', () => {
         return new Observable<number>(() => undefined);
       }),
     );
+    await ready(service!);
     const subscription = client!.request$('ticks', {}).subscribe({ error: () => undefined });
     await started;
     const aborted = new Promise<void>((resolve) => context!.signal.addEventListener('abort', () => resolve()));
@@ -70,11 +77,12 @@ describe('MessageBus over NatsTransport (spike: no core change)', () => {
     expect(context!.signal.aborted).toBe(true);
   });
 
-  // Every request goes to every peer (<prefix>.all): a bus without the handler answers NO_HANDLER
-  // too, and whichever answer comes first settles the call.
-  it.failing('a request reaches only the bus that handles it (needs a subject per method)', async () => {
+  // Before the routed transport, every request went to every peer (<prefix>.all): a bus without
+  // the handler answered NO_HANDLER too, and whichever answer came first settled the call.
+  it('a request reaches only the bus that handles it', async () => {
     const [service, client, bystander] = await cluster(3);
     service!.handle('add', (p: { a: number; b: number }) => p.a + p.b);
+    await ready(service!);
     const answer = await client!.request('add', { a: 2, b: 1 }).catch((e: unknown) => e);
     // NATS keeps one publisher's order to each subscriber: once the bystander answered this
     // ping, it has seen the request, if it was sent the request at all.
@@ -83,11 +91,15 @@ describe('MessageBus over NatsTransport (spike: no core change)', () => {
     expect(answer).toBe(3);
   });
 
-  // A request nobody subscribes to is published to <prefix>.all without a reply subject per call:
-  // the server cannot say "no responders", so the caller waits for its timeout.
-  it.failing('fails a request nobody handles with NO_HANDLER at once (needs NATS no-responders)', async () => {
-    const [alone] = await cluster(1);
-    const error = await alone!.request('nobody', {}, { timeout: 300 }).then(() => undefined, (e: unknown) => e);
+  // The server answers a request nobody subscribes to with "no responders": the caller fails with
+  // NO_HANDLER naming the method, not after its timeout (a minute here, so a TIMEOUT would fail the test).
+  it('fails a request nobody handles with NO_HANDLER at once, naming the method', async () => {
+    const [alone, other] = await cluster(2);
+    const error = await alone!.request('nobody.home', {}, { timeout: 60_000 }).then(() => undefined, (e: unknown) => e);
     expect(BusError.is(error, 'NO_HANDLER')).toBe(true);
+    expect((error as Error).message).toMatch(/'nobody\.home'.*no responders/);
+    expect((alone!.transport as NatsTransport).stats().noResponders).toBe(1);
+    // The other bus heard nothing of it.
+    expect(other!.stats().noHandler).toBe(0);
   });
 });

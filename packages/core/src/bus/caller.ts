@@ -356,7 +356,11 @@ export class Caller {
 
   #sendCancel(call: PendingCall): void {
     if (this.lifecycle.closed || this.transport.state !== 'open') return;
-    this.outbox.send({ kind: Kind.Cancel, id: call.id, name: call.method, payload: undefined, headers: undefined }, call.to).catch((error: unknown) =>
+    // On a routed transport (NATS), a call made without `to` and already answered (a stream) cancels at the
+    // peer answering it: one directed message instead of one to every responder. Not elsewhere: behind a
+    // relaying pipe server the answering peer is the server, which would not pass a cancel addressed to it on.
+    const to = call.to ?? (this.transport.capabilities.routed === true ? call.answeredBy : undefined);
+    this.outbox.send({ kind: Kind.Cancel, id: call.id, name: call.method, payload: undefined, headers: undefined }, to).catch((error: unknown) =>
       this.o.logger.debug('could not send cancel', { bus: this.o.name, method: call.method, error: String(error) }),
     );
   }

@@ -50,6 +50,25 @@ export interface NatsTransportOptions {
    * ping/pong). nats.js alone buffers without bound. Default 4 MiB.
    */
   readonly maxUnconfirmedBytes?: number;
+  /**
+   * Peers known at most. Ids over NATS are self-declared, so another client
+   * could invent any number of them: past this, frames from new ids are
+   * dropped and counted (`stats().peersRefused`) until silent peers leave
+   * (three missed heartbeats). Default 10 000.
+   */
+  readonly maxPeers?: number;
+  /**
+   * How long, in ms, frames from a peer the bus rejected (it sent bytes that
+   * were not pipebus frames) are ignored. Time-bounded because the id may be
+   * an honest peer's, borrowed. Default 60 000.
+   */
+  readonly banMs?: number;
+  /**
+   * How long `close()` waits at most for the server to confirm what was
+   * sent (a drain of our own connection, a flush of the application's).
+   * Default 2000 ms.
+   */
+  readonly closeTimeout?: number;
 }
 
 /** The options after checking, with their defaults. */
@@ -65,9 +84,12 @@ export interface ResolvedNatsOptions {
   readonly reconnectSettle: number;
   readonly heartbeatInterval: number;
   readonly maxUnconfirmedBytes: number;
+  readonly maxPeers: number;
+  readonly banMs: number;
+  readonly closeTimeout: number;
 }
 
-const KEYS: ReadonlySet<string> = new Set(['servers', 'connection', 'connectOptions', 'prefix', 'name', 'maxFrameSize', 'reconnectBuffer', 'reconnectSettle', 'heartbeatInterval', 'maxUnconfirmedBytes']);
+const KEYS: ReadonlySet<string> = new Set(['servers', 'connection', 'connectOptions', 'prefix', 'name', 'maxFrameSize', 'reconnectBuffer', 'reconnectSettle', 'heartbeatInterval', 'maxUnconfirmedBytes', 'maxPeers', 'banMs', 'closeTimeout']);
 const BUFFER_KEYS: ReadonlySet<string> = new Set(['maxBytes', 'maxFrames']);
 
 /** NATS's own default `max_payload`: the most a frame can be before the server says. */
@@ -103,6 +125,9 @@ export function resolveNatsOptions(options: NatsTransportOptions): ResolvedNatsO
     reconnectSettle: count(options.reconnectSettle, 1000, 'reconnectSettle'),
     heartbeatInterval: count(options.heartbeatInterval, 1000, 'heartbeatInterval'),
     maxUnconfirmedBytes: count(options.maxUnconfirmedBytes, 4 * 1024 * 1024, 'maxUnconfirmedBytes'),
+    maxPeers: Math.max(1, count(options.maxPeers, 10_000, 'maxPeers')),
+    banMs: count(options.banMs, 60_000, 'banMs'),
+    closeTimeout: count(options.closeTimeout, 2000, 'closeTimeout'),
     servers,
     connection,
     connectOptions: options.connectOptions ?? {},

@@ -1,54 +1,44 @@
 /**
- * A pipebus transport over core NATS (spike: the unrouted mapping, see
- * `subjects/subjects.ts`). It moves opaque frames like every transport; what
- * NATS adds is that peers are other transports under the same subject
- * prefix, named by the ids they declare.
+ * A pipebus transport over core NATS. It is routed (`capabilities.routed`):
+ * the bus tells it each frame's kind and name, so a request goes to its
+ * method's subject, an event to its topic's, and `handle()`/`subscribe()`
+ * become NATS subscriptions, in queue groups when asked (subjects.ts has the
+ * layout). It never parses a frame.
  *
- * While the link is down, frames wait in a bounded buffer of the
- * transport's own (nats.js drops what is published then) and go out in
- * order once the peers known before the outage are back, or after
- * `reconnectSettle`.
- *
- * Peers are announced on first sight and reported gone on a goodbye or after
- * three missed heartbeats (presence.ts).
- *
- * Not here yet (issue 17; each needs core to tell the transport a frame's
- * kind and name, or is transport work still to do): subjects per method and
- * topic, queue groups, "no responders", fragment pulls on shared subjects.
+ * What NATS does not give, the transport adds: "no responders" becomes the
+ * bus's `NO_HANDLER` (no-responders.ts); peers are announced on first sight
+ * and reported gone on a goodbye, after three missed heartbeats, or when the
+ * server says their inbox has no subscriber (presence.ts); frames sent while
+ * the link is down wait in a bounded buffer of our own, since nats.js drops
+ * them (link.ts).
  */
 import { BusError } from '@pipebus/core';
-import { FRAME_TAKEN, Transport, type PeerId, type TransportCapabilities } from '@pipebus/core/transport-kit';
+import { FRAME_TAKEN, Kind, Transport, type Interest, type PeerId, type PeerInfo, type Route, type TransportCapabilities } from '@pipebus/core/transport-kit';
 import { connect, nuid, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { connectError, subscriptionError } from '../advice/nats-errors.js';
 import { resolveNatsOptions, type NatsTransportOptions, type ResolvedNatsOptions } from '../options/validate.js';
 import { Subjects } from '../subjects/subjects.js';
+import { Bans } from './bans.js';
+import { Interests } from './interests.js';
+import { Link } from './link.js';
+import { RecentRequests, noHandlerFrame, noRespondersPeer } from './no-responders.js';
 import { Presence } from './presence.js';
 import { ReconnectBuffer } from './reconnect-buffer.js';
+import { Counters, type NatsTransportStats } from './stats.js';
 
-/** Counters of what this transport dropped, as a fresh object from {@link NatsTransport.stats}. */
-export interface NatsTransportStats {
-  /** Messages on our subjects that no pipebus transport sent (no parsable reply-to): another NATS client's, dropped. */
-  readonly foreignMessages: number;
-  /** Messages from a peer this transport dropped (`dropPeer`), ignored. */
-  readonly bannedMessages: number;
-  /**
-   * "No responders" notices from the server (status 503): a frame this
-   * transport sent to a peer was heard by nobody (the peer is gone).
-   */
-  readonly noResponders: number;
-  /** Frames held now while the link is down. */
-  readonly reconnectBuffered: number;
-  /** Sends refused with `BUSY` because the reconnect buffer was full. */
-  readonly reconnectRejected: number;
-}
+export type { NatsTransportStats } from './stats.js';
+
+const EMPTY = new Uint8Array(0);
 
 /**
  * One pipebus endpoint on NATS. Every transport under the same prefix is a
- * peer of every other: a send without `to` reaches all of them, a send to a
- * peer id reaches that one.
+ * peer of every other; requests find their handlers by method, events their
+ * subscribers by topic, and a frame to a peer id goes to that peer's inbox.
  *
  * @example
  * ```ts
  * const bus = new MessageBus(new NatsTransport({ servers: 'nats://127.0.0.1:4222' }));
+ * bus.handle('orders.get', fn, { queue: 'orders' }); // load-balanced across processes
  * ```
  */
 export class NatsTransport extends Transport {
@@ -59,20 +49,16 @@ export class NatsTransport extends Transport {
   #capabilities: TransportCapabilities;
   #nc: NatsConnection | undefined;
   readonly #subscriptions: Subscription[] = [];
+  readonly #interests: Interests;
   readonly #peers: Presence;
-  #heartbeat: ReturnType<typeof setInterval> | undefined;
-  readonly #banned = new Set<PeerId>();
-  #status: { stop?: () => void } | undefined;
-  #foreign = 0;
-  #bannedMessages = 0;
-  #noResponders = 0;
-  #closing = false;
+  readonly #bans: Bans;
+  readonly #counters = new Counters();
+  readonly #recent = new RecentRequests();
+  readonly #noResponders: PeerInfo;
   readonly #buffer: ReconnectBuffer;
-  /** True from a disconnect until the buffer went out after the reconnect: sends go to the buffer. */
-  #linkDown = false;
-  /** After a reconnect: the peers still to say they are back before the buffer goes out. */
-  #awaited: Set<PeerId> | undefined;
-  #settleTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #link: Link;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #closing = false;
   /** Bytes published since the server last confirmed it read everything (a flush's PONG). */
   #unconfirmed = 0;
   /** The flush under way once #unconfirmed passed maxUnconfirmedBytes: sends wait for it. */
@@ -82,40 +68,64 @@ export class NatsTransport extends Transport {
     super();
     this.#o = resolveNatsOptions(options);
     this.peerId = `${this.#o.name}-${nuid.next()}`;
-    this.#subjects = new Subjects(this.#o.prefix, this.peerId);
-    this.#capabilities = { duplex: true, broadcast: true, reliable: true, ordered: true, maxFrameSize: this.#o.maxFrameSize };
+    const s = (this.#subjects = new Subjects(this.#o.prefix, this.peerId));
+    this.#capabilities = { duplex: true, broadcast: true, reliable: true, ordered: true, routed: true, maxFrameSize: this.#o.maxFrameSize };
     this.#buffer = new ReconnectBuffer(this.#o.reconnectBufferBytes, this.#o.reconnectBufferFrames);
-    this.#peers = new Presence((id) => `nats:${this.#o.prefix}.in.${id}`, (event) => this.emitPeer(event));
+    this.#peers = new Presence((id) => `nats:${this.#o.prefix}.in.${id}`, (event) => this.emitPeer(event), this.#o.maxPeers);
+    this.#bans = new Bans(this.#o.banMs, this.#o.maxPeers);
+    this.#noResponders = noRespondersPeer(this.#o.prefix);
+    this.#interests = new Interests(s, (msg, via) => (via === undefined ? this.#onShared(msg) : this.#onEvent(msg, via)), (msg) => this.#onShared(msg), (error, subject) => this.#subscriptionFailed(error, subject));
+    this.#link = new Link({
+      settleMs: this.#o.reconnectSettle,
+      peers: this.#peers,
+      announce: () => this.#announce(),
+      release: () => this.#release(),
+      setState: (state) => this.setState(state),
+    });
   }
 
-  /** Duplex and broadcast; `maxFrameSize` drops to the server's `max_payload` once connected when that is lower. */
+  /** Duplex, broadcast and routed; `maxFrameSize` drops to the server's `max_payload` once connected when that is lower. */
   get capabilities(): TransportCapabilities {
     return this.#capabilities;
   }
 
   /** What this transport counted and dropped. */
   stats(): NatsTransportStats {
-    return { foreignMessages: this.#foreign, bannedMessages: this.#bannedMessages, noResponders: this.#noResponders, reconnectBuffered: this.#buffer.frames, reconnectRejected: this.#buffer.rejected };
+    return this.#counters.snapshot(this.#buffer, this.#peers.refused, this.#interests.size);
+  }
+
+  /**
+   * Resolves once the server has every subscription and publish this
+   * transport made so far (a ping/pong): after `handle()`, the method is
+   * reachable from every other client of the server. Rejects
+   * `TRANSPORT_CLOSED` when there is no open connection.
+   */
+  async flush(): Promise<void> {
+    const nc = this.#nc;
+    if (nc === undefined || this.#closing) throw this.closedError('flush');
+    await nc.flush();
   }
 
   protected async doStart(): Promise<void> {
     const nc = this.#o.connection ?? (await this.#connect());
     this.#nc = nc;
     const maxPayload = nc.info?.max_payload;
-    if (maxPayload !== undefined && maxPayload < this.#capabilities.maxFrameSize) {
-      this.#capabilities = { ...this.#capabilities, maxFrameSize: maxPayload };
+    // Room for nats.js's protocol line and headers: it refuses payload + headers over max_payload.
+    if (maxPayload !== undefined && maxPayload - HEADROOM < this.#capabilities.maxFrameSize) {
+      this.#capabilities = { ...this.#capabilities, maxFrameSize: Math.max(64, maxPayload - HEADROOM) };
     }
     const s = this.#subjects;
-    const onMessage = (error: Error | null, msg: Msg): void => {
-      if (error !== null) this.emitError(new BusError('OS_ERROR', `NATS subscription failed: ${error.message}`, { cause: error }));
-      else this.#receive(msg);
-    };
+    const on = (handler: (msg: Msg) => void) => (error: Error | null, msg: Msg) => (error === null ? handler(msg) : this.#subscriptionFailed(error, msg?.subject ?? ''));
     try {
-      for (const subject of [s.inbox, s.all, `${s.prefix}.presence.>`]) this.#subscriptions.push(nc.subscribe(subject, { callback: onMessage }));
-      await this.#announce(nc);
+      this.#subscriptions.push(nc.subscribe(s.inbox, { callback: on((m) => this.#onInbox(m)) }));
+      this.#subscriptions.push(nc.subscribe(s.all, { callback: on((m) => this.#onShared(m)) }));
+      this.#subscriptions.push(nc.subscribe(s.presence, { callback: on((m) => this.#onPresence(m)) }));
+      this.#interests.attach(nc);
+      await this.#announce();
     } catch (error) {
       // A start that failed must not leave a connection of ours dialling for ever.
       for (const sub of this.#subscriptions.splice(0)) sub.unsubscribe();
+      this.#interests.detach();
       if (this.#o.connection === undefined) await nc.close().catch(() => undefined);
       throw new BusError('OS_ERROR', `could not subscribe and announce this transport under '${this.#o.prefix}': ${(error as Error).message}; is the connection open?`, { cause: error });
     }
@@ -123,43 +133,58 @@ export class NatsTransport extends Transport {
     this.#startHeartbeat(nc);
   }
 
-  /** Beats every heartbeatInterval, and forgets the peers that went silent (see presence.ts). */
-  #startHeartbeat(nc: NatsConnection): void {
-    const interval = this.#o.heartbeatInterval;
-    if (interval === 0) return;
-    this.#heartbeat = setInterval(() => {
-      // While our own link is down nobody can be heard: silence then says nothing about them.
-      if (this.#linkDown) return;
-      nc.publish(this.#subjects.beat, new Uint8Array(0), { reply: this.#subjects.self });
-      this.#peers.sweep(interval);
-    }, interval);
-    // The connection's socket keeps the process alive while it is open; this timer need not.
-    this.#heartbeat.unref?.();
-  }
-
-  /** Says hello once the server has our subscriptions (it answered a ping), so that answers reach us. */
-  async #announce(nc: NatsConnection): Promise<void> {
-    await nc.flush();
-    nc.publish(this.#subjects.hello, new Uint8Array(0), { reply: this.#subjects.self });
+  protected override doInterest(interest: Interest): () => void {
+    return this.#interests.add(interest);
   }
 
   protected doSend(frame: Uint8Array, to?: PeerId): Promise<void> {
-    const nc = this.#nc;
-    if (nc === undefined || this.#closing) return Promise.reject(this.closedError('send'));
-    if (to !== undefined && !this.#peers.has(to)) {
+    return to === undefined ? this.#publish(this.#subjects.all, frame, this.#subjects.replyAll) : this.#sendTo(frame, to);
+  }
+
+  protected override doSendRouted(frame: Uint8Array, route: Route, to?: PeerId): Promise<void> {
+    if (to !== undefined) return this.#sendTo(frame, to);
+    const s = this.#subjects;
+    let subject: string;
+    try {
+      switch (route.kind) {
+        case Kind.Request:
+          subject = s.method(route.name);
+          this.#recent.note(route.id, route.name);
+          return this.#publish(subject, frame, s.replyForRequest(route.id));
+        case Kind.Event:
+          // No reply-to: with one, every event nobody subscribed to would bring back a "no responders" notice.
+          return this.#publish(s.event(route.name), frame, undefined);
+        case Kind.Cancel:
+          return this.#publish(s.cancel, frame, s.replyCancel);
+        default:
+          return this.#publish(s.all, frame, s.replyAll);
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #sendTo(frame: Uint8Array, to: PeerId): Promise<void> {
+    if (!this.#peers.has(to)) {
       return Promise.reject(new BusError('NOT_FOUND', `no peer '${to}' is known on NATS under '${this.#o.prefix}'; answer a peer id a frame came from`, { details: { peer: to } }));
     }
-    const subject = to === undefined ? this.#subjects.all : this.#subjects.direct(to);
-    if (this.#linkDown) {
-      if (this.#buffer.push(subject, frame)) return FRAME_TAKEN;
+    return this.#publish(this.#subjects.directTo(to), frame, this.#subjects.replyFor(to));
+  }
+
+  #publish(subject: string, frame: Uint8Array, reply: string | undefined): Promise<void> {
+    const nc = this.#nc;
+    if (nc === undefined || this.#closing) return Promise.reject(this.closedError('send'));
+    if (this.#link.down) {
+      if (this.#buffer.push(subject, frame, reply)) return FRAME_TAKEN;
+      const b = this.#buffer;
       return Promise.reject(
-        new BusError('BUSY', `the NATS link is down and the reconnect buffer is full (${this.#buffer.frames} frames, ${this.#buffer.bytes} bytes); retry after the reconnect, or raise reconnectBuffer.maxBytes / maxFrames`, {
-          details: { frames: this.#buffer.frames, bytes: this.#buffer.bytes, maxBytes: this.#buffer.maxBytes, maxFrames: this.#buffer.maxFrames },
+        new BusError('BUSY', `the NATS link is down and the reconnect buffer is full (${b.frames} frames, ${b.bytes} bytes); retry after the reconnect, or raise reconnectBuffer.maxBytes / maxFrames`, {
+          details: { frames: b.frames, bytes: b.bytes, maxBytes: b.maxBytes, maxFrames: b.maxFrames },
         }),
       );
     }
     try {
-      nc.publish(subject, frame, { reply: this.#subjects.self });
+      nc.publish(subject, frame, reply === undefined ? undefined : { reply });
     } catch (error) {
       return Promise.reject(new BusError('TRANSPORT_CLOSED', `NATS refused the frame: ${(error as Error).message}`, { cause: error }));
     }
@@ -175,42 +200,167 @@ export class NatsTransport extends Transport {
    * producer that awaits its sends waits for the link, as on a pipe.
    */
   #confirm(nc: NatsConnection): Promise<void> {
-    this.#confirming ??= nc.flush().then(
-      () => {
-        this.#unconfirmed = 0;
-        this.#confirming = undefined;
-      },
-      () => {
-        // The link went down meanwhile: what was sent is the server's past, not ours to wait for.
-        this.#unconfirmed = 0;
-        this.#confirming = undefined;
-      },
-    );
+    const settle = (): void => {
+      // Confirmed, or the link went down meanwhile: what was sent is the server's past, not ours to wait for.
+      this.#unconfirmed = 0;
+      this.#confirming = undefined;
+    };
+    this.#confirming ??= nc.flush().then(settle, settle);
     return this.#confirming;
+  }
+
+  // ── inbound ────────────────────────────────────────────────────────────
+
+  /** `P.in.<self>.>`: frames to us, answers to our hello, and the server's "no responders" notices. */
+  #onInbox(msg: Msg): void {
+    const s = this.#subjects;
+    if (msg.headers?.code === 503) {
+      this.#counters.noResponders++;
+      this.#unheard(msg.subject);
+      return;
+    }
+    const sender = s.senderOf(msg.reply);
+    if (sender === undefined) {
+      this.#counters.foreignMessages++;
+      return;
+    }
+    if (msg.subject === s.direct) this.#deliver(sender, msg.data, undefined);
+    else if (msg.subject === s.hereForMe) {
+      if (this.#hear(sender) !== undefined) this.#link.back(sender);
+    } else this.#counters.foreignMessages++;
+  }
+
+  /** `P.all`, `P.req.<method>`, `P.cancel`: the sender is in the reply-to. */
+  #onShared(msg: Msg): void {
+    const sender = this.#subjects.senderOf(msg.reply);
+    if (sender === undefined) this.#counters.foreignMessages++;
+    else if (sender !== this.peerId) this.#deliver(sender, msg.data, undefined);
+  }
+
+  /** `P.evt.<sender>.<topic>`, through the topic interest `via`. */
+  #onEvent(msg: Msg, via: number): void {
+    const sender = this.#subjects.eventSender(msg.subject);
+    if (sender === undefined) this.#counters.foreignMessages++;
+    // Our own event, echoed by a connection that does not set noEcho (the application's).
+    else if (sender !== this.peerId) this.#deliver(sender, msg.data, via);
+  }
+
+  /** `P.presence.<type>.<sender>`: hello, heartbeat, goodbye. */
+  #onPresence(msg: Msg): void {
+    const s = this.#subjects;
+    const presence = s.presenceOf(msg.subject);
+    if (presence === undefined) {
+      this.#counters.foreignMessages++;
+      return;
+    }
+    const { type, sender } = presence;
+    if (sender === this.peerId) return;
+    if (type === 'bye') {
+      this.#peers.forget(sender, 'it closed');
+      return;
+    }
+    if (this.#hear(sender) === undefined) return;
+    if (type === 'hello') {
+      // A newcomer (or a peer back from its own reconnect) learns we are here.
+      this.#nc?.publish(s.here(sender), EMPTY, { reply: s.replyPresence });
+      this.#link.back(sender);
+    }
+  }
+
+  #hear(sender: PeerId): PeerInfo | undefined {
+    if (this.#bans.has(sender)) {
+      this.#counters.bannedMessages++;
+      return undefined;
+    }
+    return this.#peers.heard(sender);
+  }
+
+  #deliver(sender: PeerId, data: Uint8Array, via: number | undefined): void {
+    const peer = this.#hear(sender);
+    if (peer !== undefined) this.emitFrame(via === undefined ? { data, peer } : { data, peer, via });
+  }
+
+  /** A "no responders" notice on one of our reply-tos: nobody handles a request, or a peer's inbox is gone. */
+  #unheard(subject: string): void {
+    const what = this.#subjects.unheard(subject);
+    if (what.kind === 'request') {
+      // One notice per fragment of a large request: the caller settles on the first and ignores the rest.
+      this.emitFrame({ data: noHandlerFrame(what.id, this.#recent.nameOf(what.id), this.#o.prefix), peer: this.#noResponders });
+    } else if (what.kind === 'peer') {
+      this.#peers.forget(what.peer, 'its NATS inbox has no subscriber any more (it closed or died)');
+    }
+  }
+
+  #subscriptionFailed(error: Error, subject: string): void {
+    this.emitError(subscriptionError(error, subject));
+  }
+
+  // ── presence and the link ──────────────────────────────────────────────
+
+  /** Beats every heartbeatInterval, and forgets the peers that went silent (see presence.ts). */
+  #startHeartbeat(nc: NatsConnection): void {
+    const interval = this.#o.heartbeatInterval;
+    if (interval === 0) return;
+    this.#heartbeat = setInterval(() => {
+      // While our own link is down nobody can be heard: silence then says nothing about them.
+      if (this.#link.down) return;
+      nc.publish(this.#subjects.beat, EMPTY);
+      this.#peers.sweep(interval);
+    }, interval);
+    // The connection's socket keeps the process alive while it is open; this timer need not.
+    this.#heartbeat.unref?.();
+  }
+
+  /** Says hello once the server has our subscriptions (it answered a ping), so that answers reach us. */
+  async #announce(): Promise<void> {
+    const nc = this.#nc;
+    if (nc === undefined) return;
+    await nc.flush();
+    nc.publish(this.#subjects.hello, EMPTY);
+  }
+
+  /** Publishes what waited during an outage, in order (Link decided the receivers are back). */
+  #release(): void {
+    const nc = this.#nc;
+    if (nc === undefined) return;
+    this.#buffer.drain((subject, data, reply) => nc.publish(subject, data, reply === undefined ? undefined : { reply }));
+  }
+
+  /** Follows the connection: down → reconnecting, back → open, given up → closed. */
+  async #watchStatus(nc: NatsConnection): Promise<void> {
+    const statuses = nc.status();
+    this.#link.onStop(() => (statuses as { stop?: () => void }).stop?.());
+    for await (const status of statuses) {
+      if (this.#closing) return;
+      if (status.type === 'disconnect') this.#link.lost();
+      else if (status.type === 'reconnect') this.#link.regained();
+    }
+    if (!this.#closing) {
+      this.emitError(new BusError('TRANSPORT_CLOSED', 'the NATS connection closed for good (reconnect attempts exhausted, or closed by its owner)'));
+      void this.close();
+    }
   }
 
   protected async doClose(): Promise<void> {
     this.#closing = true;
-    this.#status?.stop?.();
     if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
-    if (this.#settleTimer !== undefined) clearTimeout(this.#settleTimer);
     const nc = this.#nc;
+    const wasDown = this.#link.stop();
     if (nc === undefined || nc.isClosed()) return;
     const owned = this.#o.connection === undefined;
     try {
-      // Up again but still settling: what waited goes out before the goodbye.
-      if (this.#awaited !== undefined) this.#release(nc);
-      if (this.#linkDown) {
+      if (wasDown) {
         // Nothing can be flushed to a server that is not there; say what is lost rather than wait for it.
         if (this.#buffer.frames > 0) {
           this.emitError(new BusError('TRANSPORT_CLOSED', `closed while the NATS link was down: ${this.#buffer.frames} buffered frames were not sent`));
         }
         return;
       }
-      nc.publish(this.#subjects.bye, new Uint8Array(0), { reply: this.#subjects.self });
+      nc.publish(this.#subjects.bye, EMPTY);
       for (const sub of this.#subscriptions) sub.unsubscribe();
-      // Everything published so far reaches the server before the socket closes, within CLOSE_TIMEOUT_MS.
-      await bounded(owned ? nc.drain() : nc.flush(), CLOSE_TIMEOUT_MS);
+      this.#interests.detach();
+      // Everything published so far reaches the server before the socket closes, within closeTimeout.
+      await bounded(owned ? nc.drain() : nc.flush(), this.#o.closeTimeout);
     } catch {
       // Closing: a connection that already failed has nothing left to flush.
     } finally {
@@ -220,130 +370,28 @@ export class NatsTransport extends Transport {
   }
 
   override dropPeer(peer: PeerId, reason: string): void {
-    this.#banned.add(peer);
+    this.#bans.add(peer);
     this.#peers.forget(peer, reason);
   }
 
   async #connect(): Promise<NatsConnection> {
+    const servers = this.#o.servers ?? [];
     try {
-      return await connect({ ...this.#o.connectOptions, servers: [...(this.#o.servers ?? [])] });
+      // noEcho: our own requests and events must not come back to our own subscriptions (a queue group
+      // member calling its own method would otherwise be handed its own request, and drop it).
+      return await connect({ noEcho: true, ...this.#o.connectOptions, servers: [...servers] });
     } catch (error) {
-      throw connectError(error, this.#o.servers ?? []);
-    }
-  }
-
-  #receive(msg: Msg): void {
-    const s = this.#subjects;
-    // Every publish of ours names our inbox as reply-to, so the server tells us there when nobody heard one.
-    if (msg.headers?.code === 503) {
-      this.#noResponders++;
-      return;
-    }
-    const sender = s.senderOf(msg.reply);
-    if (sender === undefined) {
-      this.#foreign++;
-      return;
-    }
-    if (sender === this.peerId) return; // our own broadcast, echoed back
-    if (this.#banned.has(sender)) {
-      this.#bannedMessages++;
-      return;
-    }
-    if (msg.subject === s.bye) {
-      this.#peers.forget(sender, 'it closed');
-      return;
-    }
-    const peer = this.#peers.heard(sender);
-    if (msg.subject === s.beat) return;
-    if (msg.subject === s.hello || msg.subject === s.hereForMe) {
-      // A newcomer (or a peer back from its own reconnect) learns we are here.
-      if (msg.subject === s.hello) this.#nc?.publish(s.here(sender), new Uint8Array(0), { reply: s.self });
-      this.#back(sender);
-      return;
-    }
-    this.emitFrame({ data: msg.data, peer });
-  }
-
-  #onDisconnect(): void {
-    this.#linkDown = true;
-    this.#awaited = undefined;
-    if (this.#settleTimer !== undefined) clearTimeout(this.#settleTimer);
-    this.#settleTimer = undefined;
-    this.setState('reconnecting');
-  }
-
-  /**
-   * Back on a server (nats.js re-sent our subscriptions already): say hello
-   * again, and send the buffer once every peer known before the outage
-   * answered (it re-subscribed too), or after `reconnectSettle` (some may be
-   * gone for good).
-   */
-  #onReconnect(nc: NatsConnection): void {
-    this.#peers.refresh();
-    this.#awaited = new Set(this.#peers.ids());
-    this.#announce(nc).catch(() => undefined);
-    if (this.#awaited.size === 0) {
-      this.#release(nc);
-      return;
-    }
-    this.#settleTimer = setTimeout(() => this.#release(nc), this.#o.reconnectSettle);
-    this.#settleTimer.unref?.();
-  }
-
-  /** `peer` said it is here: the last awaited one releases the buffer. */
-  #back(peer: PeerId): void {
-    const awaited = this.#awaited;
-    if (awaited === undefined || !awaited.delete(peer) || awaited.size > 0 || this.#nc === undefined) return;
-    this.#release(this.#nc);
-  }
-
-  /** Publishes what waited, in order, then takes sends directly again. */
-  #release(nc: NatsConnection): void {
-    if (!this.#linkDown) return;
-    if (this.#settleTimer !== undefined) clearTimeout(this.#settleTimer);
-    this.#settleTimer = undefined;
-    this.#awaited = undefined;
-    const reply = this.#subjects.self;
-    this.#buffer.drain((subject, data) => nc.publish(subject, data, { reply }));
-    this.#linkDown = false;
-    this.setState('open');
-  }
-
-  /** Follows the connection: down → reconnecting, back → open, given up → closed. */
-  async #watchStatus(nc: NatsConnection): Promise<void> {
-    const statuses = nc.status();
-    this.#status = statuses as { stop?: () => void };
-    for await (const status of statuses) {
-      if (this.#closing) return;
-      if (status.type === 'disconnect') this.#onDisconnect();
-      else if (status.type === 'reconnect') this.#onReconnect(nc);
-    }
-    if (!this.#closing) {
-      this.emitError(new BusError('TRANSPORT_CLOSED', 'the NATS connection closed for good (reconnect attempts exhausted, or closed by its owner)'));
-      void this.close();
+      throw connectError(error, servers);
     }
   }
 }
 
-/** How long close() waits for the server to confirm what was sent. */
-const CLOSE_TIMEOUT_MS = 2000;
+/** Bytes of max_payload kept for nats.js's headers (a frame plus headers must fit). */
+const HEADROOM = 512;
 
 /** `work`, or a settled promise after `ms`, whichever comes first. */
 function bounded(work: Promise<unknown>, ms: number): Promise<unknown> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise((resolve) => (timer = setTimeout(resolve, ms)));
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** A failed first connect, as a BusError whose code says what to fix. */
-function connectError(error: unknown, servers: readonly string[]): BusError {
-  const message = error instanceof Error ? error.message : String(error);
-  const where = servers.join(', ');
-  if (/auth/i.test(message)) {
-    return new BusError('ACCESS_DENIED', `the NATS server at ${where} refused our credentials (${message}); check connectOptions (user/pass, token, nkey, creds)`, { cause: error });
-  }
-  if (/refused|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|timeout/i.test(message)) {
-    return new BusError('NOT_FOUND', `no NATS server answered at ${where} (${message}); is nats-server running there?`, { cause: error, details: { servers: [...servers] } });
-  }
-  return new BusError('OS_ERROR', `could not connect to NATS at ${where}: ${message}`, { cause: error });
 }

@@ -21,9 +21,13 @@ interface Known {
 export class Presence {
   readonly #peers = new Map<PeerId, Known>();
 
+  /** New peers refused because the table was full (see `maxPeers`). */
+  refused = 0;
+
   constructor(
     private readonly addressOf: (id: PeerId) => string,
     private readonly report: (event: PeerEvent) => void,
+    private readonly maxPeers: number,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -35,12 +39,21 @@ export class Presence {
     return this.#peers.keys();
   }
 
-  /** `id` was heard from: its info, announced as connected the first time. */
-  heard(id: PeerId): PeerInfo {
+  /**
+   * `id` was heard from: its info, announced as connected the first time;
+   * undefined (and counted) when the table is full. Ids are self-declared,
+   * so a hostile client could otherwise grow it without bound; peers that
+   * go silent leave it after three heartbeats, making room again.
+   */
+  heard(id: PeerId): PeerInfo | undefined {
     const known = this.#peers.get(id);
     if (known !== undefined) {
       known.heard = this.now();
       return known.info;
+    }
+    if (this.#peers.size >= this.maxPeers) {
+      this.refused++;
+      return undefined;
     }
     const info: PeerInfo = { id, address: this.addressOf(id) };
     this.#peers.set(id, { info, heard: this.now() });

@@ -21,6 +21,7 @@ export const DEFAULT_RECONNECT_BUFFER_FRAMES = 10_000;
 interface Held {
   readonly subject: string;
   readonly data: Uint8Array;
+  readonly reply: string | undefined;
 }
 
 /** A FIFO of publishes bounded by bytes and count (internal to the transport). */
@@ -44,21 +45,21 @@ export class ReconnectBuffer {
   }
 
   /** Holds a publish; false (and counted) when it would pass either bound. */
-  push(subject: string, data: Uint8Array): boolean {
+  push(subject: string, data: Uint8Array, reply: string | undefined): boolean {
     if (this.#held.length >= this.maxFrames || this.#bytes + data.byteLength > this.maxBytes) {
       this.rejected++;
       return false;
     }
-    this.#held.push({ subject, data });
+    this.#held.push({ subject, data, reply });
     this.#bytes += data.byteLength;
     return true;
   }
 
   /** Hands every held publish to `publish`, oldest first, and empties the buffer. */
-  drain(publish: (subject: string, data: Uint8Array) => void): void {
+  drain(publish: (subject: string, data: Uint8Array, reply: string | undefined) => void): void {
     const held = this.#held;
     this.#held = [];
     this.#bytes = 0;
-    for (const { subject, data } of held) publish(subject, data);
+    for (const { subject, data, reply } of held) publish(subject, data, reply);
   }
 }

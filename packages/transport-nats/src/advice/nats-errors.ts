@@ -1,0 +1,24 @@
+/** nats.js errors, as BusErrors whose code and message say what to fix. */
+import { BusError } from '@pipebus/core';
+
+/** A failed first connect, as a BusError whose code says what to fix. */
+export function connectError(error: unknown, servers: readonly string[]): BusError {
+  const message = error instanceof Error ? error.message : String(error);
+  const where = servers.join(', ');
+  if (/auth/i.test(message)) {
+    return new BusError('ACCESS_DENIED', `the NATS server at ${where} refused our credentials (${message}); check connectOptions (user/pass, token, nkey, creds)`, { cause: error });
+  }
+  if (/refused|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|timeout/i.test(message)) {
+    return new BusError('NOT_FOUND', `no NATS server answered at ${where} (${message}); is nats-server running there?`, { cause: error, details: { servers: [...servers] } });
+  }
+  return new BusError('OS_ERROR', `could not connect to NATS at ${where}: ${message}`, { cause: error });
+}
+
+/** A subscription the server refused or that failed: a permission the account lacks, mostly. */
+export function subscriptionError(error: Error, subject: string): BusError {
+  const denied = /permission/i.test(error.message);
+  return new BusError(denied ? 'ACCESS_DENIED' : 'OS_ERROR', `NATS subscription to '${subject}' failed: ${error.message}${denied ? '; the account needs subscribe permission on it' : ''}`, {
+    cause: error,
+    details: { subject },
+  });
+}
