@@ -23,9 +23,10 @@ function expectClusterRun(out: string): void {
   expect(Object.values(counts).every((n) => n >= 1)).toBe(true);
   expect(counts.w1! + counts.w2! + counts.w3!).toBe(CALLS);
   // A queue group, not a fan-out: each survivor handled its own share, not every call (a call it
-  // finished after the caller gave up on it would be one of the retries).
+  // finished after the caller gave up on it would be one of the retries). It says so when stopped
+  // by SIGTERM, which Windows cannot deliver (Node ends the process there).
   const retriedTotal = [...retried.matchAll(/(\d+) after/g)].reduce((sum, m) => sum + Number(m[1]), 0);
-  for (const name of ['w1', 'w3']) {
+  for (const name of process.platform === 'win32' ? [] : ['w1', 'w3']) {
     const handled = Number(line(name, String.raw`stopping: handled (\d+) calls$`).exec(out)?.[1]);
     expect(handled).toBeGreaterThanOrEqual(counts[name]!);
     expect(handled).toBeLessThanOrEqual(counts[name]! + retriedTotal);

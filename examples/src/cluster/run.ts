@@ -55,7 +55,9 @@ async function run(url: string): Promise<void> {
   for (const w of others) w.process.kill('SIGTERM');
   const stopped = await Promise.all(others.map((w) => w.exited));
   if (code !== 0) throw new Error(`the client exited with code ${code}`);
-  if (stopped.some((c) => c !== 0)) throw new Error(`an instance exited with code ${stopped.join(', ')} on SIGTERM`);
+  // On Windows SIGTERM is no signal the process can handle (Node ends it at once), so there an
+  // instance stops without closing its bus, and without a code of 0.
+  if (process.platform !== 'win32' && stopped.some((c) => c !== 0)) throw new Error(`an instance exited with code ${stopped.join(', ')} on SIGTERM`);
 }
 
 const given = process.env['NATS_URL'];
