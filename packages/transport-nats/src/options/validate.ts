@@ -5,6 +5,7 @@
 import { checkKnownKeys, describeValue, invalidArgument } from '@pipebus/core/transport-kit';
 import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
 import { checkName, checkPrefix } from '../subjects/subjects.js';
+import { DEFAULT_FRAGMENT_STORE_BYTES, DEFAULT_FRAGMENT_STORE_TTL, type FragmentStoreOptions } from '../transport/fragment-pull.js';
 import { DEFAULT_RECONNECT_BUFFER_BYTES, DEFAULT_RECONNECT_BUFFER_FRAMES, type ReconnectBufferOptions } from '../transport/reconnect-buffer.js';
 
 /** Options of a {@link NatsTransport}. Give `servers` (it connects) or `connection` (yours). */
@@ -69,6 +70,19 @@ export interface NatsTransportOptions {
    * Default 2000 ms.
    */
   readonly closeTimeout?: number;
+  /**
+   * Whether a message above the server's `max_payload` may travel as
+   * fragments (core's fragmenter; on shared subjects the receivers pull
+   * fragments 1..n from the sender). Off, such a send fails with
+   * `FRAME_TOO_LARGE` before anything is sent. Default true.
+   */
+  readonly fragmentation?: boolean;
+  /**
+   * Bounds of the store holding large messages' fragments for their
+   * receivers to pull (shared subjects only): past `maxBytes` a new large
+   * message fails `BUSY`; each goes after `ttlMs`. Default 64 MiB, 30 s.
+   */
+  readonly fragmentStore?: FragmentStoreOptions;
 }
 
 /** The options after checking, with their defaults. */
@@ -87,9 +101,13 @@ export interface ResolvedNatsOptions {
   readonly maxPeers: number;
   readonly banMs: number;
   readonly closeTimeout: number;
+  readonly fragmentation: boolean;
+  readonly fragmentStoreBytes: number;
+  readonly fragmentStoreTtl: number;
 }
 
-const KEYS: ReadonlySet<string> = new Set(['servers', 'connection', 'connectOptions', 'prefix', 'name', 'maxFrameSize', 'reconnectBuffer', 'reconnectSettle', 'heartbeatInterval', 'maxUnconfirmedBytes', 'maxPeers', 'banMs', 'closeTimeout']);
+const KEYS: ReadonlySet<string> = new Set(['servers', 'connection', 'connectOptions', 'prefix', 'name', 'maxFrameSize', 'reconnectBuffer', 'reconnectSettle', 'heartbeatInterval', 'maxUnconfirmedBytes', 'maxPeers', 'banMs', 'closeTimeout', 'fragmentation', 'fragmentStore']);
+const STORE_KEYS: ReadonlySet<string> = new Set(['maxBytes', 'ttlMs']);
 const BUFFER_KEYS: ReadonlySet<string> = new Set(['maxBytes', 'maxFrames']);
 
 /** NATS's own default `max_payload`: the most a frame can be before the server says. */
@@ -119,7 +137,15 @@ export function resolveNatsOptions(options: NatsTransportOptions): ResolvedNatsO
   }
   const buffer = options.reconnectBuffer ?? {};
   checkKnownKeys('NatsTransport', buffer, BUFFER_KEYS, 'options.reconnectBuffer.');
+  const store = options.fragmentStore ?? {};
+  checkKnownKeys('NatsTransport', store, STORE_KEYS, 'options.fragmentStore.');
+  if (options.fragmentation !== undefined && typeof options.fragmentation !== 'boolean') {
+    throw invalidArgument(`NatsTransport: 'fragmentation' must be true or false, got ${describeValue(options.fragmentation)}`, { option: 'fragmentation' });
+  }
   return {
+    fragmentation: options.fragmentation ?? true,
+    fragmentStoreBytes: count(store.maxBytes, DEFAULT_FRAGMENT_STORE_BYTES, 'fragmentStore.maxBytes'),
+    fragmentStoreTtl: count(store.ttlMs, DEFAULT_FRAGMENT_STORE_TTL, 'fragmentStore.ttlMs'),
     reconnectBufferBytes: count(buffer.maxBytes, DEFAULT_RECONNECT_BUFFER_BYTES, 'reconnectBuffer.maxBytes'),
     reconnectBufferFrames: count(buffer.maxFrames, DEFAULT_RECONNECT_BUFFER_FRAMES, 'reconnectBuffer.maxFrames'),
     reconnectSettle: count(options.reconnectSettle, 1000, 'reconnectSettle'),
