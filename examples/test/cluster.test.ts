@@ -14,9 +14,10 @@ function summary(out: string): { counts: Record<string, number>; retried: string
 /** What every run of the example must show, whoever started the server. */
 function expectClusterRun(out: string): void {
   for (const name of ['w1', 'w2', 'w3']) expect(out).toMatch(line(name, String.raw`ready on nats://127\.0\.0\.1:\d+ as ${name} in queue group 'workers'$`));
-  const progress = line('client', String.raw`progress: 30 of ${CALLS} answered$`).exec(out);
-  const killed = line('runner', String.raw`killed w2 \(pid \d+\) with SIGKILL mid-run$`).exec(out);
-  expect(progress).not.toBeNull();
+  const holding = line('w2', String.raw`holding #(\d+)$`).exec(out);
+  const killed = line('runner', String.raw`killed w2 \(pid \d+\) with SIGKILL mid-run, while it held call #(\d+)$`).exec(out);
+  expect(holding).not.toBeNull();
+  expect(Number(holding![1])).toBeGreaterThanOrEqual(30);
   expect(killed).not.toBeNull();
   const { counts, retried, at } = summary(out);
   // Every instance did work, the killed one before it died; the kill came while calls were still going.
@@ -31,10 +32,12 @@ function expectClusterRun(out: string): void {
     expect(handled).toBeGreaterThanOrEqual(counts[name]!);
     expect(handled).toBeLessThanOrEqual(counts[name]! + retriedTotal);
   }
-  expect(progress!.index).toBeLessThan(killed!.index);
+  expect(killed![1]).toBe(holding![1]);
+  expect(holding!.index).toBeLessThan(killed!.index);
   expect(killed!.index).toBeLessThan(at);
-  // A call lost with w2 (none, if w2 held none at the kill) ends in TIMEOUT or TRANSPORT_CLOSED
-  // and is retried; the summary counts exactly the retries the client printed.
+  // A call lost with w2 ends in TIMEOUT or TRANSPORT_CLOSED and is retried; the summary counts
+  // exactly the retries the client printed. (None only if the held call's 100 ms ran out before
+  // the SIGKILL landed, which a loaded machine may do: not asserted.)
   const retryLines = out.match(new RegExp(line('client', String.raw`#\d+: (TIMEOUT|TRANSPORT_CLOSED) \(.*\); retrying \(attempt \d\)$`).source, 'gm')) ?? [];
   if (retryLines.length === 0) {
     expect(retried).toBe('none');

@@ -1,9 +1,9 @@
 /**
  * `pnpm example:cluster`: three instances of one service in a NATS queue
- * group, and a client spreading calls over them. Once the client has a
- * third of its answers, this runner kills one instance (SIGKILL: no
- * goodbye); the client carries on with the other two, retrying the calls
- * the dead one held. Uses NATS_URL when set, else starts its own
+ * group, and a client spreading calls over them. A third of the way
+ * through, while one instance holds a call, this runner kills it (SIGKILL:
+ * no goodbye); the client carries on with the other two, retrying the
+ * calls the dead one held. Uses NATS_URL when set, else starts its own
  * nats-server on a free port. Exits 0 when every call was answered and the
  * kill happened mid-run, 1 otherwise (or after PIPEBUS_DEMO_BOUND_MS), and
  * never leaves a process behind.
@@ -15,8 +15,9 @@ import { startLocalNatsServer, type LocalNatsServer } from './nats-server.js';
 
 const BOUND_MS = Number(process.env['PIPEBUS_DEMO_BOUND_MS'] ?? 90_000);
 const INSTANCES = ['w1', 'w2', 'w3'] as const;
-/** The instance killed mid-run. */
+/** The instance killed mid-run, once it holds a call numbered KILL_FROM or more (of the client's 90). */
 const VICTIM = 'w2';
+const KILL_FROM = 30;
 
 const here = dirname(fileURLToPath(import.meta.url));
 // A prefix of this run's own: several runs (or tests) can share one server without hearing each other.
@@ -42,14 +43,14 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => 
 
 async function run(url: string): Promise<void> {
   console.log(`\n== ${INSTANCES.length} instances in one queue group, a client, and ${VICTIM} killed mid-run (${url}, prefix ${prefix})\n`);
-  const workers = new Map<string, NodeChild>(INSTANCES.map((name) => [name, startNode(join(here, 'worker.js'), [url, prefix, name], name)]));
+  const workers = new Map<string, NodeChild>(INSTANCES.map((name) => [name, startNode(join(here, 'worker.js'), [url, prefix, name, ...(name === VICTIM ? [String(KILL_FROM)] : [])], name)]));
   await Promise.all([...workers.values()].map((w) => w.waitForLine(/^ready/)));
   const client = startNode(join(here, 'client.js'), [url, prefix], 'client');
-  await client.waitForLine(/^progress:/);
   const victim = workers.get(VICTIM)!;
+  const held = await victim.waitForLine(/^holding #\d+$/);
   victim.process.kill('SIGKILL');
   await victim.exited;
-  console.log(`  ${'runner'.padEnd(12)} | killed ${VICTIM} (pid ${victim.process.pid}) with SIGKILL mid-run`);
+  console.log(`  ${'runner'.padEnd(12)} | killed ${VICTIM} (pid ${victim.process.pid}) with SIGKILL mid-run, while it held call ${held.slice('holding '.length)}`);
   const code = await client.exited;
   const others = [...workers.values()].filter((w) => w !== victim);
   for (const w of others) w.process.kill('SIGTERM');

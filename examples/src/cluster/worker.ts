@@ -1,7 +1,10 @@
 /**
- * One instance of the jobs service: `node worker.js NATS_URL PREFIX NAME`.
+ * One instance of the jobs service: `node worker.js NATS_URL PREFIX NAME [ANNOUNCE_FROM]`.
  * Several of them join one queue group, so NATS gives each call to one of
- * them; stopping one (or killing it) leaves the others serving.
+ * them; stopping one (or killing it) leaves the others serving. With
+ * ANNOUNCE_FROM, it prints `holding #N` when it starts the first call
+ * numbered ANNOUNCE_FROM or more: the runner kills it on that line, so the
+ * example always shows what becomes of a call its instance dies holding.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { MessageBus } from '@pipebus/core';
@@ -10,9 +13,10 @@ import { NatsTransport } from '@pipebus/transport-nats';
 import { serveUntilSignalled } from '../serve-until-signalled.js';
 import { Jobs, QUEUE } from './jobs-contract.js';
 
-const [servers = 'nats://127.0.0.1:4222', prefix = 'cluster', instance = 'worker'] = process.argv.slice(2);
-/** How long a job takes: long enough that calls are in flight when an instance is killed. */
-const WORK_MS = 40;
+const [servers = 'nats://127.0.0.1:4222', prefix = 'cluster', instance = 'worker', announceArg] = process.argv.slice(2);
+let announceFrom = announceArg === undefined ? Infinity : Number(announceArg);
+/** How long a job takes: long enough that the runner's SIGKILL lands while the announced call runs. */
+const WORK_MS = 100;
 
 let handled = 0;
 const bus = new MessageBus(new NatsTransport({ servers, prefix, name: instance }), { name: instance });
@@ -22,6 +26,10 @@ implement(
   Jobs,
   {
     run: async (n, ctx) => {
+      if (n >= announceFrom) {
+        console.log(`holding #${n}`);
+        announceFrom = Infinity;
+      }
       // Stands for real work (I/O); the signal fires if the caller gives up or goes away.
       await delay(WORK_MS, undefined, { signal: ctx.signal });
       handled++;
