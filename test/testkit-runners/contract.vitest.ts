@@ -4,8 +4,9 @@
 // other finds them as globals (the config turns `globals` on). Run by
 // `pnpm run test:runners` (part of `pnpm test`) after the build.
 import { afterEach, beforeEach, describe, it } from 'vitest';
-import { describeTransportContract } from '@pipebus/core/testkit';
+import { describeRoutedTransportContract, describeTransportContract } from '@pipebus/core/testkit';
 import { MockNetwork } from '@pipebus/transport-mock';
+import { RoutedLoopNetwork } from '../../packages/bus-tests/src/index.js';
 
 describeTransportContract(
   'vitest (runner passed) / mock named pipe (listen/connect)',
@@ -30,4 +31,17 @@ describeTransportContract(
     return { a: delayed.listen('slow'), b: delayed.connect('slow') };
   },
   { runner: { describe, it, beforeEach, afterEach }, settle: () => delayed.clock.advance(1) },
+);
+
+// The routed contract over the in-memory routed network of the bus tests
+// (TypeScript source, which vitest compiles; it reaches core's built dist
+// through node_modules like the suite). Not under node:test: Node 20 cannot
+// import a .ts file without a loader.
+describeRoutedTransportContract(
+  'vitest (runner passed) / routed loop with no responders',
+  () => {
+    const network = new RoutedLoopNetwork({ noResponders: true });
+    return { a: network.endpoint(), b: network.endpoint(), c: network.endpoint() };
+  },
+  { runner: { describe, it, beforeEach, afterEach }, noResponders: true },
 );

@@ -71,7 +71,7 @@ describe('a stream answered by one of several peers', () => {
 
 /** The same, routed (NATS-like): records each frame's route and `to`. */
 class RoutedSharedSubjectTransport extends SharedSubjectTransport {
-  override readonly capabilities: TransportCapabilities = { ...this.capabilities, routed: true };
+  override readonly capabilities: TransportCapabilities = { duplex: true, broadcast: true, maxFrameSize: 1 << 16, reliable: true, ordered: true, routed: true };
   readonly routes: { kind: number; to: PeerId | undefined }[] = [];
   protected override doSendRouted(frame: Uint8Array, route: Route, to?: PeerId): Promise<void> {
     this.routes.push({ kind: route.kind, to });

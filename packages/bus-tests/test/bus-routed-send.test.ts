@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { BusError, MessageBus, silentLogger } from '@pipebus/core';
 import { Kind } from '@pipebus/core/transport-kit';
-import { routedLoop } from './routed-loop.js';
+import { routedLoop } from '../src/index.js';
 import { busPair } from './helpers.js';
 
 const opts = { logger: silentLogger };

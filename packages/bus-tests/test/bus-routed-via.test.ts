@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { MessageBus, msgpackCodec, silentLogger } from '@pipebus/core';
 import { Kind, encodeMessageFrame } from '@pipebus/core/transport-kit';
-import { routedLoop } from './routed-loop.js';
+import { routedLoop } from '../src/index.js';
 
 const event = (topic: string, payload: unknown): Uint8Array => encodeMessageFrame({ kind: Kind.Event, id: 0, name: topic, payload, headers: undefined }, msgpackCodec);
 

@@ -77,6 +77,37 @@ describe('MessageBus over NatsTransport', () => {
     expect(context!.signal.aborted).toBe(true);
   });
 
+  it("aborts the remote handler's signal when the caller's AbortSignal fires, through a queue group", async () => {
+    const [client, a, b] = await cluster(3);
+    const contexts: HandlerContext[] = [];
+    let started: () => void = () => undefined;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    for (const member of [a!, b!]) {
+      member.handle(
+        'slow',
+        (_p: unknown, ctx: HandlerContext) =>
+          new Promise((resolve) => {
+            contexts.push(ctx);
+            started();
+            ctx.signal.addEventListener('abort', () => resolve('aborted'));
+          }),
+        { queue: 'workers' },
+      );
+    }
+    await ready(a!);
+    await ready(b!);
+    const controller = new AbortController();
+    const call = client!.request('slow', {}, { signal: controller.signal }).catch((e: unknown) => e);
+    await running;
+    const aborted = new Promise<void>((resolve) => contexts[0]!.signal.addEventListener('abort', () => resolve()));
+    controller.abort();
+    await aborted;
+    expect(BusError.is(await call, 'CANCELLED')).toBe(true);
+    // Exactly one member ran it, and its signal fired (the cancel went to P.cancel: the caller did not know which member).
+    expect(contexts).toHaveLength(1);
+    expect(contexts[0]!.signal.aborted).toBe(true);
+  });
+
   // Before the routed transport, every request went to every peer (<prefix>.all): a bus without
   // the handler answered NO_HANDLER too, and whichever answer came first settled the call.
   it('a request reaches only the bus that handles it', async () => {

@@ -29,9 +29,19 @@ describe('NatsTransport presence', () => {
       await bus.start();
       await nextMessage(child, is('ready'));
       const { peer } = await childHeard;
-      const streaming = nextMessage(child, is('streaming'));
       const values: unknown[] = [];
-      const failed = new Promise<unknown>((resolve) => bus.request$('ticks', {}, { timeout: 20_000 }).subscribe({ next: (v) => values.push(v), error: resolve }));
+      let firstValue: () => void = () => undefined;
+      const streaming = new Promise<void>((resolve) => (firstValue = resolve));
+      const failed = new Promise<unknown>((resolve) =>
+        bus.request$('ticks', {}, { timeout: 20_000 }).subscribe({
+          next: (v) => {
+            values.push(v);
+            firstValue();
+          },
+          error: resolve,
+        }),
+      );
+      // Killed once its first value reached us: the caller knows which peer answers its stream (answeredBy).
       await streaming;
       const gone = firstValueFrom(transport.peers$.pipe(filter((e) => e.type === 'disconnected' && e.peer.id === peer.id)));
       child.kill('SIGKILL');
@@ -39,8 +49,8 @@ describe('NatsTransport presence', () => {
       expect(event.reason).toMatch(/no heartbeat on NATS for \d+ ms/);
       const error = await failed;
       expect(BusError.is(error, 'TRANSPORT_CLOSED')).toBe(true);
-      // 'the responder … went away mid-stream' once a tick arrived (answeredBy); the child may die before its first one does.
-      expect((error as BusError).message).toMatch(/'ticks' failed: (the responder .* went away mid-stream: )?peer .* disconnected \(no heartbeat/);
+      expect((error as BusError).message).toMatch(/'ticks' failed: the responder .* went away mid-stream: peer .* disconnected \(no heartbeat/);
+      expect(values).toEqual([1]);
     } finally {
       child.kill('SIGKILL');
       await bus.close();

@@ -5,4 +5,6 @@
  */
 export { describeTransportContract } from './transport-contract.js';
 export type { ContractCapabilities, ContractOptions, TransportPair } from './transport-contract.js';
+export { describeRoutedTransportContract } from './routed-contract.js';
+export type { RoutedContractOptions, RoutedTransportSet } from './routed-contract.js';
 export type { RunnerTest, TestBody, TestRunner } from './runner.js';

@@ -46,13 +46,13 @@ const MEMBERS = ['describe', 'it', 'beforeEach', 'afterEach'] as const;
  * `globals: true`) define. `it` falls back to the global `test`. Throws
  * `INVALID_ARGUMENT` saying how to pass a runner when neither is there.
  */
-export function resolveRunner(suite: string, given: TestRunner | undefined): TimedRunner {
-  const source = given ?? fromGlobals(suite);
+export function resolveRunner(suite: string, given: TestRunner | undefined, caller = 'describeTransportContract'): TimedRunner {
+  const source = given ?? fromGlobals(suite, caller);
   if (given !== undefined) {
     for (const member of MEMBERS) {
       if (typeof (given as unknown as Record<string, unknown>)[member] !== 'function') {
         throw invalidArgument(
-          `describeTransportContract('${suite}'): options.runner.${member} is ${kindOf(given[member])}, not a function; pass { describe, it, beforeEach, afterEach } as your test runner exports them`,
+          `${caller}('${suite}'): options.runner.${member} is ${kindOf(given[member])}, not a function; pass { describe, it, beforeEach, afterEach } as your test runner exports them`,
           { option: `runner.${member}` },
         );
       }
@@ -71,15 +71,15 @@ export function resolveRunner(suite: string, given: TestRunner | undefined): Tim
   };
 }
 
-function fromGlobals(suite: string): TestRunner {
+function fromGlobals(suite: string, caller: string): TestRunner {
   const g = globalThis as unknown as Record<string, unknown>;
   const found = { describe: g['describe'], it: g['it'] ?? g['test'], beforeEach: g['beforeEach'], afterEach: g['afterEach'] };
   const missing = MEMBERS.filter((member) => typeof found[member] !== 'function');
   if (missing.length > 0) {
     throw invalidArgument(
-      `describeTransportContract('${suite}'): no test runner was passed and the globals ${missing.join(', ')} are not defined. ` +
+      `${caller}('${suite}'): no test runner was passed and the globals ${missing.join(', ')} are not defined. ` +
         `Pass the runner's functions: import { describe, it, beforeEach, afterEach } from 'node:test' (or 'vitest', or '@jest/globals') ` +
-        `and call describeTransportContract(name, factory, { runner: { describe, it, beforeEach, afterEach } }); ` +
+        `and call ${caller}(name, factory, { runner: { describe, it, beforeEach, afterEach } }); ` +
         `or turn on your runner's globals (vitest: test.globals = true; jest: injectGlobals, on by default)`,
       { option: 'runner', missing },
     );

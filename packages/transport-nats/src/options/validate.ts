@@ -5,6 +5,7 @@
 import { checkKnownKeys, describeValue, invalidArgument } from '@pipebus/core/transport-kit';
 import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
 import { checkName, checkPrefix } from '../subjects/subjects.js';
+import { DEFAULT_FRAGMENT_STORE_BYTES, DEFAULT_FRAGMENT_STORE_TTL, type FragmentStoreOptions } from '../transport/fragment-pull.js';
 import { DEFAULT_RECONNECT_BUFFER_BYTES, DEFAULT_RECONNECT_BUFFER_FRAMES, type ReconnectBufferOptions } from '../transport/reconnect-buffer.js';
 
 /** Options of a {@link NatsTransport}. Give `servers` (it connects) or `connection` (yours). */
@@ -69,6 +70,19 @@ export interface NatsTransportOptions {
    * Default 2000 ms.
    */
   readonly closeTimeout?: number;
+  /**
+   * Whether a message above the server's `max_payload` may travel as
+   * fragments (core's fragmenter; on shared subjects the receivers pull
+   * fragments 1..n from the sender). Off, such a send fails with
+   * `FRAME_TOO_LARGE` before anything is sent. Default true.
+   */
+  readonly fragmentation?: boolean;
+  /**
+   * Bounds of the store holding large messages' fragments for their
+   * receivers to pull (shared subjects only): past `maxBytes` a new large
+   * message fails `BUSY`; each goes after `ttlMs`. Default 64 MiB, 30 s.
+   */
+  readonly fragmentStore?: FragmentStoreOptions;
 }
 
 /** The options after checking, with their defaults. */
@@ -87,9 +101,13 @@ export interface ResolvedNatsOptions {
   readonly maxPeers: number;
   readonly banMs: number;
   readonly closeTimeout: number;
+  readonly fragmentation: boolean;
+  readonly fragmentStoreBytes: number;
+  readonly fragmentStoreTtl: number;
 }
 
-const KEYS: ReadonlySet<string> = new Set(['servers', 'connection', 'connectOptions', 'prefix', 'name', 'maxFrameSize', 'reconnectBuffer', 'reconnectSettle', 'heartbeatInterval', 'maxUnconfirmedBytes', 'maxPeers', 'banMs', 'closeTimeout']);
+const KEYS: ReadonlySet<string> = new Set(['servers', 'connection', 'connectOptions', 'prefix', 'name', 'maxFrameSize', 'reconnectBuffer', 'reconnectSettle', 'heartbeatInterval', 'maxUnconfirmedBytes', 'maxPeers', 'banMs', 'closeTimeout', 'fragmentation', 'fragmentStore']);
+const STORE_KEYS: ReadonlySet<string> = new Set(['maxBytes', 'ttlMs']);
 const BUFFER_KEYS: ReadonlySet<string> = new Set(['maxBytes', 'maxFrames']);
 
 /** NATS's own default `max_payload`: the most a frame can be before the server says. */
@@ -119,7 +137,15 @@ export function resolveNatsOptions(options: NatsTransportOptions): ResolvedNatsO
   }
   const buffer = options.reconnectBuffer ?? {};
   checkKnownKeys('NatsTransport', buffer, BUFFER_KEYS, 'options.reconnectBuffer.');
+  const store = options.fragmentStore ?? {};
+  checkKnownKeys('NatsTransport', store, STORE_KEYS, 'options.fragmentStore.');
+  if (options.fragmentation !== undefined && typeof options.fragmentation !== 'boolean') {
+    throw invalidArgument(`NatsTransport: 'fragmentation' must be true or false, got ${describeValue(options.fragmentation)}`, { option: 'fragmentation' });
+  }
   return {
+    fragmentation: options.fragmentation ?? true,
+    fragmentStoreBytes: count(store.maxBytes, DEFAULT_FRAGMENT_STORE_BYTES, 'fragmentStore.maxBytes'),
+    fragmentStoreTtl: count(store.ttlMs, DEFAULT_FRAGMENT_STORE_TTL, 'fragmentStore.ttlMs'),
     reconnectBufferBytes: count(buffer.maxBytes, DEFAULT_RECONNECT_BUFFER_BYTES, 'reconnectBuffer.maxBytes'),
     reconnectBufferFrames: count(buffer.maxFrames, DEFAULT_RECONNECT_BUFFER_FRAMES, 'reconnectBuffer.maxFrames'),
     reconnectSettle: count(options.reconnectSettle, 1000, 'reconnectSettle'),
@@ -142,6 +168,49 @@ function count(value: number | undefined, fallback: number, option: string): num
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value < 0) throw invalidArgument(`NatsTransport: '${option}' must be a non-negative integer, got ${describeValue(value)}`, { option });
   return value;
+}
+
+/** A `nats://` address as a command line or a config file gives it, resolved: see {@link resolveNatsAddress}. */
+export interface NatsAddress {
+  /** The server URLs, in the order given (nats.js tries them all). */
+  readonly servers: readonly string[];
+}
+
+/**
+ * Resolves `nats://HOST:PORT` (or several, comma-separated:
+ * `nats://a:4222,nats://b:4222`) into the `servers` option, with the
+ * checks {@link NatsTransport} makes at construction. Pure: nothing is
+ * opened, so a tool can tell a malformed address (the user's mistake) from
+ * a server that does not answer (an operation that failed).
+ *
+ * @throws `INVALID_ARGUMENT` saying what to write instead.
+ */
+export function resolveNatsAddress(address: string): NatsAddress {
+  if (typeof address !== 'string' || !/^nats:\/\//i.test(address)) {
+    throw invalidArgument(`${JSON.stringify(address)} is not a NATS address; write nats://HOST:PORT, such as nats://127.0.0.1:4222 (several: nats://a:4222,nats://b:4222)`, { option: 'servers' });
+  }
+  const servers = address.split(',').map((url) => url.trim());
+  for (const url of servers) {
+    // Each URL of the list names its scheme: "nats://a:1,b:2" would be read as host b on nats's default port by nats.js, which is rarely meant.
+    if (!/^nats:\/\//i.test(url)) throw invalidArgument(`${JSON.stringify(url)} in ${JSON.stringify(address)} is not a NATS URL; write each server as nats://HOST:PORT, comma-separated`, { option: 'servers' });
+    checkUrl(url);
+    // new URL() accepts a path, a query and credentials, which nats.js ignores or would send: refuse rather than surprise.
+    const parsed = new URL(url);
+    if ((parsed.pathname !== '' && parsed.pathname !== '/') || parsed.search !== '' || parsed.hash !== '') {
+      throw invalidArgument(`${JSON.stringify(url)} has a path or query, which a NATS server URL does not take; write nats://HOST:PORT`, { option: 'servers' });
+    }
+  }
+  return { servers };
+}
+
+/**
+ * Checks a subject prefix as {@link NatsTransport}'s `prefix` option does
+ * (dot-separated tokens of letters, digits, `_` and `-`); returns it.
+ *
+ * @throws `INVALID_ARGUMENT` saying what a prefix may hold.
+ */
+export function checkNatsPrefix(prefix: string): string {
+  return checkPrefix(prefix);
 }
 
 /** A server address nats.js will understand: `nats://`, `tls://`, `ws(s)://` or `host:port`. */

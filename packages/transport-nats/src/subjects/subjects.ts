@@ -12,6 +12,7 @@
  * | anything else (ping, plain `send()`)   | `P.all`              | `P.in.<self>.b`     |
  * | presence                               | `P.presence.hello\|beat\|bye.<self>` | none |
  * | answer to a hello                      | `P.in.<peer>.h`      | `P.in.<self>.p`     |
+ * | pull of a large message's fragments    | `P.in.<sender>.f`    | `P.in.<self>.t.<sender>` |
  *
  * The receiver learns the (self-declared) sender from the reply-to's token
  * after `P.in.`, or for events (which carry no reply-to: a reply-to with
@@ -52,6 +53,8 @@ export class Subjects {
   readonly hereForMe: string;
   /** Where frames sent to this transport arrive. */
   readonly direct: string;
+  /** Where receivers ask this transport for the rest of a large message (fragment-pull.ts). */
+  readonly pulls: string;
   readonly #inPrefix: string;
   readonly #presencePrefix: string;
   readonly #selfPrefix: string;
@@ -87,6 +90,12 @@ export class Subjects {
     this.replyPresence = `${this.#selfPrefix}p`;
     this.hereForMe = `${this.#selfPrefix}h`;
     this.direct = `${this.#selfPrefix}d`;
+    this.pulls = `${this.#selfPrefix}f`;
+  }
+
+  /** Where to ask `peer` for the rest of a large message. */
+  pullsOf(peer: string): string {
+    return `${this.#inPrefix}${peer}.f`;
   }
 
   /** Where the answer to `peer`'s hello goes. */

@@ -27,11 +27,15 @@ export class Link {
   #awaited: Set<PeerId> | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopStatus: (() => void) | undefined;
+  /** The peers known when the link went down: the ones to wait for after the reconnect. */
+  #before: PeerId[] = [];
 
   constructor(private readonly hooks: LinkHooks) {}
 
   /** The client lost the server. */
   lost(): void {
+    // Lost twice before a release (a reconnect that failed again): the first outage's peers are still the ones to wait for.
+    if (!this.down) this.#before = this.hooks.peers.clear();
     this.down = true;
     this.#awaited = undefined;
     this.#clearTimer();
@@ -40,8 +44,7 @@ export class Link {
 
   /** Back on a server (nats.js re-sent our subscriptions already). */
   regained(): void {
-    this.hooks.peers.refresh();
-    this.#awaited = new Set(this.hooks.peers.ids());
+    this.#awaited = new Set(this.#before);
     this.hooks.announce().catch(() => undefined);
     if (this.#awaited.size === 0) {
       this.#release();

@@ -13,15 +13,17 @@
  * them (link.ts).
  */
 import { BusError } from '@pipebus/core';
-import { FRAME_TAKEN, Kind, Transport, type Interest, type PeerId, type PeerInfo, type Route, type TransportCapabilities } from '@pipebus/core/transport-kit';
-import { connect, nuid, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { FRAGMENT_FRAME_BYTE, FRAME_TAKEN, Kind, Transport, type Interest, type PeerId, type Route, type TransportCapabilities } from '@pipebus/core/transport-kit';
+import { connect, headers, nuid, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { connectError, subscriptionError } from '../advice/nats-errors.js';
 import { resolveNatsOptions, type NatsTransportOptions, type ResolvedNatsOptions } from '../options/validate.js';
 import { Subjects } from '../subjects/subjects.js';
 import { Bans } from './bans.js';
+import { FragmentPulls, PULL_HEADER, isFragment } from './fragment-pull.js';
+import { Inbound } from './inbound.js';
 import { Interests } from './interests.js';
 import { Link } from './link.js';
-import { RecentRequests, noHandlerFrame, noRespondersPeer } from './no-responders.js';
+import { RecentRequests } from './no-responders.js';
 import { Presence } from './presence.js';
 import { ReconnectBuffer } from './reconnect-buffer.js';
 import { Counters, type NatsTransportStats } from './stats.js';
@@ -54,7 +56,8 @@ export class NatsTransport extends Transport {
   readonly #bans: Bans;
   readonly #counters = new Counters();
   readonly #recent = new RecentRequests();
-  readonly #noResponders: PeerInfo;
+  readonly #pulls: FragmentPulls;
+  readonly #inbound: Inbound;
   readonly #buffer: ReconnectBuffer;
   readonly #link: Link;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
@@ -73,8 +76,7 @@ export class NatsTransport extends Transport {
     this.#buffer = new ReconnectBuffer(this.#o.reconnectBufferBytes, this.#o.reconnectBufferFrames);
     this.#peers = new Presence((id) => `nats:${this.#o.prefix}.in.${id}`, (event) => this.emitPeer(event), this.#o.maxPeers);
     this.#bans = new Bans(this.#o.banMs, this.#o.maxPeers);
-    this.#noResponders = noRespondersPeer(this.#o.prefix);
-    this.#interests = new Interests(s, (msg, via) => (via === undefined ? this.#onShared(msg) : this.#onEvent(msg, via)), (msg) => this.#onShared(msg), (error, subject) => this.#subscriptionFailed(error, subject));
+    this.#pulls = new FragmentPulls(this.#o.fragmentStoreBytes, this.#o.fragmentStoreTtl, (peer, frame) => this.#publishOwn(s.directTo(peer), frame, s.replyFor(peer)));
     this.#link = new Link({
       settleMs: this.#o.reconnectSettle,
       peers: this.#peers,
@@ -82,6 +84,14 @@ export class NatsTransport extends Transport {
       release: () => this.#release(),
       setState: (state) => this.setState(state),
     });
+    const counters = this.#counters;
+    const inbound = (this.#inbound = new Inbound({
+      ...{ subjects: s, counters, bans: this.#bans, peers: this.#peers, link: this.#link, recent: this.#recent, pulls: this.#pulls },
+      emitFrame: (frame) => this.emitFrame(frame),
+      publish: (subject, data, reply) => this.#publishOwn(subject, data, reply),
+    }));
+    const failed = (error: Error, subject: string): void => this.emitError(subscriptionError(error, subject));
+    this.#interests = new Interests(s, (msg, via) => (via === undefined ? inbound.shared(msg) : inbound.event(msg, via)), (msg) => inbound.shared(msg), failed);
   }
 
   /** Duplex, broadcast and routed; `maxFrameSize` drops to the server's `max_payload` once connected when that is lower. */
@@ -91,7 +101,7 @@ export class NatsTransport extends Transport {
 
   /** What this transport counted and dropped. */
   stats(): NatsTransportStats {
-    return this.#counters.snapshot(this.#buffer, this.#peers.refused, this.#interests.size);
+    return this.#counters.snapshot(this.#buffer, this.#pulls, this.#peers.refused, this.#interests.size);
   }
 
   /**
@@ -115,11 +125,11 @@ export class NatsTransport extends Transport {
       this.#capabilities = { ...this.#capabilities, maxFrameSize: Math.max(64, maxPayload - HEADROOM) };
     }
     const s = this.#subjects;
-    const on = (handler: (msg: Msg) => void) => (error: Error | null, msg: Msg) => (error === null ? handler(msg) : this.#subscriptionFailed(error, msg?.subject ?? ''));
+    const inbound = this.#inbound;
+    const on = (subject: string, handler: (msg: Msg) => void): Subscription =>
+      nc.subscribe(subject, { callback: (error, msg) => (error === null ? handler(msg) : this.emitError(subscriptionError(error, subject))) });
     try {
-      this.#subscriptions.push(nc.subscribe(s.inbox, { callback: on((m) => this.#onInbox(m)) }));
-      this.#subscriptions.push(nc.subscribe(s.all, { callback: on((m) => this.#onShared(m)) }));
-      this.#subscriptions.push(nc.subscribe(s.presence, { callback: on((m) => this.#onPresence(m)) }));
+      this.#subscriptions.push(on(s.inbox, (m) => inbound.inbox(m)), on(s.all, (m) => inbound.shared(m)), on(s.presence, (m) => inbound.presence(m)));
       this.#interests.attach(nc);
       await this.#announce();
     } catch (error) {
@@ -144,16 +154,14 @@ export class NatsTransport extends Transport {
   protected override doSendRouted(frame: Uint8Array, route: Route, to?: PeerId): Promise<void> {
     if (to !== undefined) return this.#sendTo(frame, to);
     const s = this.#subjects;
-    let subject: string;
     try {
       switch (route.kind) {
         case Kind.Request:
-          subject = s.method(route.name);
           this.#recent.note(route.id, route.name);
-          return this.#publish(subject, frame, s.replyForRequest(route.id));
+          return this.#shared(s.method(route.name), frame, s.replyForRequest(route.id), true);
         case Kind.Event:
           // No reply-to: with one, every event nobody subscribed to would bring back a "no responders" notice.
-          return this.#publish(s.event(route.name), frame, undefined);
+          return this.#shared(s.event(route.name), frame, undefined, false);
         case Kind.Cancel:
           return this.#publish(s.cancel, frame, s.replyCancel);
         default:
@@ -164,18 +172,46 @@ export class NatsTransport extends Transport {
     }
   }
 
+  /**
+   * A frame on a subject several may hear (a method's, a topic's). A
+   * fragment cannot go there as it is (a queue group would spread one
+   * message's fragments over its members): fragment 0 goes with a pull
+   * header, the rest wait for the receivers to pull them (fragment-pull.ts).
+   */
+  #shared(subject: string, frame: Uint8Array, reply: string | undefined, once: boolean): Promise<void> {
+    if (!isFragment(frame, FRAGMENT_FRAME_BYTE)) return this.#publish(subject, frame, reply);
+    this.#checkFragmentation(frame);
+    const hold = this.#pulls.hold(frame, once);
+    if (!hold.publish) return FRAME_TAKEN;
+    const h = headers();
+    h.set(PULL_HEADER, hold.key);
+    return this.#publish(subject, frame, reply, h);
+  }
+
+  /** With fragmentation off, a message above one frame fails before its first fragment goes. */
+  #checkFragmentation(frame: Uint8Array): void {
+    if (this.#o.fragmentation) return;
+    const total = ((frame[14]! << 24) | (frame[15]! << 16) | (frame[16]! << 8) | frame[17]!) >>> 0;
+    throw new BusError(
+      'FRAME_TOO_LARGE',
+      `a ${total}-byte message does not fit one NATS message (maxFrameSize ${this.#capabilities.maxFrameSize}, from the server's max_payload) and fragmentation is off on this NatsTransport; send less, raise max_payload in the server's configuration, or leave the fragmentation option on`,
+      { details: { size: total, maxFrameSize: this.#capabilities.maxFrameSize } },
+    );
+  }
+
   #sendTo(frame: Uint8Array, to: PeerId): Promise<void> {
     if (!this.#peers.has(to)) {
       return Promise.reject(new BusError('NOT_FOUND', `no peer '${to}' is known on NATS under '${this.#o.prefix}'; answer a peer id a frame came from`, { details: { peer: to } }));
     }
+    if (isFragment(frame, FRAGMENT_FRAME_BYTE)) this.#checkFragmentation(frame);
     return this.#publish(this.#subjects.directTo(to), frame, this.#subjects.replyFor(to));
   }
 
-  #publish(subject: string, frame: Uint8Array, reply: string | undefined): Promise<void> {
+  #publish(subject: string, frame: Uint8Array, reply: string | undefined, h?: MsgHdrs): Promise<void> {
     const nc = this.#nc;
     if (nc === undefined || this.#closing) return Promise.reject(this.closedError('send'));
     if (this.#link.down) {
-      if (this.#buffer.push(subject, frame, reply)) return FRAME_TAKEN;
+      if (this.#buffer.push(subject, frame, reply, h)) return FRAME_TAKEN;
       const b = this.#buffer;
       return Promise.reject(
         new BusError('BUSY', `the NATS link is down and the reconnect buffer is full (${b.frames} frames, ${b.bytes} bytes); retry after the reconnect, or raise reconnectBuffer.maxBytes / maxFrames`, {
@@ -184,13 +220,25 @@ export class NatsTransport extends Transport {
       );
     }
     try {
-      nc.publish(subject, frame, reply === undefined ? undefined : { reply });
+      nc.publish(subject, frame, reply === undefined && h === undefined ? undefined : { reply, headers: h });
     } catch (error) {
       return Promise.reject(new BusError('TRANSPORT_CLOSED', `NATS refused the frame: ${(error as Error).message}`, { cause: error }));
     }
     this.#unconfirmed += frame.byteLength;
     if (this.#unconfirmed <= this.#o.maxUnconfirmedBytes) return FRAME_TAKEN;
     return this.#confirm(nc);
+  }
+
+  /**
+   * What the transport sends of its own accord (presence answers, pulls,
+   * pulled fragments): through the same path as the bus's frames (buffered
+   * while the link is down), with nobody to tell when it fails but the log.
+   */
+  #publishOwn(subject: string, data: Uint8Array, reply: string): void {
+    this.#publish(subject, data, reply).catch((error: unknown) => {
+      // Closing: nothing of this is owed to anyone. Otherwise (the reconnect buffer full) it is worth a word.
+      if (!this.#closing && BusError.is(error)) this.emitError(error);
+    });
   }
 
   /**
@@ -207,92 +255,6 @@ export class NatsTransport extends Transport {
     };
     this.#confirming ??= nc.flush().then(settle, settle);
     return this.#confirming;
-  }
-
-  // ── inbound ────────────────────────────────────────────────────────────
-
-  /** `P.in.<self>.>`: frames to us, answers to our hello, and the server's "no responders" notices. */
-  #onInbox(msg: Msg): void {
-    const s = this.#subjects;
-    if (msg.headers?.code === 503) {
-      this.#counters.noResponders++;
-      this.#unheard(msg.subject);
-      return;
-    }
-    const sender = s.senderOf(msg.reply);
-    if (sender === undefined) {
-      this.#counters.foreignMessages++;
-      return;
-    }
-    if (msg.subject === s.direct) this.#deliver(sender, msg.data, undefined);
-    else if (msg.subject === s.hereForMe) {
-      if (this.#hear(sender) !== undefined) this.#link.back(sender);
-    } else this.#counters.foreignMessages++;
-  }
-
-  /** `P.all`, `P.req.<method>`, `P.cancel`: the sender is in the reply-to. */
-  #onShared(msg: Msg): void {
-    const sender = this.#subjects.senderOf(msg.reply);
-    if (sender === undefined) this.#counters.foreignMessages++;
-    else if (sender !== this.peerId) this.#deliver(sender, msg.data, undefined);
-  }
-
-  /** `P.evt.<sender>.<topic>`, through the topic interest `via`. */
-  #onEvent(msg: Msg, via: number): void {
-    const sender = this.#subjects.eventSender(msg.subject);
-    if (sender === undefined) this.#counters.foreignMessages++;
-    // Our own event, echoed by a connection that does not set noEcho (the application's).
-    else if (sender !== this.peerId) this.#deliver(sender, msg.data, via);
-  }
-
-  /** `P.presence.<type>.<sender>`: hello, heartbeat, goodbye. */
-  #onPresence(msg: Msg): void {
-    const s = this.#subjects;
-    const presence = s.presenceOf(msg.subject);
-    if (presence === undefined) {
-      this.#counters.foreignMessages++;
-      return;
-    }
-    const { type, sender } = presence;
-    if (sender === this.peerId) return;
-    if (type === 'bye') {
-      this.#peers.forget(sender, 'it closed');
-      return;
-    }
-    if (this.#hear(sender) === undefined) return;
-    if (type === 'hello') {
-      // A newcomer (or a peer back from its own reconnect) learns we are here.
-      this.#nc?.publish(s.here(sender), EMPTY, { reply: s.replyPresence });
-      this.#link.back(sender);
-    }
-  }
-
-  #hear(sender: PeerId): PeerInfo | undefined {
-    if (this.#bans.has(sender)) {
-      this.#counters.bannedMessages++;
-      return undefined;
-    }
-    return this.#peers.heard(sender);
-  }
-
-  #deliver(sender: PeerId, data: Uint8Array, via: number | undefined): void {
-    const peer = this.#hear(sender);
-    if (peer !== undefined) this.emitFrame(via === undefined ? { data, peer } : { data, peer, via });
-  }
-
-  /** A "no responders" notice on one of our reply-tos: nobody handles a request, or a peer's inbox is gone. */
-  #unheard(subject: string): void {
-    const what = this.#subjects.unheard(subject);
-    if (what.kind === 'request') {
-      // One notice per fragment of a large request: the caller settles on the first and ignores the rest.
-      this.emitFrame({ data: noHandlerFrame(what.id, this.#recent.nameOf(what.id), this.#o.prefix), peer: this.#noResponders });
-    } else if (what.kind === 'peer') {
-      this.#peers.forget(what.peer, 'its NATS inbox has no subscriber any more (it closed or died)');
-    }
-  }
-
-  #subscriptionFailed(error: Error, subject: string): void {
-    this.emitError(subscriptionError(error, subject));
   }
 
   // ── presence and the link ──────────────────────────────────────────────
@@ -323,7 +285,7 @@ export class NatsTransport extends Transport {
   #release(): void {
     const nc = this.#nc;
     if (nc === undefined) return;
-    this.#buffer.drain((subject, data, reply) => nc.publish(subject, data, reply === undefined ? undefined : { reply }));
+    this.#buffer.drain((subject, data, reply, h) => nc.publish(subject, data, { reply, headers: h }));
   }
 
   /** Follows the connection: down → reconnecting, back → open, given up → closed. */
@@ -359,6 +321,7 @@ export class NatsTransport extends Transport {
       nc.publish(this.#subjects.bye, EMPTY);
       for (const sub of this.#subscriptions) sub.unsubscribe();
       this.#interests.detach();
+      this.#pulls.clear();
       // Everything published so far reaches the server before the socket closes, within closeTimeout.
       await bounded(owned ? nc.drain() : nc.flush(), this.#o.closeTimeout);
     } catch {

@@ -35,10 +35,6 @@ export class Presence {
     return this.#peers.has(id);
   }
 
-  ids(): IterableIterator<PeerId> {
-    return this.#peers.keys();
-  }
-
   /**
    * `id` was heard from: its info, announced as connected the first time;
    * undefined (and counted) when the table is full. Ids are self-declared,
@@ -79,11 +75,13 @@ export class Presence {
   }
 
   /**
-   * Counts everyone as just heard: after our own outage nobody could be
-   * heard, which says nothing about them.
+   * Our own link went down: the bus forgets every peer then (as when a pipe
+   * breaks), so this table does too, silently, and each peer is announced
+   * again when it is heard from after the reconnect. Returns who was known.
    */
-  refresh(): void {
-    const now = this.now();
-    for (const known of this.#peers.values()) known.heard = now;
+  clear(): PeerId[] {
+    const ids = [...this.#peers.keys()];
+    this.#peers.clear();
+    return ids;
   }
 }

@@ -5,6 +5,7 @@
  * transport holds them itself, bounded, and publishes them in order once the
  * link is back (see `NatsTransport`).
  */
+import type { MsgHdrs } from '@nats-io/transport-node';
 
 /** Bounds of the reconnect buffer. */
 export interface ReconnectBufferOptions {
@@ -22,6 +23,7 @@ interface Held {
   readonly subject: string;
   readonly data: Uint8Array;
   readonly reply: string | undefined;
+  readonly headers: MsgHdrs | undefined;
 }
 
 /** A FIFO of publishes bounded by bytes and count (internal to the transport). */
@@ -45,21 +47,21 @@ export class ReconnectBuffer {
   }
 
   /** Holds a publish; false (and counted) when it would pass either bound. */
-  push(subject: string, data: Uint8Array, reply: string | undefined): boolean {
+  push(subject: string, data: Uint8Array, reply: string | undefined, headers?: MsgHdrs): boolean {
     if (this.#held.length >= this.maxFrames || this.#bytes + data.byteLength > this.maxBytes) {
       this.rejected++;
       return false;
     }
-    this.#held.push({ subject, data, reply });
+    this.#held.push({ subject, data, reply, headers });
     this.#bytes += data.byteLength;
     return true;
   }
 
   /** Hands every held publish to `publish`, oldest first, and empties the buffer. */
-  drain(publish: (subject: string, data: Uint8Array, reply: string | undefined) => void): void {
+  drain(publish: (subject: string, data: Uint8Array, reply: string | undefined, headers: MsgHdrs | undefined) => void): void {
     const held = this.#held;
     this.#held = [];
     this.#bytes = 0;
-    for (const { subject, data, reply } of held) publish(subject, data, reply);
+    for (const { subject, data, reply, headers } of held) publish(subject, data, reply, headers);
   }
 }

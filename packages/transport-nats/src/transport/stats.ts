@@ -1,4 +1,5 @@
 /** What a NATS transport counted and dropped: nothing is lost silently. */
+import type { FragmentPulls } from './fragment-pull.js';
 import type { ReconnectBuffer } from './reconnect-buffer.js';
 
 /** Counters of a {@link NatsTransport}, as a fresh object from its `stats()`. */
@@ -18,6 +19,10 @@ export interface NatsTransportStats {
   readonly reconnectBuffered: number;
   /** Sends refused with `BUSY` because the reconnect buffer was full. */
   readonly reconnectRejected: number;
+  /** Large messages whose fragments wait in the store for their receivers to pull them. */
+  readonly fragmentStoreMessages: number;
+  /** Pulls for a message no longer in the store (it expired, or its one receiver took it). */
+  readonly fragmentPullsMissed: number;
   /** NATS subscriptions open for the bus's handlers and subscriptions (and cancels). */
   readonly interestSubscriptions: number;
 }
@@ -28,7 +33,7 @@ export class Counters {
   bannedMessages = 0;
   noResponders = 0;
 
-  snapshot(buffer: ReconnectBuffer, peersRefused: number, interestSubscriptions: number): NatsTransportStats {
+  snapshot(buffer: ReconnectBuffer, pulls: FragmentPulls, peersRefused: number, interestSubscriptions: number): NatsTransportStats {
     return {
       foreignMessages: this.foreignMessages,
       bannedMessages: this.bannedMessages,
@@ -36,6 +41,8 @@ export class Counters {
       peersRefused,
       reconnectBuffered: buffer.frames,
       reconnectRejected: buffer.rejected,
+      fragmentStoreMessages: pulls.size,
+      fragmentPullsMissed: pulls.missed,
       interestSubscriptions,
     };
   }

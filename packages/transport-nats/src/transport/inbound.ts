@@ -1,0 +1,134 @@
+/**
+ * What arrives from NATS, sorted: frames for the bus (with the sender taken
+ * from the reply-to or the subject, never from the frame), presence, the
+ * server's "no responders" notices, and pulls of large messages' fragments.
+ * Anything that does not parse as ours is another client's: counted and
+ * dropped (internal to the transport).
+ */
+import type { InboundFrame, PeerId, PeerInfo } from '@pipebus/core/transport-kit';
+import type { Msg } from '@nats-io/transport-node';
+import type { Subjects } from '../subjects/subjects.js';
+import type { Bans } from './bans.js';
+import { PULL_HEADER, isPullKey, type FragmentPulls } from './fragment-pull.js';
+import type { Link } from './link.js';
+import { noHandlerFrame, noRespondersPeer, type RecentRequests } from './no-responders.js';
+import type { Presence } from './presence.js';
+import type { Counters } from './stats.js';
+
+const EMPTY = new Uint8Array(0);
+const utf8 = new TextDecoder();
+const encoder = new TextEncoder();
+
+export interface InboundParts {
+  readonly subjects: Subjects;
+  readonly counters: Counters;
+  readonly bans: Bans;
+  readonly peers: Presence;
+  readonly link: Link;
+  readonly recent: RecentRequests;
+  readonly pulls: FragmentPulls;
+  readonly emitFrame: (frame: InboundFrame) => void;
+  /** Publishes a message of the transport's own (a presence answer, a pull). */
+  readonly publish: (subject: string, data: Uint8Array, reply: string) => void;
+}
+
+export class Inbound {
+  readonly #self: PeerId;
+  readonly #noResponders: PeerInfo;
+
+  constructor(private readonly p: InboundParts) {
+    this.#self = p.subjects.peerId;
+    this.#noResponders = noRespondersPeer(p.subjects.prefix);
+  }
+
+  /** `P.in.<self>.>`: frames to us, answers to our hello, pulls, and the server's "no responders" notices. */
+  inbox(msg: Msg): void {
+    const { subjects: s, counters } = this.p;
+    if (msg.headers?.code === 503) {
+      counters.noResponders++;
+      this.#unheard(msg.subject);
+      return;
+    }
+    const sender = s.senderOf(msg.reply);
+    if (sender === undefined) {
+      counters.foreignMessages++;
+      return;
+    }
+    if (msg.subject === s.direct) this.#deliver(sender, msg.data, undefined);
+    else if (msg.subject === s.hereForMe) {
+      if (this.#hear(sender) !== undefined) this.p.link.back(sender);
+    } else if (msg.subject === s.pulls) {
+      const key = msg.data.byteLength === 16 ? utf8.decode(msg.data) : '';
+      if (!isPullKey(key)) counters.foreignMessages++;
+      else if (this.#hear(sender) !== undefined) this.p.pulls.pull(key, sender);
+    } else counters.foreignMessages++;
+  }
+
+  /** `P.all`, `P.req.<method>`, `P.cancel`: the sender is in the reply-to. */
+  shared(msg: Msg): void {
+    const sender = this.p.subjects.senderOf(msg.reply);
+    if (sender === undefined) this.p.counters.foreignMessages++;
+    else if (sender !== this.#self) this.#deliver(sender, msg.data, undefined, msg);
+  }
+
+  /** `P.evt.<sender>.<topic>`, through the topic interest `via`. */
+  event(msg: Msg, via: number): void {
+    const sender = this.p.subjects.eventSender(msg.subject);
+    if (sender === undefined) this.p.counters.foreignMessages++;
+    // Our own event, echoed by a connection that does not set noEcho (the application's).
+    else if (sender !== this.#self) this.#deliver(sender, msg.data, via, msg);
+  }
+
+  /** `P.presence.<type>.<sender>`: hello, heartbeat, goodbye. */
+  presence(msg: Msg): void {
+    const { subjects: s, peers } = this.p;
+    const presence = s.presenceOf(msg.subject);
+    if (presence === undefined) {
+      this.p.counters.foreignMessages++;
+      return;
+    }
+    const { type, sender } = presence;
+    if (sender === this.#self) return;
+    if (type === 'bye') {
+      peers.forget(sender, 'it closed');
+      return;
+    }
+    if (this.#hear(sender) === undefined) return;
+    if (type === 'hello') {
+      // A newcomer (or a peer back from its own reconnect) learns we are here.
+      this.p.publish(s.here(sender), EMPTY, s.replyPresence);
+      this.p.link.back(sender);
+    }
+  }
+
+  #hear(sender: PeerId): PeerInfo | undefined {
+    if (this.p.bans.has(sender)) {
+      this.p.counters.bannedMessages++;
+      return undefined;
+    }
+    return this.p.peers.heard(sender);
+  }
+
+  /** Hands a frame to the bus; fragment 0 of a large message on a shared subject also asks its sender for the rest. */
+  #deliver(sender: PeerId, data: Uint8Array, via: number | undefined, msg?: Msg): void {
+    const peer = this.#hear(sender);
+    if (peer === undefined) return;
+    this.p.emitFrame(via === undefined ? { data, peer } : { data, peer, via });
+    const key = msg?.headers?.get(PULL_HEADER);
+    if (key !== undefined && key !== '' && isPullKey(key)) {
+      const s = this.p.subjects;
+      this.p.publish(s.pullsOf(sender), encoder.encode(key), s.replyFor(sender));
+    }
+  }
+
+  /** A "no responders" notice on one of our reply-tos: nobody handles a request, or a peer's inbox is gone. */
+  #unheard(subject: string): void {
+    const what = this.p.subjects.unheard(subject);
+    if (what.kind === 'request') {
+      // One notice per fragment of a large request: the caller settles on the first and ignores the rest.
+      this.p.emitFrame({ data: noHandlerFrame(what.id, this.p.recent.nameOf(what.id), this.p.subjects.prefix), peer: this.#noResponders });
+    } else if (what.kind === 'peer') {
+      this.p.peers.forget(what.peer, 'its NATS inbox has no subscriber any more (it closed or died)');
+    }
+  }
+}
