@@ -59,7 +59,9 @@ export class Inbound {
       if (this.#hear(sender) !== undefined) this.p.link.back(sender);
     } else if (msg.subject === s.pulls) {
       const key = msg.data.byteLength === 16 ? utf8.decode(msg.data) : '';
-      if (!isPullKey(key)) counters.foreignMessages++;
+      // Only a peer already known may pull (it said hello, as every transport does on start): each pull
+      // makes us send a whole message, so a pull must not be able to invent the id it is sent to.
+      if (!isPullKey(key) || !this.p.peers.has(sender)) counters.foreignMessages++;
       else if (this.#hear(sender) !== undefined) this.p.pulls.pull(key, sender);
     } else counters.foreignMessages++;
   }
