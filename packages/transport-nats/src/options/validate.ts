@@ -139,6 +139,12 @@ export function resolveNatsOptions(options: NatsTransportOptions): ResolvedNatsO
   checkKnownKeys('NatsTransport', buffer, BUFFER_KEYS, 'options.reconnectBuffer.');
   const store = options.fragmentStore ?? {};
   checkKnownKeys('NatsTransport', store, STORE_KEYS, 'options.fragmentStore.');
+  if (options.connectOptions?.noEcho === false) {
+    throw invalidArgument(
+      "NatsTransport: 'connectOptions.noEcho' must stay true: without it NATS hands this bus its own requests and events, which it drops (a call to a method it handles too would hang); remove the option",
+      { option: 'connectOptions' },
+    );
+  }
   if (options.fragmentation !== undefined && typeof options.fragmentation !== 'boolean') {
     throw invalidArgument(`NatsTransport: 'fragmentation' must be true or false, got ${describeValue(options.fragmentation)}`, { option: 'fragmentation' });
   }

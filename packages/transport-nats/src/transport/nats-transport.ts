@@ -13,7 +13,7 @@
  * them (link.ts).
  */
 import { BusError } from '@pipebus/core';
-import { FRAGMENT_FRAME_BYTE, FRAME_TAKEN, Kind, Transport, type Interest, type PeerId, type Route, type TransportCapabilities } from '@pipebus/core/transport-kit';
+import { FRAGMENT_FRAME_BYTE, FRAME_TAKEN, Kind, Transport, invalidArgument, type Interest, type PeerId, type Route, type TransportCapabilities } from '@pipebus/core/transport-kit';
 import { connect, headers, nuid, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { connectError, subscriptionError } from '../advice/nats-errors.js';
 import { resolveNatsOptions, type NatsTransportOptions, type ResolvedNatsOptions } from '../options/validate.js';
@@ -117,6 +117,7 @@ export class NatsTransport extends Transport {
   }
 
   protected async doStart(): Promise<void> {
+    if (this.#o.connection !== undefined && !this.#o.connection.isClosed()) checkNoEcho(this.#o.connection);
     const nc = this.#o.connection ?? (await this.#connect());
     this.#nc = nc;
     const maxPayload = nc.info?.max_payload;
@@ -347,6 +348,23 @@ export class NatsTransport extends Transport {
       throw connectError(error, servers);
     }
   }
+}
+
+/**
+ * Refuses an application connection that echoes the client's own messages
+ * (opened without `noEcho: true`): NATS would hand this bus its own
+ * requests, which the transport must drop (it is not a peer of itself), so
+ * a call to a method the bus handles too hung until its timeout, and a
+ * queue group it belongs to lost every call NATS gave to the caller itself.
+ * A connection whose options are not readable (not nats.js's) is taken as it is.
+ */
+function checkNoEcho(nc: NatsConnection): void {
+  const options = (nc as { options?: { noEcho?: unknown } }).options;
+  if (options === undefined || options.noEcho === true) return;
+  throw invalidArgument(
+    "NatsTransport: the 'connection' echoes its own messages back (it was opened without noEcho), so this bus would be handed its own requests and drop them; open it with connect({ noEcho: true, ... }), or give 'servers' and let the transport connect",
+    { option: 'connection' },
+  );
 }
 
 /** Bytes of max_payload kept for nats.js's headers (a frame plus headers must fit). */
