@@ -50,12 +50,14 @@ export class Inbound {
       return;
     }
     const sender = s.senderOf(msg.reply);
-    if (sender === undefined) {
+    // Our own id: our connection does not echo (noEcho), so someone else claims it. Never a peer of ourselves.
+    if (sender === undefined || sender === this.#self) {
       counters.foreignMessages++;
       return;
     }
     if (msg.subject === s.direct) this.#deliver(sender, msg.data, undefined);
     else if (msg.subject === s.hereForMe) {
+      this.p.bans.vouch(sender);
       if (this.#hear(sender) !== undefined) this.p.link.back(sender);
     } else if (msg.subject === s.pulls) {
       const key = msg.data.byteLength === 16 ? utf8.decode(msg.data) : '';
@@ -69,16 +71,16 @@ export class Inbound {
   /** `P.all`, `P.req.<method>`, `P.cancel`: the sender is in the reply-to. */
   shared(msg: Msg): void {
     const sender = this.p.subjects.senderOf(msg.reply);
-    if (sender === undefined) this.p.counters.foreignMessages++;
-    else if (sender !== this.#self) this.#deliver(sender, msg.data, undefined, msg);
+    if (sender === undefined || sender === this.#self) this.p.counters.foreignMessages++;
+    else this.#deliver(sender, msg.data, undefined, msg);
   }
 
   /** `P.evt.<sender>.<topic>`, through the topic interest `via`. */
   event(msg: Msg, via: number): void {
     const sender = this.p.subjects.eventSender(msg.subject);
-    if (sender === undefined) this.p.counters.foreignMessages++;
-    // Our own event, echoed by a connection that does not set noEcho (the application's).
-    else if (sender !== this.#self) this.#deliver(sender, msg.data, via, msg);
+    // Our own id: not an echo (the connection has noEcho, start() checks), someone else's forgery.
+    if (sender === undefined || sender === this.#self) this.p.counters.foreignMessages++;
+    else this.#deliver(sender, msg.data, via, msg);
   }
 
   /** `P.presence.<type>.<sender>`: hello, heartbeat, goodbye. */
@@ -90,11 +92,17 @@ export class Inbound {
       return;
     }
     const { type, sender } = presence;
-    if (sender === this.#self) return;
+    if (sender === this.#self) {
+      // Our own presence never comes back (noEcho): someone else claims our id.
+      this.p.counters.foreignMessages++;
+      return;
+    }
     if (type === 'bye') {
+      this.p.bans.unvouch(sender);
       peers.forget(sender, 'it closed');
       return;
     }
+    this.p.bans.vouch(sender);
     if (this.#hear(sender) === undefined) return;
     if (type === 'hello') {
       // A newcomer (or a peer back from its own reconnect) learns we are here.

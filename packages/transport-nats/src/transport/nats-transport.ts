@@ -24,7 +24,7 @@ import { Inbound } from './inbound.js';
 import { Interests } from './interests.js';
 import { Link } from './link.js';
 import { RecentRequests } from './no-responders.js';
-import { Presence } from './presence.js';
+import { MISSED_BEATS, Presence } from './presence.js';
 import { ReconnectBuffer } from './reconnect-buffer.js';
 import { Counters, type NatsTransportStats } from './stats.js';
 
@@ -75,7 +75,7 @@ export class NatsTransport extends Transport {
     this.#capabilities = { duplex: true, broadcast: true, reliable: true, ordered: true, routed: true, maxFrameSize: this.#o.maxFrameSize };
     this.#buffer = new ReconnectBuffer(this.#o.reconnectBufferBytes, this.#o.reconnectBufferFrames);
     this.#peers = new Presence((id) => `nats:${this.#o.prefix}.in.${id}`, (event) => this.emitPeer(event), this.#o.maxPeers);
-    this.#bans = new Bans(this.#o.banMs, this.#o.maxPeers);
+    this.#bans = new Bans(this.#o.banMs, this.#o.maxPeers, this.#o.heartbeatInterval * MISSED_BEATS);
     this.#pulls = new FragmentPulls(this.#o.fragmentStoreBytes, this.#o.fragmentStoreTtl, (peer, frame) => this.#publishOwn(s.directTo(peer), frame, s.replyFor(peer)));
     this.#link = new Link({
       settleMs: this.#o.reconnectSettle,
