@@ -135,8 +135,10 @@ export class Inbound {
   #unheard(subject: string): void {
     const what = this.p.subjects.unheard(subject);
     if (what.kind === 'request') {
-      // One notice per fragment of a large request: the caller settles on the first and ignores the rest.
-      this.p.emitFrame({ data: noHandlerFrame(what.id, this.p.recent.nameOf(what.id), this.p.subjects.prefix), peer: this.#noResponders });
+      const method = this.p.recent.claim(what.id, what.token);
+      // Not the token of our request with that id: another client's forgery (or a request long gone).
+      if (method === undefined) this.p.counters.foreignMessages++;
+      else this.p.emitFrame({ data: noHandlerFrame(what.id, method, this.p.subjects.prefix), peer: this.#noResponders });
     } else if (what.kind === 'peer') {
       this.p.peers.forget(what.peer, 'its NATS inbox has no subscriber any more (it closed or died)');
     }

@@ -158,8 +158,7 @@ export class NatsTransport extends Transport {
     try {
       switch (route.kind) {
         case Kind.Request:
-          this.#recent.note(route.id, route.name);
-          return this.#shared(s.method(route.name), frame, s.replyForRequest(route.id), true);
+          return this.#shared(s.method(route.name), frame, s.replyForRequest(route.id, this.#recent.note(route.id, route.name)), true);
         case Kind.Event:
           // No reply-to: with one, every event nobody subscribed to would bring back a "no responders" notice.
           return this.#shared(s.event(route.name), frame, undefined, false);
