@@ -3,7 +3,7 @@
 // of by guessing its key, nor make the sender push a message once per id it
 // invents. The raw client publishes under the prefix as any NATS client may.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { connect, type NatsConnection, type Msg } from '@nats-io/transport-node';
+import { connect, headers, type NatsConnection, type Msg } from '@nats-io/transport-node';
 import { MessageBus, silentLogger } from '@pipebus/core';
 import { startNatsServer, type NatsServerHandle } from '@pipebus/test-support';
 import { NatsTransport } from '@pipebus/transport-nats';
@@ -120,5 +120,42 @@ describe('NatsTransport fragment pulls from a hostile client', () => {
     await barrier(raw, prefix, 'fence');
     expect(pushed).toBe(0);
     expect(victim.stats().foreignMessages).toBe(20);
+  });
+
+  it('does not push a large event to the subscribers of another topic its pull token was copied onto', async () => {
+    const { prefix, victim, subscriber, publisher, raw } = await setup();
+    const events = firstValueFrom(subscriber.subscribe('big.>').pipe(take(1), toArray()));
+    // Three more buses that hear 'other.>' and not 'big.>'.
+    const others = await Promise.all(
+      [0, 1, 2].map(async (i) => {
+        const t = new NatsTransport({ servers: server!.url, prefix, name: `other${i}`, heartbeatInterval: 0 });
+        const bus = new MessageBus(t, { logger: silentLogger });
+        open.push(bus);
+        const heard = firstValueFrom(publisher.transport.peers$.pipe(filter((e) => e.type === 'connected' && e.peer.id === t.peerId)));
+        bus.subscribe('other.>').subscribe(() => undefined);
+        await bus.start();
+        await heard;
+        return t;
+      }),
+    );
+    const seen = collect(raw, `${prefix}.evt.*.big.>`, 1);
+    let pushed = 0;
+    raw.subscribe(`${prefix}.in.*.d`, { callback: (_e, m) => void (m.subject.includes('.in.other') && m.data[0] === 0x11 && pushed++) });
+    await raw.flush();
+    await Promise.all([subscriber.transport as NatsTransport, ...others].map((t) => t.flush()));
+    await publisher.publish('big.a', payload(4));
+    const [first] = await seen;
+    await events;
+    // The insider republishes fragment 0 with its pull header on another topic of the victim's.
+    const h = headers();
+    h.set('Pipebus-Pull', first!.headers!.get('Pipebus-Pull'));
+    raw.publish(`${prefix}.evt.${victim.peerId}.other.x`, first!.data, { headers: h });
+    await raw.flush();
+    // Each other bus got it and pulled (flush: the server has their pulls), the victim handled the pulls and pushed.
+    await Promise.all(others.map((t) => t.flush()));
+    await victim.flush();
+    await raw.flush();
+    expect(pushed).toBe(0);
+    expect(victim.stats().fragmentPullsMissed).toBe(3);
   });
 });

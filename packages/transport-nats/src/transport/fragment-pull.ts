@@ -38,6 +38,8 @@ interface Held {
   readonly key: string;
   /** What receivers pull it by: random, so only those handed fragment 0 know it (see {@link pullToken}). */
   readonly token: string;
+  /** The subject fragment 0 went on: a pull names it, so a token copied onto another subject pulls nothing. */
+  readonly subject: string;
   /** Fragments 1..count-1 by index, as they were sent. */
   readonly frames: Uint8Array[];
   readonly count: number;
@@ -81,7 +83,7 @@ export class FragmentPulls {
    * Throws `BUSY` when a new message does not fit, `TRANSPORT_CLOSED`-free:
    * a later fragment whose message expired meanwhile throws `BUSY` too.
    */
-  hold(frame: Uint8Array, once: boolean): Hold {
+  hold(frame: Uint8Array, once: boolean, subject: string): Hold {
     this.#expire();
     const key = keyOf(frame);
     const index = (frame[10]! << 8) | frame[11]!;
@@ -97,7 +99,7 @@ export class FragmentPulls {
       }
       const old = this.#held.get(key);
       if (old !== undefined) this.#drop(old);
-      const held: Held = { key, token: pullToken(), frames: [], count, total, once, expires: this.now() + this.ttlMs, pullers: new Set(), received: 0 };
+      const held: Held = { key, token: pullToken(), subject, frames: [], count, total, once, expires: this.now() + this.ttlMs, pullers: new Set(), received: 0 };
       this.#held.set(key, held);
       this.#byToken.set(held.token, held);
       this.#bytes += total;
@@ -115,11 +117,18 @@ export class FragmentPulls {
     return { publish: false };
   }
 
-  /** `peer` got fragment 0 of the message pulled by `token` and asks for the rest: what is here now, and the others as they come. */
-  pull(token: string, peer: PeerId): void {
+  /**
+   * `peer` got fragment 0 of the message pulled by `token` on `subject` and
+   * asks for the rest: what is here now, and the others as they come. Each
+   * peer once. A pull naming another subject than the message's gets
+   * nothing: whoever knows a token (any receiver of the message) could
+   * otherwise copy it onto a subject many others hear, each of whom would
+   * pull the whole message from us.
+   */
+  pull(token: string, peer: PeerId, subject: string): void {
     this.#expire();
     const held = this.#byToken.get(token);
-    if (held === undefined || held.pullers.has(peer)) {
+    if (held === undefined || held.subject !== subject || held.pullers.has(peer)) {
       this.missed++;
       return;
     }

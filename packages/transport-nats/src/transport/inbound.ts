@@ -16,6 +16,8 @@ import type { Presence } from './presence.js';
 import type { Counters } from './stats.js';
 
 const EMPTY = new Uint8Array(0);
+/** Longest subject a pull may name (NATS has no hard limit; ours are a prefix of at most 200 and a name). */
+const MAX_PULL_SUBJECT = 4096;
 const utf8 = new TextDecoder();
 const encoder = new TextEncoder();
 
@@ -60,11 +62,13 @@ export class Inbound {
       this.p.bans.vouch(sender);
       if (this.#hear(sender) !== undefined) this.p.link.back(sender);
     } else if (msg.subject === s.pulls) {
-      const key = msg.data.byteLength === 16 ? utf8.decode(msg.data) : '';
+      // A pull is the token (16 hex digits) and the subject fragment 0 came on.
+      const pull = msg.data.byteLength > 16 && msg.data.byteLength <= 16 + MAX_PULL_SUBJECT ? utf8.decode(msg.data) : '';
+      const key = pull.slice(0, 16);
       // Only a peer already known may pull (it said hello, as every transport does on start): each pull
       // makes us send a whole message, so a pull must not be able to invent the id it is sent to.
       if (!isPullKey(key) || !this.p.peers.has(sender)) counters.foreignMessages++;
-      else if (this.#hear(sender) !== undefined) this.p.pulls.pull(key, sender);
+      else if (this.#hear(sender) !== undefined) this.p.pulls.pull(key, sender, pull.slice(16));
     } else counters.foreignMessages++;
   }
 
@@ -125,9 +129,9 @@ export class Inbound {
     if (peer === undefined) return;
     this.p.emitFrame(via === undefined ? { data, peer } : { data, peer, via });
     const key = msg?.headers?.get(PULL_HEADER);
-    if (key !== undefined && key !== '' && isPullKey(key)) {
+    if (msg !== undefined && key !== undefined && isPullKey(key)) {
       const s = this.p.subjects;
-      this.p.publish(s.pullsOf(sender), encoder.encode(key), s.replyFor(sender));
+      this.p.publish(s.pullsOf(sender), encoder.encode(key + msg.subject), s.replyFor(sender));
     }
   }
 

@@ -181,7 +181,7 @@ export class NatsTransport extends Transport {
   #shared(subject: string, frame: Uint8Array, reply: string | undefined, once: boolean): Promise<void> {
     if (!isFragment(frame, FRAGMENT_FRAME_BYTE)) return this.#publish(subject, frame, reply);
     this.#checkFragmentation(frame);
-    const hold = this.#pulls.hold(frame, once);
+    const hold = this.#pulls.hold(frame, once, subject);
     if (!hold.publish) return FRAME_TAKEN;
     const h = headers();
     h.set(PULL_HEADER, hold.key);
