@@ -119,6 +119,11 @@ export class NatsTransport extends Transport {
   protected async doStart(): Promise<void> {
     if (this.#o.connection !== undefined && !this.#o.connection.isClosed()) checkNoEcho(this.#o.connection);
     const nc = this.#o.connection ?? (await this.#connect());
+    if (this.#closing) {
+      // close() ran while we dialled (it found no connection to close): this one must not stay open behind it.
+      if (this.#o.connection === undefined) await nc.close().catch(() => undefined);
+      return;
+    }
     this.#nc = nc;
     const maxPayload = nc.info?.max_payload;
     // Room for nats.js's protocol line and headers: it refuses payload + headers over max_payload.
@@ -140,6 +145,8 @@ export class NatsTransport extends Transport {
       if (this.#o.connection === undefined) await nc.close().catch(() => undefined);
       throw new BusError('OS_ERROR', `could not subscribe and announce this transport under '${this.#o.prefix}': ${(error as Error).message}; is the connection open?`, { cause: error });
     }
+    // close() ran during the announce: no heartbeat of a closed transport on a connection that may stay open.
+    if (this.#closing) return;
     void this.#watchStatus(nc);
     this.#startHeartbeat(nc);
   }
@@ -278,6 +285,8 @@ export class NatsTransport extends Transport {
     const nc = this.#nc;
     if (nc === undefined) return;
     await nc.flush();
+    // Closed meanwhile (its goodbye may be out already): a hello now would announce a peer that is gone.
+    if (this.#closing) return;
     nc.publish(this.#subjects.hello, EMPTY);
   }
 
