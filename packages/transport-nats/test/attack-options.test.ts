@@ -51,8 +51,7 @@ describe('NatsTransport addresses that are not a NATS server', () => {
   it('fails start() with NOT_FOUND and advice when the port resets the connection', async () => {
     const url = await impostor((socket) => socket.resetAndDestroy());
     const error = await startError({ servers: url });
-    expect(error.code).toBe('NOT_FOUND');
-    expect(error.message).toMatch(/is nats-server running there\?/);
+    expect(`${error.code}: ${error.message}`).toMatch(/^NOT_FOUND: .*is nats-server running there\?/);
   });
 
   it('fails start() with NOT_FOUND naming the port when something else than NATS answers there', async () => {

@@ -8,8 +8,9 @@ export function connectError(error: unknown, servers: readonly string[]): BusErr
   if (/auth/i.test(message)) {
     return new BusError('ACCESS_DENIED', `the NATS server at ${where} refused our credentials (${message}); check connectOptions (user/pass, token, nkey, creds)`, { cause: error });
   }
-  // A reset, an unreachable host or network, a TCP timeout: nothing at that address speaks NATS to us.
-  if (/refused|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|timeout/i.test(message)) {
+  // A reset, an unreachable host or network, a TCP timeout, a socket closed before the server's INFO (nats.js:
+  // "error connecting - node provided an undefined error", seen on Windows for a reset): nothing there speaks NATS to us.
+  if (/refused|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|timeout|error connecting/i.test(message)) {
     return new BusError('NOT_FOUND', `no NATS server answered at ${where} (${message}); is nats-server running there?`, { cause: error, details: { servers: [...servers] } });
   }
   if (/unexpected response/i.test(message)) {
