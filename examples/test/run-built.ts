@@ -7,13 +7,16 @@ const DIST = path.join(__dirname, '..', 'dist');
 // Under Wine, pnpm's symlinks are plain directories to Windows Node, so a process may load two
 // copies of core; that works since Transport and BusError are recognised by a Symbol.for brand.
 
-/** Runs a built example with this Node (Windows Node under Wine too); resolves with its exit code and output. */
-export function runBuilt(script: string): Promise<{ code: number; out: string }> {
+/**
+ * Runs a built example with this Node (Windows Node under Wine too), with `args` and `env` added to
+ * this process's environment; resolves with its exit code and output.
+ */
+export function runBuilt(script: string, args: readonly string[] = [], env: Readonly<Record<string, string>> = {}): Promise<{ code: number; out: string }> {
   const file = path.join(DIST, script);
   if (!existsSync(file)) throw new Error(`${file} is missing: build first (pnpm test builds)`);
   return new Promise((resolve) => {
     // The demo bounds itself (and kills its children); this bound only catches an example that would not.
-    execFile(process.execPath, [file], { timeout: 150_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [file, ...args], { timeout: 150_000, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, out: `${stdout}${stderr}` });
     });
   });

@@ -1,14 +1,15 @@
 /**
- * `pnpm example:microservice`: starts the inventory service and the shop
- * client as two processes talking over a named pipe (a unix socket in a
- * private directory on POSIX), then stops the service.
+ * `pnpm example:microservice [ADDRESS]`: starts the inventory service and the
+ * shop client as two processes talking over a named pipe (a unix socket in a
+ * private directory on POSIX), or over NATS when ADDRESS is a running
+ * server's `nats://HOST:PORT`, then stops the service.
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startNode } from '../child-process.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const address = `pipe://inventory-${process.pid}`;
+const address = process.argv[2] ?? `pipe://inventory-${process.pid}`;
 
 console.log(`microservice example: two processes over ${address}\n`);
 const service = startNode(join(here, 'inventory-service.js'), [address], 'inventory');

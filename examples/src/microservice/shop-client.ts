@@ -5,12 +5,16 @@
 import { BusError, MessageBus } from '@pipebus/core';
 import { client, isContractError } from '@pipebus/contract';
 import { NamedPipeClient } from '@pipebus/transport-namedpipe';
+import { NatsTransport } from '@pipebus/transport-nats';
 import { lastValueFrom, toArray } from 'rxjs';
 import { Inventory } from './inventory-contract.js';
 
 const address = process.argv[2] ?? 'pipe://inventory';
-// connectTimeout: wait for the service if it is still starting (WaitNamedPipe semantics).
-const bus = new MessageBus(new NamedPipeClient({ address, connectTimeout: 5000 }), { name: 'shop' });
+// The one line that differs between a named pipe and NATS. connectTimeout: wait for the service if it
+// is still starting (WaitNamedPipe semantics); on NATS the server is what the client connects to.
+const bus = address.startsWith('nats://')
+  ? new MessageBus(new NatsTransport({ servers: address }), { name: 'shop' })
+  : new MessageBus(new NamedPipeClient({ address, connectTimeout: 5000 }), { name: 'shop' });
 const inventory = client(bus, Inventory);
 
 const changes: string[] = [];

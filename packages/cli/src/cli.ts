@@ -13,16 +13,16 @@ import { UsageError } from './usage-error.js';
 type Command = (args: string[], io: CliIo) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; help: string; summary: string }> = {
-  serve: { run: serve, help: serveHelp, summary: 'serve requests on a named pipe (echo, fixed reply, raw bytes)' },
+  serve: { run: serve, help: serveHelp, summary: 'serve requests on a named pipe or NATS (echo, fixed reply, raw bytes)' },
   request: { run: request, help: requestHelp, summary: 'send one request and print the reply' },
-  pub: { run: pub, help: pubHelp, summary: 'publish an event (mailslot group, OS mailslot, or pipe)' },
+  pub: { run: pub, help: pubHelp, summary: 'publish an event (mailslot group, OS mailslot, pipe, or NATS)' },
   sub: { run: sub, help: subHelp, summary: 'print the events that match a pattern' },
   describe: { run: describe, help: describeHelp, summary: 'list the typed contracts a server implements (methods, events, schemas)' },
   doctor: { run: doctor, help: doctorHelp, summary: 'say what is wrong with this machine or a server' },
 };
 
 /** The top-level help text. */
-export const mainHelp = `pipebus: a message bus for local IPC over named pipes and mailslots
+export const mainHelp = `pipebus: a message bus for local IPC over named pipes and mailslots, and across machines over NATS
 
 Usage: pipebus COMMAND [ARGS] [--help]
 
@@ -34,6 +34,9 @@ ${Object.entries(COMMANDS)
 Addresses: pipe://name and mailslot://name are private to you on this machine
 (\\\\.\\pipe\\pipebus-name on Windows, a socket in a 0700 runtime directory on POSIX);
 raw OS names (\\\\.\\pipe\\mypipe, \\\\.\\mailslot\\Mymailslot, /path/x.sock) are accepted too.
+nats://HOST:PORT (several: nats://a:4222,nats://b:4222) reaches every peer on a NATS
+server under one subject prefix (--nats-prefix P, default pipebus); peer ids there
+are self-declared, so use NATS's own permissions to keep others out.
 
 Payloads: JSON if it parses, else text (--json insists on JSON); - reads stdin,
 @FILE a file, @@TEXT is the text @TEXT.

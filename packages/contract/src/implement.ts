@@ -41,9 +41,18 @@ export interface ImplementOptions {
    * not `CONTRACT_MISMATCH`. Default true.
    */
   readonly describe?: boolean;
+  /**
+   * Queue group of every method's handler (`bus.handle(method, fn, { queue })`):
+   * on a routed transport (NATS) each call reaches one member of the group,
+   * so several processes implementing the contract share its load. Not
+   * applied to `pipebus.describe`, which describes this one bus: every
+   * member answers a describe, and the asker keeps the first answer.
+   * `NOT_SUPPORTED` on any other transport, and then nothing is registered.
+   */
+  readonly queue?: string;
 }
 
-const IMPLEMENT_OPTION_KEYS: ReadonlySet<string> = new Set(['validateOutput', 'logger', 'describe']);
+const IMPLEMENT_OPTION_KEYS: ReadonlySet<string> = new Set(['validateOutput', 'logger', 'describe', 'queue']);
 
 /**
  * Implements contract `c` on `bus`: one `bus.handle` per method, under
@@ -55,10 +64,12 @@ const IMPLEMENT_OPTION_KEYS: ReadonlySet<string> = new Set(['validateOutput', 'l
  * side. Pass the same bus object to every `implement()` of one bus: the
  * list of contracts is kept per object.
  * Returns a function that unregisters them all (the last one also
- * `pipebus.describe`).
+ * `pipebus.describe`). With `queue`, several processes implementing `c` on
+ * a routed transport (NATS) share its calls.
  *
  * @throws BusError `INVALID_ARGUMENT` naming missing or extra handlers, or a
- *   method that already has a handler on this bus (as `bus.handle` does).
+ *   method that already has a handler on this bus (as `bus.handle` does);
+ *   `NOT_SUPPORTED` when `queue` is given on a transport without queue groups.
  */
 export function implement<C extends Contract>(bus: Pick<MessageBus, 'handle'>, c: C, handlers: NoInfer<ContractHandlers<C>>, options: ImplementOptions = {}): () => void {
   checkKnownKeys(`implement('${c.name}')`, options, IMPLEMENT_OPTION_KEYS);
@@ -74,6 +85,9 @@ export function implement<C extends Contract>(bus: Pick<MessageBus, 'handle'>, c
   }
   if (options.describe !== undefined && typeof options.describe !== 'boolean') throw invalidArgument(`implement('${c.name}'): options.describe must be true or false`);
   const o = { validateOutput: options.validateOutput === true, logger: options.logger ?? consoleLogger };
+  // Checked by bus.handle (a name, and a transport that can load-balance); passed only when given,
+  // so a bus whose handle() predates queue groups is called as before.
+  const handleOptions = options.queue === undefined ? undefined : { queue: options.queue };
   const stops: (() => void)[] = [];
   try {
     for (const key of methods) {
@@ -81,7 +95,8 @@ export function implement<C extends Contract>(bus: Pick<MessageBus, 'handle'>, c
       const handler = given[key] as (input: unknown, context: HandlerContext) => unknown;
       const wire = methodName(c, key);
       const site: Site = { contract: c.name, method: key, wire, member, logger: o.logger, validateOutput: o.validateOutput };
-      stops.push(bus.handle(wire, member.kind === 'rpc' ? rpcHandler(site, handler) : streamHandler(site, handler)));
+      const run = member.kind === 'rpc' ? rpcHandler(site, handler) : streamHandler(site, handler);
+      stops.push(handleOptions === undefined ? bus.handle(wire, run) : bus.handle(wire, run, handleOptions));
     }
     if (options.describe !== false) stops.push(register(bus, c));
   } catch (error) {

@@ -192,3 +192,37 @@ describe('implement and client', () => {
     expect(thrown(() => client(pair.client, Calc, { validate: true } as never), BusError).message).toMatch(/unknown option 'options\.validate'/);
   });
 });
+
+describe('implement with a queue group', () => {
+  const Jobs = contract('jobs', { run: rpc<number, number>(), watch: stream<number, number>() });
+  const handlers = { run: (n: number) => n, watch: async (n: number) => n };
+
+  it("passes { queue } to every method's bus.handle, not to pipebus.describe, and nothing when not given", () => {
+    const seen: Array<[string, unknown[]]> = [];
+    const recording = { handle: (method: string, ...rest: unknown[]) => (seen.push([method, rest.slice(1)]), () => undefined) } as unknown as Pick<MessageBus, 'handle'>;
+    const stop = implement(recording, Jobs, handlers, { queue: 'workers' });
+    expect(seen).toEqual([
+      ['jobs.run', [{ queue: 'workers' }]],
+      ['jobs.watch', [{ queue: 'workers' }]],
+      ['pipebus.describe', []],
+    ]);
+    stop();
+    seen.length = 0;
+    const other = { handle: recording.handle } as Pick<MessageBus, 'handle'>;
+    implement(other, Jobs, handlers)();
+    expect(seen.map(([, rest]) => rest)).toEqual([[], [], []]);
+  });
+
+  it('fails NOT_SUPPORTED on a transport without queue groups, leaving no handler behind', async () => {
+    const pair = await busPair();
+    try {
+      const error = thrown(() => implement(pair.server, Jobs, handlers, { queue: 'workers' }), BusError);
+      expect(error.code).toBe('NOT_SUPPORTED');
+      expect(error.message).toMatch(/handle\('jobs\.run'\): queue groups need a transport that load-balances/);
+      implement(pair.server, Jobs, handlers);
+      await expect(client(pair.client, Jobs).run(7)).resolves.toBe(7);
+    } finally {
+      await pair.close();
+    }
+  });
+});

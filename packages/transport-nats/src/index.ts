@@ -4,4 +4,4 @@
  * queue groups when asked), events their subscribers by topic.
  */
 export { NatsTransport, type NatsTransportStats } from './transport/nats-transport.js';
-export { DEFAULT_MAX_FRAME_SIZE, type NatsTransportOptions } from './options/validate.js';
+export { DEFAULT_MAX_FRAME_SIZE, checkNatsPrefix, resolveNatsAddress, type NatsAddress, type NatsTransportOptions } from './options/validate.js';

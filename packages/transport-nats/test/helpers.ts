@@ -1,7 +1,7 @@
 // Buses over NatsTransport against one real nats-server, for the tests of
 // this package: each cluster gets a prefix of its own, so tests never hear
 // each other, and every bus is closed after its test.
-import { MessageBus, silentLogger, type BusOptions } from '@pipebus/core';
+import { MessageBus, silentLogger, type MessageBusOptions } from '@pipebus/core';
 import type { NatsServerHandle } from '@pipebus/test-support';
 import { NatsTransport, type NatsTransportOptions } from '@pipebus/transport-nats';
 import { filter, firstValueFrom, take, toArray } from 'rxjs';
@@ -13,7 +13,7 @@ export async function cluster(
   server: NatsServerHandle,
   count: number,
   into: MessageBus[],
-  options: { transport?: Partial<NatsTransportOptions>; bus?: BusOptions } = {},
+  options: { transport?: Partial<NatsTransportOptions>; bus?: MessageBusOptions } = {},
 ): Promise<MessageBus[]> {
   const prefix = `t.p${process.pid}x${n++}`;
   const made: MessageBus[] = [];

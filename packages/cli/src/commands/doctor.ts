@@ -14,9 +14,12 @@ import { isMailslotAddress } from '../address/address-kind.js';
 import { checkMailslotAddress, checkPipeAddress } from '../address/check-address.js';
 import { checkGroup } from './doctor-group.js';
 import type { Report, Verdict } from './doctor-report.js';
+import { checkNats } from './doctor-nats.js';
+import { natsTarget, type NatsTarget } from '../address/nats-address.js';
+import { joinDashValues } from '../format/args.js';
 
 /** Help of `pipebus doctor`. */
-export const doctorHelp = `Usage: pipebus doctor [ADDRESS]
+export const doctorHelp = `Usage: pipebus doctor [ADDRESS] [--nats-prefix P]
 
 Check this machine, and the server at ADDRESS if given, and say what is wrong in
 words you can act on: no server, pipe busy, access denied, a stale socket file
@@ -26,6 +29,9 @@ another user's, open to others), Wine or Windows version quirks.
             mailslot://group: list the group's live members (pid, uid, since
             when, slot) and sweep the entries of dead ones, removing the
             group's directory when none is left
+            nats://HOST:PORT (or several, comma-separated): does each server
+            answer (its version and max_payload), and does pipebus connect?
+  --nats-prefix P  the subject prefix on NATS (default: pipebus)
 
 Exit codes: 0 nothing failed (warnings allowed), 1 a check failed, 2 usage error.`;
 
@@ -33,10 +39,13 @@ const MARK: Record<Verdict, string> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' }
 
 /** `pipebus doctor`: exit 0 when nothing failed, 1 otherwise. */
 export async function doctor(args: string[], io: CliIo): Promise<number> {
-  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  const { values, positionals } = parseArgs({ args: joinDashValues(args, ['nats-prefix']), allowPositionals: true, options: { 'nats-prefix': { type: 'string' } } });
   if (positionals.length > 1) throw new UsageError('doctor takes at most one ADDRESS');
   // A malformed address is a usage error before any check runs.
-  if (positionals[0] !== undefined) (isMailslotAddress(positionals[0]) ? checkMailslotAddress : checkPipeAddress)(positionals[0]);
+  let nats: NatsTarget | undefined;
+  if (positionals[0] !== undefined) nats = natsTarget(positionals[0], values['nats-prefix']);
+  else if (values['nats-prefix'] !== undefined) throw new UsageError('--nats-prefix applies to a nats:// ADDRESS, and none was given');
+  if (positionals[0] !== undefined && nats === undefined) (isMailslotAddress(positionals[0]) ? checkMailslotAddress : checkPipeAddress)(positionals[0]);
   let failed = false;
   const report = (verdict: Verdict, what: string, advice?: string): void => {
     if (verdict === 'fail') failed = true;
@@ -56,12 +65,14 @@ export async function doctor(args: string[], io: CliIo): Promise<number> {
     } else {
       report('ok', `Windows ${release}`);
     }
-  } else {
+  } else if (nats === undefined) {
+    // The runtime directory holds pipes and mailslots: nothing of NATS's.
     await checkRuntimeDir(report);
   }
 
   const address = positionals[0];
-  if (address !== undefined && isMailslotAddress(address)) checkGroup(address, report, io);
+  if (nats !== undefined) await checkNats(nats, report);
+  else if (address !== undefined && isMailslotAddress(address)) checkGroup(address, report, io);
   else if (address !== undefined) await checkAddress(address, report);
   return failed ? EXIT.FAILED : EXIT.OK;
 }

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { MessageBus } from '@pipebus/core';
+import type { Transport } from '@pipebus/core';
 import { NamedPipeServer } from '@pipebus/transport-namedpipe';
 import { formatValue, parsePayload, showBytes, withNul } from '../format/payload.js';
 import { EXIT } from '../exit-codes.js';
@@ -10,12 +11,14 @@ import { deferred, untilStopped } from '../lifecycle/until-stopped.js';
 import { cliLogger } from '../output/cli-logger.js';
 import { checkPipeAddress } from '../address/check-address.js';
 import { joinDashValues } from '../format/args.js';
+import { natsTarget, openNats, refuseOverNats } from '../address/nats-address.js';
 
 /** Help of `pipebus serve`. */
-export const serveHelp = `Usage: pipebus serve ADDRESS [--echo | --reply TEXT] [--raw] [--method NAME] [--count N] [--relay]
+export const serveHelp = `Usage: pipebus serve ADDRESS [--echo | --reply TEXT] [--raw] [--method NAME] [--count N] [--relay] [--nats-prefix P]
 
-Serve requests on a named pipe and print each one served.
-  ADDRESS          pipe://name, \\\\.\\pipe\\name (Windows) or /path/to.sock (POSIX)
+Serve requests on a named pipe or on NATS and print each one served.
+  ADDRESS          pipe://name, \\\\.\\pipe\\name (Windows) or /path/to.sock (POSIX);
+                   nats://HOST:PORT (several: nats://a:4222,nats://b:4222)
   --echo           answer with the request's own payload (the default)
   --reply TEXT     answer with TEXT (JSON if it parses, else the text)
   --raw            no pipebus framing: plain bytes for native programs; each
@@ -23,12 +26,15 @@ Serve requests on a named pipe and print each one served.
                    MFC server does (--echo sends the bytes back)
   --method NAME    the method served (default: echo)
   --count N        exit after serving N requests
-  --relay          forward events from each client to the others (pub/sub hub)`;
+  --relay          forward events from each client to the others (pub/sub hub;
+                   not on NATS, which fans events out itself)
+  --nats-prefix P  the subject prefix on NATS (default: pipebus); every verb
+                   that talks to this server must use the same`;
 
 /** `pipebus serve`: runs until Ctrl-C or --count requests. */
 export async function serve(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
-    args: joinDashValues(args, ['reply', 'method', 'count']),
+    args: joinDashValues(args, ['reply', 'method', 'count', 'nats-prefix']),
     allowPositionals: true,
     options: {
       echo: { type: 'boolean' },
@@ -37,13 +43,17 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
       method: { type: 'string' },
       count: { type: 'string' },
       relay: { type: 'boolean' },
+      'nats-prefix': { type: 'string' },
     },
   });
   if (positionals.length !== 1) throw new UsageError('serve takes exactly one ADDRESS');
   if (values.echo && values.reply !== undefined) throw new UsageError('--echo and --reply exclude each other');
   if (values.raw && values.method !== undefined) throw new UsageError('--method has no meaning with --raw (raw messages have no method)');
   const address = positionals[0]!;
-  checkPipeAddress(address);
+  const nats = natsTarget(address, values['nats-prefix']);
+  refuseOverNats(nats, values.raw === true, '--raw', 'NATS carries pipebus frames only');
+  refuseOverNats(nats, values.relay === true, '--relay', 'the NATS server delivers each event to every subscriber itself');
+  if (nats === undefined) checkPipeAddress(address);
   const count = intOption(values.count, 'count', 0, 1);
   const logger = cliLogger(io);
   const done = deferred();
@@ -68,7 +78,9 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
   }
 
   const method = values.method ?? 'echo';
-  const server = new NamedPipeServer({ address, logger });
+  const pipe = nats === undefined ? new NamedPipeServer({ address, logger }) : undefined;
+  const natsTransport = nats === undefined ? undefined : openNats(nats);
+  const server: Transport = pipe ?? natsTransport!;
   const bus = new MessageBus(server, { logger, relay: values.relay ?? false, name: 'pipebus serve' });
   const fixed = values.reply === undefined ? undefined : { value: parsePayload(values.reply) };
   bus.handle(method, (payload, ctx) => {
@@ -86,7 +98,9 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     },
   });
   await bus.start();
-  io.out(`serving '${method}' on ${server.path}; Ctrl-C to stop`);
+  // On NATS, the peer id is what `describe --to` takes.
+  const where = pipe?.path ?? `${address} (subjects under '${nats?.prefix}.') as peer ${natsTransport?.peerId}`;
+  io.out(`serving '${method}' on ${where}; Ctrl-C to stop`);
   await untilStopped(io.signal, done.promise);
   await bus.close();
   return EXIT.OK;

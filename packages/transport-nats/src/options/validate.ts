@@ -195,6 +195,49 @@ function atLeastOne(value: number | undefined, fallback: number, option: string)
   return checked;
 }
 
+/** A `nats://` address as a command line or a config file gives it, resolved: see {@link resolveNatsAddress}. */
+export interface NatsAddress {
+  /** The server URLs, in the order given (nats.js tries them all). */
+  readonly servers: readonly string[];
+}
+
+/**
+ * Resolves `nats://HOST:PORT` (or several, comma-separated:
+ * `nats://a:4222,nats://b:4222`) into the `servers` option, with the
+ * checks {@link NatsTransport} makes at construction. Pure: nothing is
+ * opened, so a tool can tell a malformed address (the user's mistake) from
+ * a server that does not answer (an operation that failed).
+ *
+ * @throws `INVALID_ARGUMENT` saying what to write instead.
+ */
+export function resolveNatsAddress(address: string): NatsAddress {
+  if (typeof address !== 'string' || !/^nats:\/\//i.test(address)) {
+    throw invalidArgument(`${JSON.stringify(address)} is not a NATS address; write nats://HOST:PORT, such as nats://127.0.0.1:4222 (several: nats://a:4222,nats://b:4222)`, { option: 'servers' });
+  }
+  const servers = address.split(',').map((url) => url.trim());
+  for (const url of servers) {
+    // Each URL of the list names its scheme: "nats://a:1,b:2" would be read as host b on nats's default port by nats.js, which is rarely meant.
+    if (!/^nats:\/\//i.test(url)) throw invalidArgument(`${JSON.stringify(url)} in ${JSON.stringify(address)} is not a NATS URL; write each server as nats://HOST:PORT, comma-separated`, { option: 'servers' });
+    checkUrl(url);
+    // new URL() accepts a path, a query and credentials, which nats.js ignores or would send: refuse rather than surprise.
+    const parsed = new URL(url);
+    if ((parsed.pathname !== '' && parsed.pathname !== '/') || parsed.search !== '' || parsed.hash !== '') {
+      throw invalidArgument(`${JSON.stringify(url)} has a path or query, which a NATS server URL does not take; write nats://HOST:PORT`, { option: 'servers' });
+    }
+  }
+  return { servers };
+}
+
+/**
+ * Checks a subject prefix as {@link NatsTransport}'s `prefix` option does
+ * (dot-separated tokens of letters, digits, `_` and `-`); returns it.
+ *
+ * @throws `INVALID_ARGUMENT` saying what a prefix may hold.
+ */
+export function checkNatsPrefix(prefix: string): string {
+  return checkPrefix(prefix);
+}
+
 /** A server address nats.js will understand: `nats://`, `tls://`, `ws(s)://` or `host:port`. */
 function checkUrl(url: unknown): void {
   if (typeof url !== 'string' || url.length === 0) throw invalidArgument(`NatsTransport: a server URL must be a non-empty string, got ${describeValue(url)}`, { option: 'servers' });
