@@ -83,7 +83,7 @@ describe('NatsTransport queue groups', () => {
 describe('names NATS cannot carry', () => {
   it('refuses them with INVALID_ARGUMENT and advice, before anything is sent', async () => {
     // The application's own connection, so that the test sees every publish.
-    const nc = await connect({ servers: server!.url });
+    const nc = await connect({ servers: server!.url, noEcho: true });
     const published: string[] = [];
     const publish = nc.publish.bind(nc);
     nc.publish = (subject, ...rest) => (published.push(subject), publish(subject, ...rest));

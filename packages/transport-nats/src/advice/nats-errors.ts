@@ -8,10 +8,18 @@ export function connectError(error: unknown, servers: readonly string[]): BusErr
   if (/auth/i.test(message)) {
     return new BusError('ACCESS_DENIED', `the NATS server at ${where} refused our credentials (${message}); check connectOptions (user/pass, token, nkey, creds)`, { cause: error });
   }
-  if (/refused|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|timeout/i.test(message)) {
+  // A reset, an unreachable host or network, a TCP timeout, a socket closed before the server's INFO (nats.js:
+  // "error connecting - node provided an undefined error", seen on Windows for a reset): nothing there speaks NATS to us.
+  if (/refused|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|timeout|error connecting/i.test(message)) {
     return new BusError('NOT_FOUND', `no NATS server answered at ${where} (${message}); is nats-server running there?`, { cause: error, details: { servers: [...servers] } });
   }
-  return new BusError('OS_ERROR', `could not connect to NATS at ${where}: ${message}`, { cause: error });
+  if (/unexpected response/i.test(message)) {
+    return new BusError('NOT_FOUND', `something at ${where} answered, but not as a NATS server (${message}); check the host and port (nats-server listens on 4222 by default; its monitoring port speaks HTTP)`, {
+      cause: error,
+      details: { servers: [...servers] },
+    });
+  }
+  return new BusError('OS_ERROR', `could not connect to NATS at ${where}: ${message}; check the URL, and connectOptions (TLS, auth)`, { cause: error });
 }
 
 /** A subscription the server refused or that failed: a permission the account lacks, mostly. */

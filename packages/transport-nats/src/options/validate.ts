@@ -139,21 +139,27 @@ export function resolveNatsOptions(options: NatsTransportOptions): ResolvedNatsO
   checkKnownKeys('NatsTransport', buffer, BUFFER_KEYS, 'options.reconnectBuffer.');
   const store = options.fragmentStore ?? {};
   checkKnownKeys('NatsTransport', store, STORE_KEYS, 'options.fragmentStore.');
+  if (options.connectOptions?.noEcho === false) {
+    throw invalidArgument(
+      "NatsTransport: 'connectOptions.noEcho' must stay true: without it NATS hands this bus its own requests and events, which it drops (a call to a method it handles too would hang); remove the option",
+      { option: 'connectOptions' },
+    );
+  }
   if (options.fragmentation !== undefined && typeof options.fragmentation !== 'boolean') {
     throw invalidArgument(`NatsTransport: 'fragmentation' must be true or false, got ${describeValue(options.fragmentation)}`, { option: 'fragmentation' });
   }
   return {
     fragmentation: options.fragmentation ?? true,
     fragmentStoreBytes: count(store.maxBytes, DEFAULT_FRAGMENT_STORE_BYTES, 'fragmentStore.maxBytes'),
-    fragmentStoreTtl: count(store.ttlMs, DEFAULT_FRAGMENT_STORE_TTL, 'fragmentStore.ttlMs'),
+    fragmentStoreTtl: ms(store.ttlMs, DEFAULT_FRAGMENT_STORE_TTL, 'fragmentStore.ttlMs'),
     reconnectBufferBytes: count(buffer.maxBytes, DEFAULT_RECONNECT_BUFFER_BYTES, 'reconnectBuffer.maxBytes'),
     reconnectBufferFrames: count(buffer.maxFrames, DEFAULT_RECONNECT_BUFFER_FRAMES, 'reconnectBuffer.maxFrames'),
-    reconnectSettle: count(options.reconnectSettle, 1000, 'reconnectSettle'),
-    heartbeatInterval: count(options.heartbeatInterval, 1000, 'heartbeatInterval'),
+    reconnectSettle: ms(options.reconnectSettle, 1000, 'reconnectSettle'),
+    heartbeatInterval: ms(options.heartbeatInterval, 1000, 'heartbeatInterval'),
     maxUnconfirmedBytes: count(options.maxUnconfirmedBytes, 4 * 1024 * 1024, 'maxUnconfirmedBytes'),
-    maxPeers: Math.max(1, count(options.maxPeers, 10_000, 'maxPeers')),
+    maxPeers: atLeastOne(options.maxPeers, 10_000, 'maxPeers'),
     banMs: count(options.banMs, 60_000, 'banMs'),
-    closeTimeout: count(options.closeTimeout, 2000, 'closeTimeout'),
+    closeTimeout: ms(options.closeTimeout, 2000, 'closeTimeout'),
     servers,
     connection,
     connectOptions: options.connectOptions ?? {},
@@ -168,6 +174,25 @@ function count(value: number | undefined, fallback: number, option: string): num
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value < 0) throw invalidArgument(`NatsTransport: '${option}' must be a non-negative integer, got ${describeValue(value)}`, { option });
   return value;
+}
+
+/** Most ms a timer takes: past 2^31 - 1, Node fires after 1 ms (a heartbeat meant as "never" would beat every millisecond). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A duration that becomes a timer: a non-negative integer of at most {@link MAX_TIMER_MS}. */
+function ms(value: number | undefined, fallback: number, option: string): number {
+  const checked = count(value, fallback, option);
+  if (checked > MAX_TIMER_MS) {
+    throw invalidArgument(`NatsTransport: '${option}' must be a non-negative integer of ms, at most ${MAX_TIMER_MS} (about 24 days: Node's timers fire at once past it), got ${describeValue(value)}`, { option });
+  }
+  return checked;
+}
+
+/** A bound that must let at least one through (a transport that may know no peer cannot work). */
+function atLeastOne(value: number | undefined, fallback: number, option: string): number {
+  const checked = count(value, fallback, option);
+  if (checked < 1) throw invalidArgument(`NatsTransport: '${option}' must be an integer of at least 1, got ${describeValue(value)}`, { option });
+  return checked;
 }
 
 /** A `nats://` address as a command line or a config file gives it, resolved: see {@link resolveNatsAddress}. */

@@ -5,7 +5,7 @@
  *
  * | what                                   | subject              | reply-to            |
  * |----------------------------------------|----------------------|---------------------|
- * | request without `to`                   | `P.req.<method>`     | `P.in.<self>.r.<id>` |
+ * | request without `to`                   | `P.req.<method>`     | `P.in.<self>.r.<id>.<token>` |
  * | event without `to`                     | `P.evt.<self>.<topic>` | none              |
  * | cancel without `to`                    | `P.cancel`           | `P.in.<self>.c`     |
  * | anything to one peer                   | `P.in.<peer>.d`      | `P.in.<self>.t.<peer>` |
@@ -18,8 +18,10 @@
  * after `P.in.`, or for events (which carry no reply-to: a reply-to with
  * nobody subscribed makes the server answer every unheard event with a
  * "no responders" notice) and presence from their subject's last token. Each reply-to also
- * says what a "no responders" notice on it means: `r.<id>`, nobody handles
- * the request with that id; `t.<peer>`, that peer's inbox is gone.
+ * says what a "no responders" notice on it means: `r.<id>.<token>`, nobody
+ * handles the request with that id (the random token, new per request, keeps
+ * another client from forging the notice: see no-responders.ts);
+ * `t.<peer>`, that peer's inbox is gone.
  * `subscribe('a.*')` maps to `P.evt.*.a.*`: the extra `*` is the sender.
  */
 import { invalidArgument } from '@pipebus/core/transport-kit';
@@ -31,7 +33,7 @@ const TOKEN = /^[A-Za-z0-9_-]+$/;
 const MAX_CACHED_NAMES = 10_000;
 
 /** What a "no responders" notice on one of our reply-to subjects is about. */
-export type Unheard = { readonly kind: 'request'; readonly id: number } | { readonly kind: 'peer'; readonly peer: string } | { readonly kind: 'other' };
+export type Unheard = { readonly kind: 'request'; readonly id: number; readonly token: string } | { readonly kind: 'peer'; readonly peer: string } | { readonly kind: 'other' };
 
 /** The subjects of one transport (its prefix and its own peer id). */
 export class Subjects {
@@ -113,9 +115,9 @@ export class Subjects {
     return cached(this.#directReplies, peer, () => `${this.#selfPrefix}t.${peer}`);
   }
 
-  /** The reply-to of request `id` sent without a peer: a notice on it says nobody handles the method. */
-  replyForRequest(id: number): string {
-    return `${this.#selfPrefix}r.${id}`;
+  /** The reply-to of request `id` sent without a peer (`token`: see no-responders.ts): a notice on it says nobody handles the method. */
+  replyForRequest(id: number, token: string): string {
+    return `${this.#selfPrefix}r.${id}.${token}`;
   }
 
   /** `P.req.<method>`; throws `INVALID_ARGUMENT` for a name NATS cannot carry as a subject. */
@@ -173,8 +175,11 @@ export class Subjects {
     if (!subject.startsWith(this.#selfPrefix)) return { kind: 'other' };
     const rest = subject.slice(this.#selfPrefix.length);
     if (rest.startsWith('r.')) {
-      const id = Number(rest.slice(2));
-      if (Number.isSafeInteger(id) && id > 0 && String(id) === rest.slice(2)) return { kind: 'request', id };
+      const dot = rest.indexOf('.', 2);
+      const digits = rest.slice(2, dot);
+      const id = Number(digits);
+      const token = rest.slice(dot + 1);
+      if (dot > 2 && Number.isSafeInteger(id) && id > 0 && String(id) === digits && TOKEN.test(token)) return { kind: 'request', id, token };
     } else if (rest.startsWith('t.')) {
       const peer = rest.slice(2);
       if (TOKEN.test(peer)) return { kind: 'peer', peer };

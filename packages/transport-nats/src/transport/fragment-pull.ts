@@ -34,7 +34,12 @@ export const DEFAULT_FRAGMENT_STORE_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_FRAGMENT_STORE_TTL = 30_000;
 
 interface Held {
+  /** The message's fragment-header identity (sender id and sequence): how its later fragments find it. */
   readonly key: string;
+  /** What receivers pull it by: random, so only those handed fragment 0 know it (see {@link pullToken}). */
+  readonly token: string;
+  /** The subject fragment 0 went on: a pull names it, so a token copied onto another subject pulls nothing. */
+  readonly subject: string;
   /** Fragments 1..count-1 by index, as they were sent. */
   readonly frames: Uint8Array[];
   readonly count: number;
@@ -52,6 +57,8 @@ export type Hold = { readonly publish: true; readonly key: string } | { readonly
 export class FragmentPulls {
   /** Key → message, oldest first (a Map keeps insertion order, and expiry follows it). */
   readonly #held = new Map<string, Held>();
+  /** The same messages by pull token. */
+  readonly #byToken = new Map<string, Held>();
   #bytes = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** Pulls for a message no longer here (expired, or taken by another receiver). */
@@ -71,11 +78,12 @@ export class FragmentPulls {
 
   /**
    * A fragment about to go on a shared subject: fragment 0 is published with
-   * `key` in its {@link PULL_HEADER}; the others are kept for the pullers.
+   * the returned `key` (a random pull token) in its {@link PULL_HEADER}; the
+   * others are kept for the pullers.
    * Throws `BUSY` when a new message does not fit, `TRANSPORT_CLOSED`-free:
    * a later fragment whose message expired meanwhile throws `BUSY` too.
    */
-  hold(frame: Uint8Array, once: boolean): Hold {
+  hold(frame: Uint8Array, once: boolean, subject: string): Hold {
     this.#expire();
     const key = keyOf(frame);
     const index = (frame[10]! << 8) | frame[11]!;
@@ -89,11 +97,14 @@ export class FragmentPulls {
           { details: { bytes: this.#bytes, maxBytes: this.maxBytes, message: total } },
         );
       }
-      this.#held.delete(key);
-      this.#held.set(key, { key, frames: [], count, total, once, expires: this.now() + this.ttlMs, pullers: new Set(), received: 0 });
+      const old = this.#held.get(key);
+      if (old !== undefined) this.#drop(old);
+      const held: Held = { key, token: pullToken(), subject, frames: [], count, total, once, expires: this.now() + this.ttlMs, pullers: new Set(), received: 0 };
+      this.#held.set(key, held);
+      this.#byToken.set(held.token, held);
       this.#bytes += total;
       this.#arm();
-      return { publish: true, key };
+      return { publish: true, key: held.token };
     }
     const held = this.#held.get(key);
     if (held === undefined) {
@@ -106,11 +117,18 @@ export class FragmentPulls {
     return { publish: false };
   }
 
-  /** `peer` got fragment 0 of `key` and asks for the rest: what is here now, and the others as they come. */
-  pull(key: string, peer: PeerId): void {
+  /**
+   * `peer` got fragment 0 of the message pulled by `token` on `subject` and
+   * asks for the rest: what is here now, and the others as they come. Each
+   * peer once. A pull naming another subject than the message's gets
+   * nothing: whoever knows a token (any receiver of the message) could
+   * otherwise copy it onto a subject many others hear, each of whom would
+   * pull the whole message from us.
+   */
+  pull(token: string, peer: PeerId, subject: string): void {
     this.#expire();
-    const held = this.#held.get(key);
-    if (held === undefined || held.pullers.has(peer)) {
+    const held = this.#byToken.get(token);
+    if (held === undefined || held.subject !== subject || held.pullers.has(peer)) {
       this.missed++;
       return;
     }
@@ -122,13 +140,17 @@ export class FragmentPulls {
   /** Closing: everything goes. */
   clear(): void {
     this.#held.clear();
+    this.#byToken.clear();
     this.#bytes = 0;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 
   #drop(held: Held): void {
-    if (this.#held.delete(held.key)) this.#bytes -= held.total;
+    if (this.#held.get(held.key) !== held) return;
+    this.#held.delete(held.key);
+    this.#byToken.delete(held.token);
+    this.#bytes -= held.total;
   }
 
   #expire(): void {
@@ -163,6 +185,18 @@ export function keyOf(frame: Uint8Array): string {
 /** True for a fragment frame (core's fragment header is there). */
 export function isFragment(frame: Uint8Array, fragmentByte: number): boolean {
   return frame.byteLength >= FRAGMENT_HEADER_SIZE && frame[0] === fragmentByte;
+}
+
+/**
+ * A fresh pull token: 64 random bits, in hex. Not the fragment header's
+ * sender id and sequence: anyone who saw one large message of a sender
+ * (a subscriber of one of its topics) could predict those of the next ones
+ * and pull messages sent to subjects it may not read.
+ */
+function pullToken(): string {
+  let token = '';
+  for (const byte of crypto.getRandomValues(new Uint8Array(8))) token += byte.toString(16).padStart(2, '0');
+  return token;
 }
 
 /** A pull key as it may arrive from the network: 16 hex digits, nothing else. */

@@ -16,6 +16,8 @@ import type { Presence } from './presence.js';
 import type { Counters } from './stats.js';
 
 const EMPTY = new Uint8Array(0);
+/** Longest subject a pull may name (NATS has no hard limit; ours are a prefix of at most 200 and a name). */
+const MAX_PULL_SUBJECT = 4096;
 const utf8 = new TextDecoder();
 const encoder = new TextEncoder();
 
@@ -50,33 +52,39 @@ export class Inbound {
       return;
     }
     const sender = s.senderOf(msg.reply);
-    if (sender === undefined) {
+    // Our own id: our connection does not echo (noEcho), so someone else claims it. Never a peer of ourselves.
+    if (sender === undefined || sender === this.#self) {
       counters.foreignMessages++;
       return;
     }
     if (msg.subject === s.direct) this.#deliver(sender, msg.data, undefined);
     else if (msg.subject === s.hereForMe) {
+      this.p.bans.vouch(sender);
       if (this.#hear(sender) !== undefined) this.p.link.back(sender);
     } else if (msg.subject === s.pulls) {
-      const key = msg.data.byteLength === 16 ? utf8.decode(msg.data) : '';
-      if (!isPullKey(key)) counters.foreignMessages++;
-      else if (this.#hear(sender) !== undefined) this.p.pulls.pull(key, sender);
+      // A pull is the token (16 hex digits) and the subject fragment 0 came on.
+      const pull = msg.data.byteLength > 16 && msg.data.byteLength <= 16 + MAX_PULL_SUBJECT ? utf8.decode(msg.data) : '';
+      const key = pull.slice(0, 16);
+      // Only a peer already known may pull (it said hello, as every transport does on start): each pull
+      // makes us send a whole message, so a pull must not be able to invent the id it is sent to.
+      if (!isPullKey(key) || !this.p.peers.has(sender)) counters.foreignMessages++;
+      else if (this.#hear(sender) !== undefined) this.p.pulls.pull(key, sender, pull.slice(16));
     } else counters.foreignMessages++;
   }
 
   /** `P.all`, `P.req.<method>`, `P.cancel`: the sender is in the reply-to. */
   shared(msg: Msg): void {
     const sender = this.p.subjects.senderOf(msg.reply);
-    if (sender === undefined) this.p.counters.foreignMessages++;
-    else if (sender !== this.#self) this.#deliver(sender, msg.data, undefined, msg);
+    if (sender === undefined || sender === this.#self) this.p.counters.foreignMessages++;
+    else this.#deliver(sender, msg.data, undefined, msg);
   }
 
   /** `P.evt.<sender>.<topic>`, through the topic interest `via`. */
   event(msg: Msg, via: number): void {
     const sender = this.p.subjects.eventSender(msg.subject);
-    if (sender === undefined) this.p.counters.foreignMessages++;
-    // Our own event, echoed by a connection that does not set noEcho (the application's).
-    else if (sender !== this.#self) this.#deliver(sender, msg.data, via, msg);
+    // Our own id: not an echo (the connection has noEcho, start() checks), someone else's forgery.
+    if (sender === undefined || sender === this.#self) this.p.counters.foreignMessages++;
+    else this.#deliver(sender, msg.data, via, msg);
   }
 
   /** `P.presence.<type>.<sender>`: hello, heartbeat, goodbye. */
@@ -88,11 +96,17 @@ export class Inbound {
       return;
     }
     const { type, sender } = presence;
-    if (sender === this.#self) return;
+    if (sender === this.#self) {
+      // Our own presence never comes back (noEcho): someone else claims our id.
+      this.p.counters.foreignMessages++;
+      return;
+    }
     if (type === 'bye') {
+      this.p.bans.unvouch(sender);
       peers.forget(sender, 'it closed');
       return;
     }
+    this.p.bans.vouch(sender);
     if (this.#hear(sender) === undefined) return;
     if (type === 'hello') {
       // A newcomer (or a peer back from its own reconnect) learns we are here.
@@ -115,9 +129,9 @@ export class Inbound {
     if (peer === undefined) return;
     this.p.emitFrame(via === undefined ? { data, peer } : { data, peer, via });
     const key = msg?.headers?.get(PULL_HEADER);
-    if (key !== undefined && key !== '' && isPullKey(key)) {
+    if (msg !== undefined && key !== undefined && isPullKey(key)) {
       const s = this.p.subjects;
-      this.p.publish(s.pullsOf(sender), encoder.encode(key), s.replyFor(sender));
+      this.p.publish(s.pullsOf(sender), encoder.encode(key + msg.subject), s.replyFor(sender));
     }
   }
 
@@ -125,8 +139,10 @@ export class Inbound {
   #unheard(subject: string): void {
     const what = this.p.subjects.unheard(subject);
     if (what.kind === 'request') {
-      // One notice per fragment of a large request: the caller settles on the first and ignores the rest.
-      this.p.emitFrame({ data: noHandlerFrame(what.id, this.p.recent.nameOf(what.id), this.p.subjects.prefix), peer: this.#noResponders });
+      const method = this.p.recent.claim(what.id, what.token);
+      // Not the token of our request with that id: another client's forgery (or a request long gone).
+      if (method === undefined) this.p.counters.foreignMessages++;
+      else this.p.emitFrame({ data: noHandlerFrame(what.id, method, this.p.subjects.prefix), peer: this.#noResponders });
     } else if (what.kind === 'peer') {
       this.p.peers.forget(what.peer, 'its NATS inbox has no subscriber any more (it closed or died)');
     }

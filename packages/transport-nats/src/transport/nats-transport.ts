@@ -13,7 +13,7 @@
  * them (link.ts).
  */
 import { BusError } from '@pipebus/core';
-import { FRAGMENT_FRAME_BYTE, FRAME_TAKEN, Kind, Transport, type Interest, type PeerId, type Route, type TransportCapabilities } from '@pipebus/core/transport-kit';
+import { FRAGMENT_FRAME_BYTE, FRAME_TAKEN, Kind, Transport, invalidArgument, type Interest, type PeerId, type Route, type TransportCapabilities } from '@pipebus/core/transport-kit';
 import { connect, headers, nuid, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { connectError, subscriptionError } from '../advice/nats-errors.js';
 import { resolveNatsOptions, type NatsTransportOptions, type ResolvedNatsOptions } from '../options/validate.js';
@@ -24,7 +24,7 @@ import { Inbound } from './inbound.js';
 import { Interests } from './interests.js';
 import { Link } from './link.js';
 import { RecentRequests } from './no-responders.js';
-import { Presence } from './presence.js';
+import { MISSED_BEATS, Presence } from './presence.js';
 import { ReconnectBuffer } from './reconnect-buffer.js';
 import { Counters, type NatsTransportStats } from './stats.js';
 
@@ -75,7 +75,7 @@ export class NatsTransport extends Transport {
     this.#capabilities = { duplex: true, broadcast: true, reliable: true, ordered: true, routed: true, maxFrameSize: this.#o.maxFrameSize };
     this.#buffer = new ReconnectBuffer(this.#o.reconnectBufferBytes, this.#o.reconnectBufferFrames);
     this.#peers = new Presence((id) => `nats:${this.#o.prefix}.in.${id}`, (event) => this.emitPeer(event), this.#o.maxPeers);
-    this.#bans = new Bans(this.#o.banMs, this.#o.maxPeers);
+    this.#bans = new Bans(this.#o.banMs, this.#o.maxPeers, this.#o.heartbeatInterval * MISSED_BEATS);
     this.#pulls = new FragmentPulls(this.#o.fragmentStoreBytes, this.#o.fragmentStoreTtl, (peer, frame) => this.#publishOwn(s.directTo(peer), frame, s.replyFor(peer)));
     this.#link = new Link({
       settleMs: this.#o.reconnectSettle,
@@ -117,7 +117,13 @@ export class NatsTransport extends Transport {
   }
 
   protected async doStart(): Promise<void> {
+    if (this.#o.connection !== undefined && !this.#o.connection.isClosed()) checkNoEcho(this.#o.connection);
     const nc = this.#o.connection ?? (await this.#connect());
+    if (this.#closing) {
+      // close() ran while we dialled (it found no connection to close): this one must not stay open behind it.
+      if (this.#o.connection === undefined) await nc.close().catch(() => undefined);
+      return;
+    }
     this.#nc = nc;
     const maxPayload = nc.info?.max_payload;
     // Room for nats.js's protocol line and headers: it refuses payload + headers over max_payload.
@@ -139,6 +145,8 @@ export class NatsTransport extends Transport {
       if (this.#o.connection === undefined) await nc.close().catch(() => undefined);
       throw new BusError('OS_ERROR', `could not subscribe and announce this transport under '${this.#o.prefix}': ${(error as Error).message}; is the connection open?`, { cause: error });
     }
+    // close() ran during the announce: no heartbeat of a closed transport on a connection that may stay open.
+    if (this.#closing) return;
     void this.#watchStatus(nc);
     this.#startHeartbeat(nc);
   }
@@ -157,8 +165,7 @@ export class NatsTransport extends Transport {
     try {
       switch (route.kind) {
         case Kind.Request:
-          this.#recent.note(route.id, route.name);
-          return this.#shared(s.method(route.name), frame, s.replyForRequest(route.id), true);
+          return this.#shared(s.method(route.name), frame, s.replyForRequest(route.id, this.#recent.note(route.id, route.name)), true);
         case Kind.Event:
           // No reply-to: with one, every event nobody subscribed to would bring back a "no responders" notice.
           return this.#shared(s.event(route.name), frame, undefined, false);
@@ -181,7 +188,7 @@ export class NatsTransport extends Transport {
   #shared(subject: string, frame: Uint8Array, reply: string | undefined, once: boolean): Promise<void> {
     if (!isFragment(frame, FRAGMENT_FRAME_BYTE)) return this.#publish(subject, frame, reply);
     this.#checkFragmentation(frame);
-    const hold = this.#pulls.hold(frame, once);
+    const hold = this.#pulls.hold(frame, once, subject);
     if (!hold.publish) return FRAME_TAKEN;
     const h = headers();
     h.set(PULL_HEADER, hold.key);
@@ -278,6 +285,8 @@ export class NatsTransport extends Transport {
     const nc = this.#nc;
     if (nc === undefined) return;
     await nc.flush();
+    // Closed meanwhile (its goodbye may be out already): a hello now would announce a peer that is gone.
+    if (this.#closing) return;
     nc.publish(this.#subjects.hello, EMPTY);
   }
 
@@ -347,6 +356,23 @@ export class NatsTransport extends Transport {
       throw connectError(error, servers);
     }
   }
+}
+
+/**
+ * Refuses an application connection that echoes the client's own messages
+ * (opened without `noEcho: true`): NATS would hand this bus its own
+ * requests, which the transport must drop (it is not a peer of itself), so
+ * a call to a method the bus handles too hung until its timeout, and a
+ * queue group it belongs to lost every call NATS gave to the caller itself.
+ * A connection whose options are not readable (not nats.js's) is taken as it is.
+ */
+function checkNoEcho(nc: NatsConnection): void {
+  const options = (nc as { options?: { noEcho?: unknown } }).options;
+  if (options === undefined || options.noEcho === true) return;
+  throw invalidArgument(
+    "NatsTransport: the 'connection' echoes its own messages back (it was opened without noEcho), so this bus would be handed its own requests and drop them; open it with connect({ noEcho: true, ... }), or give 'servers' and let the transport connect",
+    { option: 'connection' },
+  );
 }
 
 /** Bytes of max_payload kept for nats.js's headers (a frame plus headers must fit). */

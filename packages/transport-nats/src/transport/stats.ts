@@ -4,7 +4,11 @@ import type { ReconnectBuffer } from './reconnect-buffer.js';
 
 /** Counters of a {@link NatsTransport}, as a fresh object from its `stats()`. */
 export interface NatsTransportStats {
-  /** Messages on our subjects that no pipebus transport sent (no parsable reply-to or sender): another NATS client's, dropped. */
+  /**
+   * Messages on our subjects that no pipebus transport sent (no parsable
+   * reply-to or sender), and pulls of a large message's fragments claiming a
+   * peer id never heard from: another NATS client's, dropped.
+   */
   readonly foreignMessages: number;
   /** Messages from a peer this transport dropped (`dropPeer`), ignored while its ban lasts. */
   readonly bannedMessages: number;
