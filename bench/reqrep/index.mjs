@@ -198,6 +198,8 @@ export async function runReqRepBench({ quick = false, progress = () => {} } = {}
       systems: systems.map(({ id, name, available, reason, version }) => {
         const failed = failures.get(id);
         const ran = results.some((x) => x.system === id);
+        // A system left out on purpose is said to be, not reported as one that gave nothing.
+        if (available && !ran && chosen && !chosen.includes(id)) return { id, name, available, skipped: 'not in PIPEBUS_BENCH_SYSTEMS', ...(version && { version }) };
         if (available && !ran) return { id, name, available: false, reason: failed?.join('; ') ?? 'no result', version };
         return { id, name, available, ...(reason && { reason }), ...(failed && { failures: failed }), ...(version && { version }) };
       }),
