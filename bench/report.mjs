@@ -105,6 +105,17 @@ export function checkTargets({ reqrep, pubsub, core }) {
       ours.deliveredPerSecond > other.deliveredPerSecond,
     );
   }
+  // Issue 17: pipebus over NATS against nats.js direct on the same nats-server,
+  // median of the per-round ratios (min–max over rounds beside it).
+  const spread = (r, digits = 2) => `${r.median.toFixed(digits)}× (rounds ${r.min.toFixed(digits)}–${r.max.toFixed(digits)}, n=${r.rounds})`;
+  const overNats = at('pipebus-nats')?.ratioToNatsDirect;
+  const natsRow = (target, ratio, met) => (ratio ? add(target, spread(ratio), met(ratio.median)) : add(target, 'not measured', null));
+  natsRow('pipebus over NATS: serial p50 ≤ 1.15× nats.js direct (64 B)', overNats?.serialP50, (r) => r <= 1.15);
+  natsRow('pipebus over NATS: pipelined msg/s ≥ 0.85× nats.js direct (64 B)', overNats?.pipelined, (r) => r >= 0.85);
+  for (const subscribers of [4, 8]) {
+    const row = pubsub?.results?.find((r) => r.system === 'pipebus-nats' && r.payloadBytes === 64 && r.subscribers === subscribers);
+    natsRow(`pipebus over NATS: fan-out to ${subscribers} subscribers ≥ 0.85× nats.js direct delivered msg/s (64 B)`, row?.ratioToNatsDirect, (r) => r >= 0.85);
+  }
   // A whole Node process has ~3 MB of heap before any library, so the target is
   // read two ways. Strictly, as what pipebus adds to a process: the heap of
   // its loaded code plus one idle connected client (after a few hundred
@@ -173,6 +184,7 @@ const PALETTE = {
   zeromq: '#2e7d32',
   'zeromq-nodrop': '#66bb6a',
   nats: '#6a1b9a',
+  'pipebus-nats': '#ab47bc',
 };
 const colour = (system) => PALETTE[system] ?? '#8d6e63';
 
@@ -277,6 +289,15 @@ export function printPubSub(result) {
       return `${count(r.deliveredPerSecond)}${lost}`.padStart(22);
     });
     console.log(`  ${sizeLabel(Number(size)).padStart(7)}  ${system.padEnd(18)}${cells.join('')}`);
+  }
+  // pipebus over NATS against nats.js direct, per round: median (min–max).
+  const sizes = [...new Set(rows.filter((r) => r.ratioToNatsDirect).map((r) => r.payloadBytes))];
+  for (const size of sizes) {
+    const cells = fanouts.map((n) => {
+      const r = rows.find((x) => x.system === 'pipebus-nats' && x.payloadBytes === size && x.subscribers === n)?.ratioToNatsDirect;
+      return (r ? `x${r.median.toFixed(2)}${r.rounds > 1 ? ` (${r.min.toFixed(2)}–${r.max.toFixed(2)})` : ''}` : '-').padStart(22);
+    });
+    console.log(`  ${sizeLabel(size).padStart(7)}  ${'  vs nats.js direct'.padEnd(18)}${cells.join('')}`);
   }
 }
 

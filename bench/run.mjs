@@ -44,8 +44,8 @@ const posixOnly = process.platform === 'win32' ? 'the process benches use unix s
 const plan = [
   ['core', "the bus's own cost per request/response over an in-memory loop, and what a contract call adds", () => runCoreBench({ quick })],
   ['namedpipe', 'the bus over the named-pipe transport vs raw node:net, separate processes', () => (posixOnly ? skipped(posixOnly) : runNamedPipeBench({ quick, progress: step }))],
-  ['reqrep', 'request/response side by side: C floor, raw node:net, pipebus, node-ipc, zeromq, NATS', () => (posixOnly ? skipped(posixOnly) : runReqRepBench({ quick, progress: step }))],
-  ['pubsub', 'pub/sub fan-out from one publisher to 1, 4 and 8 subscriber processes', () => (posixOnly ? skipped(posixOnly) : runPubSubBench({ quick, progress: step }).then(tap(printPubSub)))],
+  ['reqrep', 'request/response side by side: C floor, raw node:net, pipebus, node-ipc, zeromq, nats.js direct, pipebus over NATS', () => (posixOnly ? skipped(posixOnly) : runReqRepBench({ quick, progress: step }))],
+  ['pubsub', 'pub/sub fan-out from one publisher to 1, 4 and 8 subscriber processes (pipebus over named pipes, mailslots and NATS; zeromq, nats.js direct, node-ipc)', () => (posixOnly ? skipped(posixOnly) : runPubSubBench({ quick, progress: step }).then(tap(printPubSub)))],
   ['mailslot', 'the mailslot transport: one publisher, 1/4/8 listener processes, with and without fragmentation', () => (posixOnly ? skipped(posixOnly) : runMailslotBench({ quick, progress: step }).then(tap(printMailslot)))],
   ['soak', 'soak: 10^6 requests and 10^6 relayed events through one hub, heap and RSS every 100 k', () => (posixOnly ? skipped(posixOnly) : runSoakBench({ quick, progress: step }))],
 ];

@@ -1,10 +1,13 @@
-// A private nats-server for the NATS systems: started by the bench itself on a
-// free loopback port, stopped when the suite ends. Debian packages it as
+// A private nats-server for the NATS systems: started by the bench itself on
+// 127.0.0.1 with a port the server picks (`-p -1`, read back from its ports
+// file: never 4222, which a system unit may hold, and no race for a port
+// probed free first), stopped when the suite ends. Debian packages it as
 // `nats-server`; when it is missing and we run as root on a Debian-like
 // system, it is installed with apt-get, as CI does.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import net from 'node:net';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { basename, join } from 'node:path';
 
 function findServer() {
   for (const candidate of [process.env.NATS_SERVER, '/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server']) {
@@ -27,12 +30,14 @@ function install() {
   }
 }
 
-async function freePort() {
-  const server = net.createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+/** The client URL in the server's ports file (`{"nats":["nats://127.0.0.1:PORT"]}`), or undefined. */
+function readPortsFile(dir, binary, pid) {
+  try {
+    const url = JSON.parse(readFileSync(join(dir, `${basename(binary)}_${pid}.ports`), 'utf8')).nats?.[0];
+    return typeof url === 'string' ? url : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -46,9 +51,14 @@ export async function startNatsServer() {
     binary = findServer();
   }
   if (!binary) return { available: false, reason: 'nats-server not installed (Debian: apt-get install nats-server)' };
-  const port = await freePort();
-  const child = spawn(binary, ['-a', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const dir = mkdtempSync(join(os.tmpdir(), 'pbnats-'));
+  const child = spawn(binary, ['-a', '127.0.0.1', '-p', '-1', '--ports_file_dir', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
+  const failed = (error) => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  };
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`nats-server did not start within 10 s:\n${log}`)), 10_000);
     child.stderr.on('data', (chunk) => {
@@ -62,17 +72,23 @@ export async function startNatsServer() {
       clearTimeout(timer);
       reject(new Error(`nats-server exited with ${code}:\n${log}`));
     });
-  });
+  }).catch(failed);
   child.stderr.resume();
+  // The ports file is written as the listener opens, before "Server is ready"; the log line is the fallback.
+  const listening = /Listening for client connections on (\S+:\d+)/.exec(log)?.[1];
+  const url = readPortsFile(dir, binary, child.pid) ?? (listening && `nats://${listening}`);
+  if (!url) failed(new Error(`nats-server is ready but wrote no ports file in ${dir}:\n${log}`));
   return {
     available: true,
     version: /Version:\s+(\S+)/.exec(log)?.[1],
-    url: `nats://127.0.0.1:${port}`,
+    url,
     async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

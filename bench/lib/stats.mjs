@@ -13,6 +13,21 @@ export function median(values) {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
+/**
+ * A ratio's spread over rounds: `ours[i] / theirs[i]` for each round both
+ * completed (rounds run interleaved, so round i of two systems saw the same
+ * spell of the machine), as {median, min, max, rounds}; undefined when no
+ * round pairs up.
+ */
+export function pairedRatio(ours, theirs) {
+  const ratios = [];
+  for (let i = 0; i < Math.min(ours.length, theirs.length); i++) {
+    if (ours[i] != null && theirs[i] != null && theirs[i] !== 0) ratios.push(ours[i] / theirs[i]);
+  }
+  if (ratios.length === 0) return undefined;
+  return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios), rounds: ratios.length };
+}
+
 /** Summary of latency samples in microseconds. */
 export function summarize(samples) {
   const sorted = Float64Array.from(samples).sort();

@@ -1,7 +1,7 @@
 // bench/pubsub: pub/sub fan-out across processes, one publisher and N
-// subscriber processes, for pipebus (named pipe and mailslot transports) and
-// the libraries a Node user would pick instead: zeromq PUB/SUB over ipc://,
-// NATS through a local nats-server, node-ipc. Every system publishes the same
+// subscriber processes, for pipebus (named pipe, mailslot and NATS transports)
+// and the libraries a Node user would pick instead: zeromq PUB/SUB over ipc://,
+// nats.js direct through a local nats-server, node-ipc. Every system publishes the same
 // bytes (a Buffer of the payload size) and every subscriber only counts.
 //
 // Figures: delivered/s = messages received by all subscribers / seconds from
@@ -14,7 +14,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startNatsServer } from '../lib/nats.mjs';
-import { sizeLabel } from '../lib/stats.mjs';
+import { pairedRatio, sizeLabel } from '../lib/stats.mjs';
 import { packageVersion } from '../lib/versions.mjs';
 import { PUBLISH_WINDOW, measureMailslot, medianRun } from '../mailslot/index.mjs';
 import { runRound } from './round.mjs';
@@ -41,7 +41,11 @@ const SYSTEMS = [
   },
   {
     id: 'nats',
-    name: 'NATS: nats.js client, local nats-server, subscribe("bench.>") with a callback',
+    name: 'nats.js direct (@nats-io/transport-node), local nats-server, subscribe("bench.>") with a callback',
+  },
+  {
+    id: 'pipebus-nats',
+    name: `pipebus MessageBus over NatsTransport (the same nats-server), subscribe("bench.>"), ${PUBLISH_WINDOW} publishes in flight`,
   },
   {
     id: 'node-ipc',
@@ -65,7 +69,15 @@ async function probe(system, nats) {
       }
       case 'nats':
         if (!nats.available) return { available: false, reason: nats.reason };
-        return { available: true, version: `nats ${packageVersion('nats')}, nats-server ${nats.version}` };
+        await import('@nats-io/transport-node');
+        return { available: true, version: `@nats-io/transport-node ${packageVersion('@nats-io/transport-node')}, nats-server ${nats.version}` };
+      case 'pipebus-nats':
+        if (!nats.available) return { available: false, reason: nats.reason };
+        await import('@pipebus/transport-nats');
+        return {
+          available: true,
+          version: `${pipebus}, transport-nats ${packageVersion('@pipebus/transport-nats')} (@nats-io/transport-node ${packageVersion('@nats-io/transport-node')}), nats-server ${nats.version}`,
+        };
       case 'node-ipc':
         require('node-ipc');
         return { available: true, version: `node-ipc ${packageVersion('node-ipc')}` };
@@ -86,6 +98,7 @@ async function measure(system, { nats, payloadBytes, subscribers, warmMs, durati
     zeromq: `ipc://${join(dir, 'zmq.sock')}`,
     'zeromq-nodrop': `ipc://${join(dir, 'zmq.sock')}`,
     nats: nats.url,
+    'pipebus-nats': nats.url,
     'node-ipc': join(dir, 'ipc.sock'),
   }[system.id];
   try {
@@ -105,9 +118,11 @@ async function measure(system, { nats, payloadBytes, subscribers, warmMs, durati
 /**
  * @param quick - 64 B only, 1 and 8 subscribers, one short run each (a sanity check: ~13 s, rough figures)
  * @param progress - called with a short label before each measurement
- * @param only - optional overrides for ad-hoc runs: { systems: ['nats'], sizes: [1024], subscribers: [8], rounds: 1, warmMs: 0, durationMs: 500 }
+ * @param only - optional overrides for ad-hoc runs: { systems: ['nats'], sizes: [1024], subscribers: [8], rounds: 1, warmMs: 0, durationMs: 500 };
+ *   PIPEBUS_BENCH_SYSTEMS=nats,pipebus-nats narrows `systems` from the environment, as in bench/reqrep
  */
 export async function runPubSubBench({ quick = false, progress = () => {}, only = {} } = {}) {
+  const chosen = only.systems ?? process.env.PIPEBUS_BENCH_SYSTEMS?.split(',').filter(Boolean);
   const sizes = only.sizes ?? (quick ? [64] : [64, 1024, 65536]);
   // Quick mode leaves 4 subscribers out (process starts cost ~0.15 s of CPU each) and keeps 8, the headline figure.
   const fanOuts = only.subscribers ?? (quick ? [1, 8] : [1, 4, 8]);
@@ -125,17 +140,21 @@ export async function runPubSubBench({ quick = false, progress = () => {}, only 
       const found = await probe(system, nats);
       systems.push({ id: system.id, name: system.name, ...found });
     }
-    const runnable = SYSTEMS.filter((system) => systems.find((s) => s.id === system.id).available && (only.systems?.includes(system.id) ?? true));
+    const runnable = SYSTEMS.filter((system) => systems.find((s) => s.id === system.id).available && (chosen?.includes(system.id) ?? true));
     for (const payloadBytes of sizes) {
       for (const subscribers of fanOuts) {
         // Runs of the systems are interleaved, so a slow spell of the machine hits them all alike.
         const runs = new Map(runnable.map((system) => [system.id, []]));
+        // Round by round, undefined where a round failed: ratios pair round i of two systems.
+        const byRound = new Map(runnable.map((system) => [system.id, []]));
         const errors = new Map(runnable.map((system) => [system.id, []]));
         for (let round = 0; round < rounds; round++) {
           for (const system of runnable) {
             progress(`pubsub ${system.id} ${sizeLabel(payloadBytes)} → ${subscribers} sub${subscribers > 1 ? 's' : ''}${rounds > 1 ? ` (run ${round + 1}/${rounds})` : ''}`);
             try {
-              runs.get(system.id).push(await measure(system, { nats, payloadBytes, subscribers, warmMs, durationMs }));
+              const run = await measure(system, { nats, payloadBytes, subscribers, warmMs, durationMs });
+              runs.get(system.id).push(run);
+              byRound.get(system.id)[round] = run.deliveredPerSecond;
             } catch (error) {
               // One system failing must not cost the other systems' figures: it is reported in its result.
               errors.get(system.id).push(error.message.split('\n')[0]);
@@ -164,6 +183,8 @@ export async function runPubSubBench({ quick = false, progress = () => {}, only 
             ...(r.fragmentsPerMessage !== undefined && { fragmentsPerMessage: r.fragmentsPerMessage }),
             lostPerRun: all.map((x) => x.lost),
             deliveredPerSecondPerRun: all.map((x) => Math.round(x.deliveredPerSecond)),
+            // pipebus over NATS against nats.js direct, paired by round (the issue's fan-out target).
+            ...(system.id === 'pipebus-nats' && byRound.has('nats') && { ratioToNatsDirect: pairedRatio(byRound.get('pipebus-nats'), byRound.get('nats')) ?? null }),
             ...(failed.length > 0 && { errors: failed }),
           });
         }

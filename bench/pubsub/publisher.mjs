@@ -64,8 +64,21 @@ if (system === 'pipebus-namedpipe') {
     publish: (topic) => send([topic, payload]),
     report: () => (pub.noDrop ? { retries } : {}),
   });
+} else if (system === 'pipebus-nats') {
+  const { MessageBus, silentLogger } = await import('@pipebus/core');
+  const { NatsTransport } = await import('@pipebus/transport-nats');
+  const bus = new MessageBus(new NatsTransport({ servers: address }), { logger: silentLogger, localDelivery: false });
+  onStop(() => bus.close());
+  await bus.start();
+  await runPublisher({
+    ...phases,
+    // As over the named pipe: publishes in flight, each awaited. The transport's
+    // own backpressure (a flush once 4 MiB are unconfirmed) holds the loop back.
+    window: Number(windowText),
+    publish: (topic) => bus.publish(topic, payload),
+  });
 } else if (system === 'nats') {
-  const { connect } = await import('nats');
+  const { connect } = await import('@nats-io/transport-node');
   const nc = await connect({ servers: address, name: 'bench-publisher' });
   onStop(() => nc.close());
   // nc.publish() only buffers in memory; a flush (PING/PONG: the server has

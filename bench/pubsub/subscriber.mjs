@@ -38,14 +38,26 @@ if (system === 'pipebus-namedpipe') {
       console.log('ready');
     }
   }
+} else if (system === 'pipebus-nats') {
+  const { MessageBus, silentLogger } = await import('@pipebus/core');
+  const { NatsTransport } = await import('@pipebus/transport-nats');
+  const bus = new MessageBus(new NatsTransport({ servers: address }), { logger: silentLogger });
+  const t = tally();
+  bus.subscribe('bench.>').subscribe((event) => t.topic(event.topic));
+  onStop(() => bus.close());
+  // Once started, the subscription is on the server (and the warm-up's sync markers prove it either way).
+  await bus.start();
+  console.log('ready');
 } else if (system === 'nats') {
-  const { connect } = await import('nats');
+  const { connect } = await import('@nats-io/transport-node');
   const nc = await connect({ servers: address, name: 'bench-subscriber' });
   // The server cuts a slow consumer off; the client says so in its status stream.
   let slow;
   const t = tally({ extra: () => (slow === undefined ? {} : { status: slow }) });
   (async () => {
-    for await (const s of nc.status()) if (s.type === 'disconnect' || s.type === 'error') slow ??= `${s.type}: ${s.data}`;
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect' || s.type === 'error' || s.type === 'slowConsumer') slow ??= `${s.type}: ${s.error?.message ?? s.server ?? s.sub?.getSubject?.() ?? ''}`;
+    }
   })();
   nc.subscribe('bench.>', { callback: (_error, msg) => t.topic(msg.subject) });
   onStop(() => nc.close());

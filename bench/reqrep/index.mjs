@@ -7,12 +7,14 @@
 // the median of each figure is reported (one round in quick mode). Before its
 // first round, a fresh pair gives the memory of an idle connected client and
 // its server after a few hundred requests and a GC. A system that cannot run reports {available:false, reason}
-// and the suite carries on.
+// and the suite carries on. Pipebus over NATS also gets its ratios to nats.js
+// direct (same nats-server, same client library) paired round by round, with
+// their spread: the targets of issue 17.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildC } from '../lib/cbuild.mjs';
 import { startNatsServer } from '../lib/nats.mjs';
-import { median, sizeLabel } from '../lib/stats.mjs';
+import { median, pairedRatio, sizeLabel } from '../lib/stats.mjs';
 import { packageVersion } from '../lib/versions.mjs';
 import { closePair, createSession, memoryOf, perClientMemoryOf, pipelined, serial } from './pair.mjs';
 
@@ -30,7 +32,8 @@ const SYSTEMS = [
   { id: 'pipebus-compat', name: 'pipebus, named pipe (compat codec)', mode: 'bus', codec: 'compat' },
   { id: 'node-ipc', name: 'node-ipc, unix socket (JSON messages)', mode: 'node-ipc' },
   { id: 'zeromq', name: 'zeromq DEALER/ROUTER, ipc://', mode: 'zeromq' },
-  { id: 'nats', name: 'NATS request/reply, local nats-server', mode: 'nats' },
+  { id: 'nats', name: 'nats.js direct: request/reply, local nats-server', mode: 'nats' },
+  { id: 'pipebus-nats', name: 'pipebus over NATS (transport-nats), the same nats-server', mode: 'bus-nats' },
 ];
 
 // Counts are upper bounds; maxMs caps each measurement's wall time (warm-up: a quarter of it).
@@ -72,12 +75,24 @@ async function prepare() {
     set('zeromq', { available: false, reason: `zeromq does not load: ${error.message}` });
   }
   let nats;
+  const natsJs = `@nats-io/transport-node ${packageVersion('@nats-io/transport-node')}`;
   try {
-    await import('nats');
+    await import('@nats-io/transport-node');
     nats = await startNatsServer();
-    set('nats', nats.available ? { version: `nats.js ${packageVersion('nats')}, nats-server ${nats.version}` } : { available: false, reason: nats.reason });
+    set('nats', nats.available ? { version: `${natsJs}, nats-server ${nats.version}` } : { available: false, reason: nats.reason });
   } catch (error) {
     set('nats', { available: false, reason: `nats: ${error.message}` });
+  }
+  try {
+    await import('@pipebus/transport-nats');
+    set(
+      'pipebus-nats',
+      nats?.available
+        ? { version: `@pipebus/core ${packageVersion('@pipebus/core')}, @pipebus/transport-nats ${packageVersion('@pipebus/transport-nats')} (${natsJs}), nats-server ${nats.version}` }
+        : { available: false, reason: info.get('nats').reason },
+    );
+  } catch (error) {
+    set('pipebus-nats', { available: false, reason: `@pipebus/transport-nats does not load (built? pnpm run build): ${error.message}` });
   }
   return { info, nats: nats?.available ? nats : undefined };
 }
@@ -163,6 +178,17 @@ export async function runReqRepBench({ quick = false, progress = () => {} } = {}
           ? { serialP50: x.serial.p50 / raw.serial.p50, pipelined: x.pipelined && x.pipelined.messagesPerSecond / raw.pipelined.messagesPerSecond }
           : null;
       }
+      // pipebus over NATS against nats.js direct, round by round (the issue's targets).
+      const byRound = (id, pick) => runs.get(id)?.map((run) => (run.get(size) ? pick(run.get(size)) : undefined)) ?? [];
+      const overNats = results.find((x) => x.system === 'pipebus-nats' && x.payloadBytes === size);
+      if (overNats && runs.has('nats')) {
+        const ratio = (pick) => pairedRatio(byRound('pipebus-nats', pick), byRound('nats', pick));
+        overNats.ratioToNatsDirect = {
+          serialP50: ratio((x) => x.serial.p50),
+          serialP99: ratio((x) => x.serial.p99),
+          pipelined: ratio((x) => x.pipelined?.messagesPerSecond),
+        };
+      }
     }
 
     const memory = runnable.map((system) => idle.get(system.id)).filter(Boolean);
@@ -172,6 +198,8 @@ export async function runReqRepBench({ quick = false, progress = () => {} } = {}
       systems: systems.map(({ id, name, available, reason, version }) => {
         const failed = failures.get(id);
         const ran = results.some((x) => x.system === id);
+        // A system left out on purpose is said to be, not reported as one that gave nothing.
+        if (available && !ran && chosen && !chosen.includes(id)) return { id, name, available, skipped: 'not in PIPEBUS_BENCH_SYSTEMS', ...(version && { version }) };
         if (available && !ran) return { id, name, available: false, reason: failed?.join('; ') ?? 'no result', version };
         return { id, name, available, ...(reason && { reason }), ...(failed && { failures: failed }), ...(version && { version }) };
       }),
@@ -186,6 +214,8 @@ export async function runReqRepBench({ quick = false, progress = () => {} } = {}
 
 function printTable(results, memory, systems) {
   const fmt = (n, digits = 1) => (n == null ? '-' : n.toFixed(digits));
+  // A paired ratio as "x0.98 (0.95–1.02)": median over rounds, then its range.
+  const spread = (r) => (r ? `x${fmt(r.median, 2)}${r.rounds > 1 ? ` (${fmt(r.min, 2)}–${fmt(r.max, 2)})` : ''}` : '-');
   const int = (n) => (n == null ? '-' : Math.round(n).toLocaleString('en'));
   for (const s of systems.filter((x) => !x.available)) process.stdout.write(`  ${s.id}: not available (${s.reason})\n`);
   for (const size of SIZES) {
@@ -194,6 +224,7 @@ function printTable(results, memory, systems) {
         `  ${sizeLabel(size).padStart(6)}  ${x.system.padEnd(15)} serial p50/p90/p99 ${fmt(x.serial.p50).padStart(7)} ${fmt(x.serial.p90).padStart(7)} ${fmt(x.serial.p99).padStart(7)} µs` +
           ` ${int(x.serial.perSecond).padStart(7)} req/s   pipelined ${int(x.pipelined?.messagesPerSecond).padStart(9)} msg/s` +
           (x.ratioToRawNet ? `   (x${fmt(x.ratioToRawNet.serialP50, 2)} p50, x${fmt(x.ratioToRawNet.pipelined, 2)} msg/s vs raw-net)` : '') +
+          (x.ratioToNatsDirect ? `   (vs nats.js direct: p50 ${spread(x.ratioToNatsDirect.serialP50)}, msg/s ${spread(x.ratioToNatsDirect.pipelined)})` : '') +
           '\n',
       );
     }

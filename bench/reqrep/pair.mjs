@@ -26,7 +26,7 @@ export function createSession() {
     address(system, natsUrl) {
       const path = join(dir, `${system.id}-${next++}.sock`);
       if (system.mode === 'zeromq') return `ipc://${path}`;
-      if (system.mode === 'nats') return natsUrl;
+      if (system.mode === 'nats' || system.mode === 'bus-nats') return natsUrl;
       return path;
     },
     /** Starts the server, then a client connected to it; both have printed "ready". */

@@ -7,7 +7,9 @@
 //   bus       pipebus MessageBus over the named-pipe transport (codec default|compat)
 //   node-ipc  node-ipc 9.2.1 over a unix socket, its default JSON messages
 //   zeromq    zeromq.js 6 ROUTER (server) / DEALER (client) over ipc://, frames [id, payload]
-//   nats      request/reply on subject bench.echo through a nats-server (address = nats:// URL)
+//   nats      nats.js direct: request/reply on subject bench.echo through a nats-server (address = nats:// URL),
+//             with @nats-io/transport-node, the client transport-nats itself uses
+//   bus-nats  pipebus MessageBus over @pipebus/transport-nats (dist), the same nats-server
 
 import { settledMemory } from '../lib/memory.mjs';
 
@@ -23,7 +25,8 @@ export const libraries = {
   bus: ['@pipebus/core', '@pipebus/transport-namedpipe'],
   'node-ipc': ['node-ipc'],
   zeromq: ['zeromq'],
-  nats: ['nats'],
+  nats: ['@nats-io/transport-node'],
+  'bus-nats': ['@pipebus/core', '@pipebus/transport-nats'],
 };
 
 /** Imports a mode's libraries (see {@link libraries}). */
@@ -135,11 +138,21 @@ export const servers = {
   },
 
   async nats(url) {
-    const { connect } = await import('nats');
+    const { connect } = await import('@nats-io/transport-node');
     const nc = await connect({ servers: url });
     nc.subscribe(SUBJECT, { callback: (error, msg) => !error && msg.respond(msg.data) });
     await nc.flush(); // the subscription is known to the server before "ready"
     return { close: () => nc.close() };
+  },
+
+  // What a user moving a service to NATS writes: the same bus and handler, a NatsTransport.
+  async 'bus-nats'(url) {
+    const { MessageBus, silentLogger } = await import('@pipebus/core');
+    const { NatsTransport } = await import('@pipebus/transport-nats');
+    const bus = new MessageBus(new NatsTransport({ servers: url }), { logger: silentLogger, defaultTimeout: Infinity });
+    bus.handle('echo', (payload) => payload);
+    await bus.start();
+    return { close: () => bus.close() };
   },
 };
 
@@ -268,8 +281,16 @@ export const clients = {
   },
 
   async nats(url) {
-    const { connect } = await import('nats');
+    const { connect } = await import('@nats-io/transport-node');
     const nc = await connect({ servers: url });
     return { call: async (payload) => (await nc.request(SUBJECT, payload, { timeout: 30_000 })).data, close: () => nc.close() };
+  },
+
+  async 'bus-nats'(url) {
+    const { MessageBus, silentLogger } = await import('@pipebus/core');
+    const { NatsTransport } = await import('@pipebus/transport-nats');
+    const bus = new MessageBus(new NatsTransport({ servers: url }), { logger: silentLogger, defaultTimeout: Infinity });
+    await bus.start();
+    return { call: (payload) => bus.request('echo', payload), close: () => bus.close() };
   },
 };
