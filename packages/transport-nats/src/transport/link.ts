@@ -18,6 +18,8 @@ export interface LinkHooks {
   /** Publishes what the buffer holds, in order. */
   readonly release: () => void;
   readonly setState: (state: Extract<TransportState, 'open' | 'reconnecting'>) => void;
+  /** The link just dropped: what was about to go out moves to the buffer (before anything sent from now on). */
+  readonly lost: () => void;
 }
 
 export class Link {
@@ -35,7 +37,10 @@ export class Link {
   /** The client lost the server. */
   lost(): void {
     // Lost twice before a release (a reconnect that failed again): the first outage's peers are still the ones to wait for.
-    if (!this.down) this.#before = this.hooks.peers.clear();
+    if (!this.down) {
+      this.#before = this.hooks.peers.clear();
+      this.hooks.lost();
+    }
     this.down = true;
     this.#awaited = undefined;
     this.#clearTimer();

@@ -19,6 +19,7 @@ import { connectError, subscriptionError } from '../advice/nats-errors.js';
 import { resolveNatsOptions, type NatsTransportOptions, type ResolvedNatsOptions } from '../options/validate.js';
 import { Subjects } from '../subjects/subjects.js';
 import { Bans } from './bans.js';
+import { PublishBatch } from './batch.js';
 import { FragmentPulls, PULL_HEADER, isFragment } from './fragment-pull.js';
 import { Inbound } from './inbound.js';
 import { Interests } from './interests.js';
@@ -59,6 +60,9 @@ export class NatsTransport extends Transport {
   readonly #pulls: FragmentPulls;
   readonly #inbound: Inbound;
   readonly #buffer: ReconnectBuffer;
+  readonly #batch = new PublishBatch((error, frames) =>
+    this.emitError(new BusError('TRANSPORT_CLOSED', `NATS refused ${frames} frames at the end of the tick (the connection closed under them): ${(error as Error).message}`, { cause: error, details: { frames } })),
+  );
   readonly #link: Link;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #closing = false;
@@ -83,6 +87,7 @@ export class NatsTransport extends Transport {
       announce: () => this.#announce(),
       release: () => this.#release(),
       setState: (state) => this.setState(state),
+      lost: () => this.#holdBatch(),
     });
     const counters = this.#counters;
     const inbound = (this.#inbound = new Inbound({
@@ -125,6 +130,7 @@ export class NatsTransport extends Transport {
       return;
     }
     this.#nc = nc;
+    this.#batch.attach(nc);
     const maxPayload = nc.info?.max_payload;
     // Room for nats.js's protocol line and headers: it refuses payload + headers over max_payload.
     if (maxPayload !== undefined && maxPayload - HEADROOM < this.#capabilities.maxFrameSize) {
@@ -226,11 +232,7 @@ export class NatsTransport extends Transport {
         }),
       );
     }
-    try {
-      nc.publish(subject, frame, reply === undefined && h === undefined ? undefined : { reply, headers: h });
-    } catch (error) {
-      return Promise.reject(new BusError('TRANSPORT_CLOSED', `NATS refused the frame: ${(error as Error).message}`, { cause: error }));
-    }
+    this.#batch.add(subject, frame, reply, h);
     this.#unconfirmed += frame.byteLength;
     if (this.#unconfirmed <= this.#o.maxUnconfirmedBytes) return FRAME_TAKEN;
     return this.#confirm(nc);
@@ -260,6 +262,8 @@ export class NatsTransport extends Transport {
       this.#unconfirmed = 0;
       this.#confirming = undefined;
     };
+    // What the batch holds goes to nats.js first, so the ping below follows it.
+    this.#batch.flush();
     this.#confirming ??= nc.flush().then(settle, settle);
     return this.#confirming;
   }
@@ -291,6 +295,15 @@ export class NatsTransport extends Transport {
   }
 
   /** Publishes what waited during an outage, in order (Link decided the receivers are back). */
+  /** The link dropped: what the tick's batch held goes to the reconnect buffer first, so order is kept. */
+  #holdBatch(): void {
+    let refused = 0;
+    for (const { subject, data, reply, headers } of this.#batch.take()) if (!this.#buffer.push(subject, data, reply, headers)) refused++;
+    if (refused > 0) {
+      this.emitError(new BusError('BUSY', `the NATS link dropped with ${refused} frames about to be sent and the reconnect buffer could not take them; raise reconnectBuffer.maxBytes / maxFrames`, { details: { frames: refused } }));
+    }
+  }
+
   #release(): void {
     const nc = this.#nc;
     if (nc === undefined) return;
@@ -327,6 +340,8 @@ export class NatsTransport extends Transport {
         }
         return;
       }
+      // What this tick's sends left in the batch goes before the goodbye and the drain.
+      this.#batch.flush();
       nc.publish(this.#subjects.bye, EMPTY);
       for (const sub of this.#subscriptions) sub.unsubscribe();
       this.#interests.detach();
