@@ -5,3 +5,4 @@
  */
 export { NatsTransport, type NatsTransportStats } from './transport/nats-transport.js';
 export { DEFAULT_MAX_FRAME_SIZE, checkNatsPrefix, resolveNatsAddress, type NatsAddress, type NatsTransportOptions } from './options/validate.js';
+export { probeNatsServer, type NatsProbe, type NatsServerInfo } from './advice/server-info.js';

@@ -6,6 +6,7 @@ import net from 'node:net';
 import { BusError } from '@pipebus/core';
 import { startNatsServer, thrown, type NatsServerHandle } from '@pipebus/test-support';
 import { NatsTransport, type NatsTransportOptions } from '@pipebus/transport-nats';
+import { explainConnectFailure } from '../src/advice/nats-errors.js';
 
 let server: NatsServerHandle | undefined;
 beforeAll(async () => {
@@ -78,6 +79,31 @@ describe('NatsTransport addresses that are not a NATS server', () => {
     transports.push(transport);
     await transport.start();
     expect(transport.state).toBe('open');
+  });
+});
+
+describe('a connect that fails without saying why', () => {
+  // On Windows the server's "-ERR Authorization Violation" can be lost to the reset that follows it
+  // (the CI's Wine run saw NOT_FOUND here once): nats.js then reports only the socket error. The
+  // transport asks the server's greeting whether it requires credentials before it says nobody is there.
+  const reset = new Error('error connecting - node provided an undefined error');
+
+  it('is ACCESS_DENIED when the server there requires credentials', async () => {
+    const error = await explainConnectFailure(reset, [server!.url], true);
+    expect(error.code).toBe('ACCESS_DENIED');
+    expect(error.message).toMatch(/requires credentials .* it refused ours; check connectOptions \(user\/pass/);
+    expect((await explainConnectFailure(reset, [server!.url], false)).message).toMatch(/it got none/);
+  });
+
+  it('stays NOT_FOUND when nothing is there, or the server there needs no credentials', async () => {
+    const open = await startNatsServer();
+    try {
+      expect((await explainConnectFailure(reset, [open.url], false)).code).toBe('NOT_FOUND');
+    } finally {
+      await open.stop();
+    }
+    const closed = await impostor((socket) => socket.destroy());
+    expect((await explainConnectFailure(reset, [closed], false)).code).toBe('NOT_FOUND');
   });
 });
 

@@ -1,21 +1,10 @@
-import net from 'node:net';
 import { BusError } from '@pipebus/core';
+import { probeNatsServer } from '@pipebus/transport-nats';
 import { openNats, type NatsTarget } from '../address/nats-address.js';
 import type { Report } from './doctor-report.js';
 
 /** How long doctor waits for a NATS server's greeting, or for the transport to connect. */
 const PROBE_TIMEOUT_MS = 2000;
-/** A greeting longer than this is not a NATS server's INFO line (nats-server's is under 1 KiB). */
-const MAX_INFO_BYTES = 64 * 1024;
-
-/** What a NATS server says about itself in the INFO line it sends every client first. */
-interface ServerInfo {
-  readonly version?: unknown;
-  readonly max_payload?: unknown;
-  readonly tls_required?: unknown;
-  readonly auth_required?: unknown;
-}
-
 /**
  * `pipebus doctor nats://…`: does each server answer (its version and
  * `max_payload`, from the INFO a NATS server greets every client with),
@@ -25,7 +14,7 @@ interface ServerInfo {
 export async function checkNats(target: NatsTarget, report: Report): Promise<void> {
   let answered = 0;
   for (const url of target.servers) {
-    const probe = await readInfo(url);
+    const probe = await probeNatsServer(url, PROBE_TIMEOUT_MS);
     if (probe.kind === 'info') {
       answered++;
       const { version, max_payload: maxPayload } = probe.info;
@@ -49,40 +38,6 @@ export async function checkNats(target: NatsTarget, report: Report): Promise<voi
   } finally {
     await transport.close();
   }
-}
-
-type Probe = { kind: 'info'; info: ServerInfo } | { kind: 'not-nats' } | { kind: 'unreachable'; reason: string };
-
-/** Connects once with node:net and reads the server's first line, `INFO {json}`; bounded in time and size. */
-function readInfo(url: string): Promise<Probe> {
-  const parsed = new URL(url);
-  // URL keeps an IPv6 host in brackets, which net.connect does not take.
-  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
-  const port = parsed.port === '' ? 4222 : Number(parsed.port);
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    let text = '';
-    const finish = (probe: Probe): void => {
-      socket.destroy();
-      resolve(probe);
-    };
-    socket.setTimeout(PROBE_TIMEOUT_MS, () => finish({ kind: 'unreachable', reason: `no answer within ${PROBE_TIMEOUT_MS} ms` }));
-    socket.on('data', (chunk: Buffer) => {
-      text += chunk.toString('latin1');
-      const end = text.indexOf('\r\n');
-      if (end < 0 && text.length < MAX_INFO_BYTES) return;
-      const line = end < 0 ? text : text.slice(0, end);
-      if (!line.startsWith('INFO ')) return finish({ kind: 'not-nats' });
-      try {
-        const info: unknown = JSON.parse(line.slice('INFO '.length));
-        finish(info !== null && typeof info === 'object' ? { kind: 'info', info: info as ServerInfo } : { kind: 'not-nats' });
-      } catch {
-        finish({ kind: 'not-nats' });
-      }
-    });
-    socket.once('end', () => finish({ kind: 'not-nats' }));
-    socket.once('error', (error: NodeJS.ErrnoException) => finish({ kind: 'unreachable', reason: error.code ?? error.message }));
-  });
 }
 
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {

@@ -1,5 +1,29 @@
 /** nats.js errors, as BusErrors whose code and message say what to fix. */
 import { BusError } from '@pipebus/core';
+import { probeNatsServer } from './server-info.js';
+
+/** How long the probe of a failed connect waits for the server's greeting. */
+const PROBE_TIMEOUT_MS = 1000;
+
+/**
+ * {@link connectError}, and when that says nobody answered, a look at the
+ * server's greeting: a server that requires credentials and dropped us
+ * refused our login, even when the error nats.js saw was only the reset
+ * (Windows can lose the server's "-ERR Authorization Violation" to it).
+ */
+export async function explainConnectFailure(error: unknown, servers: readonly string[], hasCredentials: boolean): Promise<BusError> {
+  const plain = connectError(error, servers);
+  if (plain.code !== 'NOT_FOUND' || servers.length === 0) return plain;
+  const probes = await Promise.all(servers.map((url) => probeNatsServer(url, PROBE_TIMEOUT_MS)));
+  if (!probes.some((p) => p.kind === 'info' && p.info.auth_required === true)) return plain;
+  const where = servers.join(', ');
+  const message = error instanceof Error ? error.message : String(error);
+  return new BusError(
+    'ACCESS_DENIED',
+    `the NATS server at ${where} requires credentials and closed the connection (${message}): it ${hasCredentials ? 'refused ours' : 'got none'}; check connectOptions (user/pass, token, nkey, creds)`,
+    { cause: error, details: { servers: [...servers] } },
+  );
+}
 
 /** A failed first connect, as a BusError whose code says what to fix. */
 export function connectError(error: unknown, servers: readonly string[]): BusError {

@@ -15,7 +15,7 @@
 import { BusError } from '@pipebus/core';
 import { FRAGMENT_FRAME_BYTE, FRAME_TAKEN, Kind, Transport, invalidArgument, type Interest, type PeerId, type Route, type TransportCapabilities } from '@pipebus/core/transport-kit';
 import { connect, headers, nuid, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import { connectError, subscriptionError } from '../advice/nats-errors.js';
+import { explainConnectFailure, subscriptionError } from '../advice/nats-errors.js';
 import { resolveNatsOptions, type NatsTransportOptions, type ResolvedNatsOptions } from '../options/validate.js';
 import { Subjects } from '../subjects/subjects.js';
 import { Bans } from './bans.js';
@@ -368,7 +368,8 @@ export class NatsTransport extends Transport {
       // member calling its own method would otherwise be handed its own request, and drop it).
       return await connect({ noEcho: true, ...this.#o.connectOptions, servers: [...servers] });
     } catch (error) {
-      throw connectError(error, servers);
+      const o = this.#o.connectOptions;
+      throw await explainConnectFailure(error, servers, [o.user, o.pass, o.token, o.authenticator].some((v) => v !== undefined));
     }
   }
 }
