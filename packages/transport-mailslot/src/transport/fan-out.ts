@@ -1,4 +1,5 @@
 import { BusError, type Clock } from '@pipebus/core';
+import { FRAME_TAKEN } from '@pipebus/core/transport-kit';
 import type { SlotWriter } from '../backend/slot-backend.js';
 import type { GroupRegistry } from '../registry/group-registry.js';
 import { pollingWait, retryUntilSent, type SendWait } from './send-retry.js';
@@ -55,7 +56,8 @@ export class FanOut {
       } catch (error) {
         return Promise.reject(error);
       }
-      if (left.length === 0) return Promise.resolve();
+      // Every target took it now: the bus attaches no reaction to FRAME_TAKEN.
+      if (left.length === 0) return FRAME_TAKEN;
       return this.#track(this.#waitFor(frame, left));
     }
     const run = (): Promise<void> => {
