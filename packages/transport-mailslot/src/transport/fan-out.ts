@@ -69,6 +69,24 @@ export class FanOut {
     return this.#track(this.#tail.then(run, run));
   }
 
+  /**
+   * Resolves once the sends queued so far have settled (whatever their outcome), or after
+   * `boundMs` on the clock: close() waits here where writes run on the pool (Windows), so
+   * that it does not close a handle under a WriteFile in flight.
+   */
+  idle(boundMs: number): Promise<void> {
+    const tail = this.#tail;
+    if (tail === undefined) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = this.clock.setTimeout(resolve, boundMs);
+      const done = (): void => {
+        this.clock.clearTimeout(timer);
+        resolve();
+      };
+      tail.then(done, done);
+    });
+  }
+
   /** The current targets; a listener gone from them since the last send is forgotten by the writer. */
   #targets(): readonly Target[] {
     const targets = this.targets();

@@ -172,6 +172,10 @@ export class MailslotTransport extends Transport {
   protected async doClose(): Promise<void> {
     // Frames sent before close() go out, as they did before batching: the open batch is written now.
     this.#batcher?.flush();
+    // Windows writes run on the pool: the batch just flushed (and any write in flight) finish before
+    // the handles close, for at most sendTimeoutMs. POSIX writes were made in flush(), or wait for a
+    // full reader, which close() ends.
+    if (this.#writer?.writeBlocking !== undefined) await this.#fanOut?.idle(this.#o.sendTimeoutMs);
     this.#closing = true;
     await this.#release();
   }
