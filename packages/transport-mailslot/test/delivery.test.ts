@@ -11,7 +11,8 @@ describe('mailslot delivery under load', () => {
   it('waits for a full reader queue instead of dropping: 600 frames of 4 KiB arrive complete and in order', async () => {
     const address = uniqueGroup('load');
     const reader = new MailslotTransport({ address, runtimeDir, mode: 'read' });
-    const writer = new MailslotTransport({ address, runtimeDir, mode: 'write' });
+    // One datagram per frame, so that 600 of them overflow the reader's queue (batching is tested in batching.test.ts).
+    const writer = new MailslotTransport({ address, runtimeDir, mode: 'write', batch: false });
     const N = 600;
     const all = firstValueFrom(reader.frames$.pipe(take(N), toArray()));
     await reader.start();

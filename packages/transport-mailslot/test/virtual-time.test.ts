@@ -50,7 +50,9 @@ describe('mailslot send retry (virtual time, fake backend)', () => {
     const w = world();
     const path = uniqueSlot(runtime.dir, 'retry');
     const reader = w.backend.createReader(path) as FakeReader;
-    const writer = w.open({ address: path, mode: 'write', sendTimeoutMs });
+    // Per-frame retry timing from the first try: a batched frame's first try waits for the turn's end
+    // (a real setImmediate, off the virtual clock). Batching is tested in batching.test.ts.
+    const writer = w.open({ address: path, mode: 'write', sendTimeoutMs, batch: false });
     await writer.start();
     return { ...w, reader, writer };
   }
@@ -150,7 +152,8 @@ describe('mailslot reader loop (virtual time, fake backend)', () => {
 
   it('reads at most 512 messages per slot per turn, yielding between turns without a new wait', async () => {
     const { backend, frames, reader } = await readerAt();
-    for (let i = 0; i < 1200; i++) reader.queue.push(Uint8Array.of(i % 256));
+    // Byte 0 as a bus frame's: a datagram starting with 0x1f would read as a batch (batch.ts).
+    for (let i = 0; i < 1200; i++) reader.queue.push(Uint8Array.of(0x10, i % 256));
     backend.wakeWait();
     await backend.waitCalled(2);
     expect(reader.drains).toEqual([{ max: 512, read: 512 }, { max: 512, read: 512 }, { max: 512, read: 176 }]);

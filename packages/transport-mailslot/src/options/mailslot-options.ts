@@ -20,6 +20,14 @@ export interface MailslotOptions {
   mode?: 'read' | 'write' | 'both';
   /** Plain bytes, no pipebus framing, for native programs: the transport never adds bytes of its own. */
   raw?: boolean;
+  /**
+   * Pack the small frames sent in one turn of the event loop into one datagram, up to `frameSize`
+   * (a reader unpacks them). Default true, except with `raw` and for a domain broadcast, which
+   * never batch (true there is refused). Readers of transport-mailslot 0.1.0 cannot unpack a batch
+   * and drop it (their bus logs `DECODE_FAILED`): set false while a group still has such readers.
+   * Readers always unpack batches, whatever this says (raw readers never do).
+   */
+  batch?: boolean;
   /** Local frame size in bytes, default 65536 (POSIX at most 200000). A domain broadcast is always 424. */
   frameSize?: number;
   /** POSIX override of the private runtime directory (also holds group registries on Windows). */
@@ -71,7 +79,7 @@ const MAX_FRAME_WIN32 = 4 * 1024 * 1024;
 const WHAT = 'MailslotTransport';
 /** Every key of {@link MailslotOptions}: a misspelt one fails, naming the closest. */
 const OPTION_KEYS: ReadonlySet<keyof MailslotOptions> = new Set<keyof MailslotOptions>([
-  'address', 'mode', 'raw', 'frameSize', 'runtimeDir', 'readTimeoutMs', 'sendTimeoutMs', 'maxListeners', 'allowOtherUsers', 'logger', 'clock',
+  'address', 'mode', 'raw', 'batch', 'frameSize', 'runtimeDir', 'readTimeoutMs', 'sendTimeoutMs', 'maxListeners', 'allowOtherUsers', 'logger', 'clock',
 ]);
 
 /** Options after validation and defaults. */
@@ -79,6 +87,7 @@ export interface ResolvedMailslotOptions {
   readonly resolved: ResolvedMailslotAddress;
   readonly mode: 'read' | 'write' | 'both';
   readonly raw: boolean;
+  readonly batch: boolean;
   readonly frameSize: number;
   readonly readTimeoutMs: number;
   readonly sendTimeoutMs: number;
@@ -102,6 +111,9 @@ export function resolveMailslotOptions(o: MailslotOptions): ResolvedMailslotOpti
     throw invalidArgument(`'${o.address}' is one OS slot: say mode 'read' to create it (the one reader) or 'write' to write to it`);
   }
   const raw = optionalBoolean(WHAT, 'raw', o.raw, false);
+  const batch = optionalBoolean(WHAT, 'batch', o.batch, !raw && resolved.kind !== 'domain');
+  if (batch && raw) throw invalidArgument(`batch: true adds a header of pipebus's own, which raw: true rules out; drop one of them`);
+  if (batch && resolved.kind === 'domain') throw invalidArgument(`'${o.address}' is a domain broadcast, whose 424-byte datagrams are never batched: drop batch: true`);
   // The largest frame depends on the platform, so the rule names it.
   let frameSize = optionalInteger(`${WHAT} on ${resolved.platform}`, 'frameSize', o.frameSize, 65536, MIN_FRAME, resolved.platform === 'win32' ? MAX_FRAME_WIN32 : MAX_FRAME_POSIX);
   if (resolved.kind === 'domain') frameSize = DOMAIN_FRAME_SIZE;
@@ -110,5 +122,5 @@ export function resolveMailslotOptions(o: MailslotOptions): ResolvedMailslotOpti
   const maxListeners = optionalInteger(WHAT, 'maxListeners', o.maxListeners, DEFAULT_MAX_LISTENERS, 1, 65_536);
   const allowOtherUsers = optionalBoolean(WHAT, 'allowOtherUsers', o.allowOtherUsers, false);
   const logger = optionalLogger(WHAT, o.logger, undefined);
-  return { resolved, mode, raw, frameSize, readTimeoutMs, sendTimeoutMs, maxListeners, allowOtherUsers, runtimeDir: o.runtimeDir, logger };
+  return { resolved, mode, raw, batch, frameSize, readTimeoutMs, sendTimeoutMs, maxListeners, allowOtherUsers, runtimeDir: o.runtimeDir, logger };
 }

@@ -1,4 +1,5 @@
 import { BusError, type Clock } from '@pipebus/core';
+import { FRAME_TAKEN } from '@pipebus/core/transport-kit';
 import type { SlotWriter } from '../backend/slot-backend.js';
 import type { GroupRegistry } from '../registry/group-registry.js';
 import { pollingWait, retryUntilSent, type SendWait } from './send-retry.js';
@@ -55,7 +56,8 @@ export class FanOut {
       } catch (error) {
         return Promise.reject(error);
       }
-      if (left.length === 0) return Promise.resolve();
+      // Every target took it now: the bus attaches no reaction to FRAME_TAKEN.
+      if (left.length === 0) return FRAME_TAKEN;
       return this.#track(this.#waitFor(frame, left));
     }
     const run = (): Promise<void> => {
@@ -65,6 +67,24 @@ export class FanOut {
       return this.#waitFor(frame, this.#tryAll(frame, this.#targets()));
     };
     return this.#track(this.#tail.then(run, run));
+  }
+
+  /**
+   * Resolves once the sends queued so far have settled (whatever their outcome), or after
+   * `boundMs` on the clock: close() waits here where writes run on the pool (Windows), so
+   * that it does not close a handle under a WriteFile in flight.
+   */
+  idle(boundMs: number): Promise<void> {
+    const tail = this.#tail;
+    if (tail === undefined) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = this.clock.setTimeout(resolve, boundMs);
+      const done = (): void => {
+        this.clock.clearTimeout(timer);
+        resolve();
+      };
+      tail.then(done, done);
+    });
   }
 
   /** The current targets; a listener gone from them since the last send is forgotten by the writer. */

@@ -8,6 +8,8 @@ import { optionalClock } from '@pipebus/os';
 import { ReaderLoop } from '../reader/reader-loop.js';
 import { GroupRegistry } from '../registry/group-registry.js';
 import { FanOut, type FanOutCounters, type Target } from './fan-out.js';
+import { Batcher } from './batcher.js';
+import { isBatch, unpackBatch } from './batch.js';
 import { resolveMailslotOptions, type MailslotOptions, type ResolvedMailslotOptions } from '../options/mailslot-options.js';
 
 /** Counters of one {@link MailslotTransport}. */
@@ -22,6 +24,8 @@ export interface MailslotStats {
   framesReceived: number;
   /** Received messages dropped for exceeding frameSize. */
   oversizeDropped: number;
+  /** Received batch datagrams dropped whole because they contradict themselves (see `batch` in the options). */
+  malformedDropped: number;
   /** Received messages dropped because the kernel named another user as their sender (see allowOtherUsers). */
   foreignDropped: number;
   /** Listeners other than this transport found in the group registry at the last send. */
@@ -61,8 +65,8 @@ export class MailslotTransport extends Transport {
   readonly #clock: Clock;
   /** A fake backend a test injected (see backend/backend-seam.ts); else the platform's, made on start(). */
   readonly #injected: SlotBackend | undefined;
-  readonly #counters: FanOutCounters & { framesSent: number; framesReceived: number; oversizeDropped: number; foreignDropped: number; listeners: number } = {
-    framesSent: 0, deliveries: 0, sendRetries: 0, framesReceived: 0, oversizeDropped: 0, foreignDropped: 0, listeners: 0,
+  readonly #counters: FanOutCounters & { framesSent: number; framesReceived: number; oversizeDropped: number; malformedDropped: number; foreignDropped: number; listeners: number } = {
+    framesSent: 0, deliveries: 0, sendRetries: 0, framesReceived: 0, oversizeDropped: 0, malformedDropped: 0, foreignDropped: 0, listeners: 0,
   };
   /** This process's uid: datagrams the kernel says came from another are dropped unless allowOtherUsers. */
   readonly #uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
@@ -74,6 +78,8 @@ export class MailslotTransport extends Transport {
   #reader: SlotReader | undefined;
   #writer: SlotWriter | undefined;
   #fanOut: FanOut | undefined;
+  /** Present when this transport batches (see MailslotOptions.batch): every frame goes through it. */
+  #batcher: Batcher | undefined;
   #closing = false;
 
   /** @throws BusError `INVALID_ARGUMENT` (or `NOT_SUPPORTED`) for bad options; nothing is opened before start(). */
@@ -146,6 +152,8 @@ export class MailslotTransport extends Transport {
           o.sendTimeoutMs,
           this.#clock,
         );
+        const fanOut = this.#fanOut;
+        if (o.batch) this.#batcher = new Batcher((datagram) => fanOut.send(datagram), o.frameSize);
       }
     } catch (error) {
       await this.#release();
@@ -158,10 +166,16 @@ export class MailslotTransport extends Transport {
       return Promise.reject(new BusError('NOT_SUPPORTED', `this mailslot transport was opened with mode 'read' on '${this.#o.resolved.address}'; open another with mode 'write' (or 'both' for a group) to send`));
     }
     this.#counters.framesSent++;
-    return this.#fanOut.send(frame);
+    return this.#batcher !== undefined ? this.#batcher.add(frame) : this.#fanOut.send(frame);
   }
 
   protected async doClose(): Promise<void> {
+    // Frames sent before close() go out, as they did before batching: the open batch is written now.
+    this.#batcher?.flush();
+    // Windows writes run on the pool: the batch just flushed (and any write in flight) finish before
+    // the handles close, for at most sendTimeoutMs. POSIX writes were made in flush(), or wait for a
+    // full reader, which close() ends.
+    if (this.#writer?.writeBlocking !== undefined) await this.#fanOut?.idle(this.#o.sendTimeoutMs);
     this.#closing = true;
     await this.#release();
   }
@@ -190,7 +204,6 @@ export class MailslotTransport extends Transport {
       }
       return;
     }
-    this.#counters.framesReceived++;
     const peer: PeerInfo = sender === undefined
       ? { id: UNKNOWN_PEER, address: this.#o.resolved.address }
       : {
@@ -200,6 +213,19 @@ export class MailslotTransport extends Transport {
           ...(sender.gid !== undefined && { gid: sender.gid }),
           address: this.#o.resolved.address,
         };
+    // A raw reader takes every datagram as it is: its writers are native programs, which never batch.
+    if (!this.#o.raw && isBatch(data)) {
+      const why = unpackBatch(data, (frame) => {
+        this.#counters.framesReceived++;
+        this.emitFrame({ data: frame, peer });
+      });
+      if (why !== undefined) {
+        this.#counters.malformedDropped++;
+        this.#log('warn', `dropped a ${data.length}-byte batch datagram from ${peer.id} on ${this.path}: ${why}`);
+      }
+      return;
+    }
+    this.#counters.framesReceived++;
     this.emitFrame({ data, peer });
   }
 
