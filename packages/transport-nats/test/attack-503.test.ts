@@ -37,7 +37,12 @@ describe('NatsTransport and forged "no responders" notices', () => {
     const client = new MessageBus(ct, { logger: silentLogger });
     open.push(client, service);
     const ticks = new Subject<number>();
-    service.handle('ticks', () => ticks);
+    let called: () => void = () => undefined;
+    const handling = new Promise<void>((resolve) => (called = resolve));
+    service.handle('ticks', () => {
+      called();
+      return ticks;
+    });
     await service.start();
     const heard = firstValueFrom(service.transport.peers$.pipe(filter((e) => e.type === 'connected')));
     await client.start();
@@ -49,8 +54,8 @@ describe('NatsTransport and forged "no responders" notices', () => {
     client.request$<number>('ticks', {}, { timeout: 30_000 }).subscribe({ next: (v) => outcomes.next(v), error: (e: Error) => outcomes.next(e) });
     const next = (): Promise<number | Error> => within(firstValueFrom(outcomes), 'the next value of the stream, or its failure');
     let outcome = next();
-    await st.flush();
-    await ct.flush();
+    // The handler runs (and the responder subscribes to what it returned) before the first value.
+    await handling;
     ticks.next(1);
     expect(await outcome).toBe(1);
 

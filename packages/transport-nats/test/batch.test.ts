@@ -39,6 +39,12 @@ describe('NatsTransport publish batching', () => {
     // The fourth passes 64 KiB held: all four go without waiting for the end of the tick.
     await bus.publish('t.big', big);
     expect(published).toHaveLength(4);
+    // flush() hands the batch over first: the server has everything sent before it once it resolves.
+    published.length = 0;
+    await bus.publish('t.last', 1);
+    const flushed = (bus.transport as NatsTransport).flush();
+    expect(published).toHaveLength(1);
+    await flushed;
     await bus.close();
     await nc.close();
   });

@@ -118,6 +118,8 @@ export class NatsTransport extends Transport {
   async flush(): Promise<void> {
     const nc = this.#nc;
     if (nc === undefined || this.#closing) throw this.closedError('flush');
+    // What this tick's sends left in the batch goes first: the ping must follow it.
+    this.#batch.flush();
     await nc.flush();
   }
 
