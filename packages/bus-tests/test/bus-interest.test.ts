@@ -68,6 +68,18 @@ describe('interest routing, publisher as the server', () => {
     expect(server.stats().framesOut - before).toBe(3);
   });
 
+  it('sends once to everyone (the transport fans out) when every client matches, and not at all when none does', async () => {
+    const { server, clients } = await star(2);
+    for (const c of clients) c.bus.subscribe('a.>').subscribe();
+    await flush();
+    const sends: Array<string | undefined> = [];
+    const send = server.transport.send.bind(server.transport);
+    server.transport.send = (frame, to) => (sends.push(to), send(frame, to));
+    await server.publish('a.b', 1);
+    await server.publish('b', 2);
+    expect(sends).toEqual([undefined]);
+  });
+
   it('stops sending to a client once its last subscriber of a pattern unsubscribes', async () => {
     const { network, server, clients } = await star(1);
     const a = clients[0]!;

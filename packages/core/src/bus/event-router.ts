@@ -111,8 +111,12 @@ export class EventRouter {
     if (interests?.active === true) {
       const targets = interests.targets(topic, undefined);
       // Nobody matches: nothing leaves this process.
-      if (targets.length !== 0) await this.outbox.sendEach(envelope, targets);
-      return;
+      if (targets.length === 0) return;
+      // Every peer matches (targets are distinct connected peers): one send to all, the transport's own fan-out.
+      if (targets.length !== this.peers.size) {
+        await this.outbox.sendEach(envelope, targets);
+        return;
+      }
     }
     await this.outbox.send(envelope, undefined);
   }
