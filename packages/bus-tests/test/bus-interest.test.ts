@@ -200,4 +200,23 @@ describe('interest announcements are bounded', () => {
     expect(bad.state).not.toBe('open');
     expect(server.stats().peersDropped).toBe(1);
   });
+
+  it('rejects a pattern longer than 1024 characters, and a set longer than maxInterestsPerPeer', async () => {
+    const { network, server } = await star(0, {}, { maxInterestsPerPeer: 4 });
+    const hello = (payload: unknown) => encodeMessageFrame({ kind: Kind.Hello, id: 0, name: INTEREST_HELLO, payload, headers: undefined }, msgpackCodec);
+    const errors: unknown[] = [];
+    for (const p of [[`a.${'b'.repeat(1023)}`], ['a', 'b', 'c', 'd', 'e']]) {
+      const peer = network.connect('svc', { name: 'bad' });
+      peer.onFrame(({ data }) => void errors.push(decodeMessageFrame(data, codecs).payload));
+      await peer.start();
+      open.push(peer);
+      await peer.send(hello({ v: 1, op: 'set', p }));
+      await flush();
+    }
+    expect(errors).toEqual([
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('it is 1025 characters long, at most 1024 are allowed') }),
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining("announced 5 subscription patterns, above this server's maxInterestsPerPeer 4") }),
+    ]);
+    expect(server.stats().peersDropped).toBe(2);
+  });
 });
