@@ -3,7 +3,7 @@ import { MessageBus, msgpackCodec, silentLogger } from '@pipebus/core';
 import type { BusError } from '@pipebus/core';
 import { FRAME_TAKEN, Kind, Transport, decodeMessageFrame, encodeMessageFrame } from '@pipebus/core/transport-kit';
 import type { PeerId, Route, TransportCapabilities } from '@pipebus/core/transport-kit';
-import { flush } from './helpers.js';
+import { flush, withoutAnnouncements } from './helpers.js';
 
 /**
  * A transport with several responders behind one address (a NATS subject, a
@@ -42,7 +42,7 @@ describe('a stream answered by one of several peers', () => {
     let failure: BusError | undefined;
     bus.request$('ticks').subscribe({ next: (v) => values.push(v), error: (e: BusError) => (failure = e) });
     await flush();
-    const request = decodeMessageFrame(t.sent[0]!, codecs);
+    const request = decodeMessageFrame(withoutAnnouncements(t.sent)[0]!, codecs);
     t.streamValue('svc-1', request.id, 'ticks', 1);
     // Another peer leaving says nothing about this stream.
     t.peer('disconnected', 'svc-2');
@@ -91,7 +91,7 @@ describe('cancelling a stream answered by one of several peers', () => {
     t.peer('connected', 'svc-2');
     const subscription = bus.request$('ticks').subscribe({ error: () => undefined });
     await flush();
-    const request = decodeMessageFrame(t.sent[0]!, codecs);
+    const request = decodeMessageFrame(withoutAnnouncements(t.sent)[0]!, codecs);
     t.streamValue('svc-2', request.id, 'ticks', 1);
     subscription.unsubscribe();
     await flush();
@@ -121,7 +121,7 @@ describe('cancelling a stream answered by one of several peers', () => {
     plain.peer('connected', 'server');
     const subscription = bus2.request$('ticks').subscribe({ error: () => undefined });
     await flush();
-    plain.streamValue('server', decodeMessageFrame(plain.sent[0]!, codecs).id, 'ticks', 1);
+    plain.streamValue('server', decodeMessageFrame(withoutAnnouncements(plain.sent)[0]!, codecs).id, 'ticks', 1);
     subscription.unsubscribe();
     await flush();
     expect(decodeMessageFrame(plain.sent.at(-1)!, codecs).kind).toBe(Kind.Cancel);

@@ -109,7 +109,7 @@ describe('publish/subscribe', () => {
 
 /** A server transport with three peers whose frames the test hands in, and which records what is sent. */
 class HubTransport extends Transport {
-  readonly capabilities: TransportCapabilities = { duplex: true, broadcast: false, maxFrameSize: 16 * 1024 * 1024, reliable: true, ordered: true };
+  readonly capabilities: TransportCapabilities = { duplex: true, broadcast: false, maxFrameSize: 16 * 1024 * 1024, reliable: true, ordered: true, server: true };
   readonly sent: Array<{ frame: Uint8Array; to?: PeerId }> = [];
   protected async doStart(): Promise<void> {
     for (const id of ['a', 'b', 'c']) this.emitPeer({ type: 'connected', peer: { id } });

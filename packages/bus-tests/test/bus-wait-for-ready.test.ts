@@ -3,7 +3,7 @@ import { firstValueFrom, Observable, toArray } from 'rxjs';
 import { BusError, MessageBus, silentLogger } from '@pipebus/core';
 import { MockNetwork } from '@pipebus/transport-mock';
 import type { MockTransport } from '@pipebus/transport-mock';
-import { flush } from './helpers.js';
+import { flush, withoutAnnouncements } from './helpers.js';
 
 // The `waitForReady` request option, over a mock pipe whose client reconnects:
 // network.disconnect() parks it in 'reconnecting' until network.restore().
@@ -108,7 +108,7 @@ describe('request({ waitForReady }) while the transport is reconnecting', () => 
     await s.network.restore('svc');
     await flush();
     // The timed-out request never leaves, nor does a cancel for it.
-    expect(s.network.framesBetween(s.clientTransport.id, 'svc')).toEqual([]);
+    expect(withoutAnnouncements(s.network.framesBetween(s.clientTransport.id, 'svc'))).toEqual([]);
     expect(s.handled).toEqual([]);
   });
 
@@ -124,7 +124,7 @@ describe('request({ waitForReady }) while the transport is reconnecting', () => 
     s.network.clearTraffic();
     await s.network.restore('svc');
     await flush();
-    expect(s.network.framesBetween(s.clientTransport.id, 'svc')).toEqual([]);
+    expect(withoutAnnouncements(s.network.framesBetween(s.clientTransport.id, 'svc'))).toEqual([]);
   });
 
   it.each([

@@ -1,6 +1,7 @@
 import { MockNetwork } from '@pipebus/transport-mock';
 import type { MockTransport } from '@pipebus/transport-mock';
-import { MessageBus, silentLogger } from '@pipebus/core';
+import { MessageBus, msgpackCodec, silentLogger } from '@pipebus/core';
+import { INTEREST_HELLO, Kind, decodeMessageFrame } from '@pipebus/core/transport-kit';
 import type { MessageBusOptions } from '@pipebus/core';
 
 /** A server bus and a client bus over a mock named pipe, on virtual time. */
@@ -39,3 +40,17 @@ export function flush(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+
+const codecs = new Map([[msgpackCodec.id, msgpackCodec]]);
+
+/** True for a client's interest announcement, which every (re)connect of a client bus sends. */
+export function isAnnouncement(frame: Uint8Array): boolean {
+  if (frame[0] !== 0x10) return false;
+  const envelope = decodeMessageFrame(frame, codecs);
+  return envelope.kind === Kind.Hello && envelope.name === INTEREST_HELLO;
+}
+
+/** Traffic (or frames) without the clients' interest announcements: what a test of calls looks at. */
+export function withoutAnnouncements<T extends Uint8Array | { readonly data: Uint8Array }>(entries: readonly T[]): T[] {
+  return entries.filter((entry) => !isAnnouncement(entry instanceof Uint8Array ? entry : entry.data));
+}

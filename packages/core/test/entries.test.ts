@@ -38,6 +38,8 @@ describe('package entries', () => {
       'Fragmenter',
       'FrameReassembler',
       'FrameType',
+      'INTEREST_HELLO',
+      'INTEREST_VERSION',
       'Kind',
       'MAX_FRAGMENT_COUNT',
       'MAX_NAME_LENGTH',

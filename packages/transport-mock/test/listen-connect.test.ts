@@ -15,7 +15,8 @@ describe('MockNetwork listen/connect', () => {
     expect(atServer.peers).toEqual([{ type: 'connected', peer: { id: client.id, pid: 4242, address: 'orders' } }]);
     expect(atClient.peers).toEqual([{ type: 'connected', peer: { id: 'server:orders', pid: server.pid, address: 'orders' } }]);
     expect(server.peers.map((p) => p.id)).toEqual([client.id]);
-    expect(server.capabilities).toEqual(NAMED_PIPE_CAPABILITIES);
+    expect(server.capabilities).toEqual({ ...NAMED_PIPE_CAPABILITIES, server: true });
+    expect(client.capabilities).toEqual(NAMED_PIPE_CAPABILITIES);
   });
 
   it('delivers without time passing, as copies the sender may reuse', async () => {

@@ -5,6 +5,9 @@
  *
  * On a routed transport (NATS) each distinct (pattern, queue) is declared
  * once with `transport.interest()`; the network then picks the queue member.
+ * On a server transport (`capabilities.server`) clients announce their
+ * patterns (`interest-announcer.ts`), and publish and relay send each event
+ * only to the peers whose patterns match (`peer-interests.ts`).
  *
  * Room for: delivering a routed frame only to the subscribers of the
  * interest it came through (`via`, issue 17 design §1); per-topic limits.
@@ -16,12 +19,15 @@ import { Kind } from '../envelope/index.js';
 import { BusError } from '../errors/index.js';
 import { TopicIndex, validatePattern, validateTopic } from '../topics/index.js';
 import { checkTopic } from '../topics/topic-validation.js';
-import type { PeerInfo, Transport } from '../transport/index.js';
+import type { PeerEvent, PeerInfo, Transport } from '../transport/index.js';
 import { checkHeaders, checkQueue, payloadProblem } from './argument-checks.js';
+import { InterestAnnouncer } from './interest-announcer.js';
+import { INTEREST_HELLO } from '../envelope/interest.js';
 import type { BusLifecycle } from './lifecycle.js';
 import type { ResolvedBusOptions } from './options.js';
 import type { Outbox } from './outbox.js';
 import type { PeerGuard } from './peer-guard.js';
+import { PeerInterests } from './peer-interests.js';
 import type { PeerTable } from './peer-table.js';
 import type { Counters } from './stats.js';
 
@@ -69,6 +75,10 @@ export class EventRouter {
   /** The same interests by id, for frames that say which one they came through (`InboundFrame.via`). */
   readonly #byVia = new Map<number, RoutedInterest>();
   #nextVia = 1;
+  /** Client side: this bus's patterns, told to its server. */
+  readonly #announcer: InterestAnnouncer;
+  /** Server side (`capabilities.server`): what each client announced; undefined elsewhere. */
+  readonly #peerInterests: PeerInterests | undefined;
 
   constructor(
     private readonly transport: Transport,
@@ -78,7 +88,10 @@ export class EventRouter {
     private readonly peers: PeerTable,
     private readonly guard: PeerGuard,
     private readonly outbox: Outbox,
-  ) {}
+  ) {
+    this.#announcer = new InterestAnnouncer(transport, o, outbox);
+    this.#peerInterests = transport.capabilities.server === true ? new PeerInterests(o.maxInterestsPerPeer) : undefined;
+  }
 
   /** See `MessageBus.publish`. */
   async publish(topic: string, payload: unknown, options: PublishOptions | undefined): Promise<void> {
@@ -94,6 +107,17 @@ export class EventRouter {
     const envelope: Envelope = { kind: Kind.Event, id: 0, name: topic, payload, headers };
     if (this.o.localDelivery) this.#deliver(envelope, undefined);
     await this.lifecycle.start();
+    const interests = this.#peerInterests;
+    if (interests?.active === true) {
+      const targets = interests.targets(topic, undefined);
+      // Nobody matches: nothing leaves this process.
+      if (targets.length === 0) return;
+      // Every peer matches (targets are distinct connected peers): one send to all, the transport's own fan-out.
+      if (targets.length !== this.peers.size) {
+        await this.outbox.sendEach(envelope, targets);
+        return;
+      }
+    }
     await this.outbox.send(envelope, undefined);
   }
 
@@ -111,10 +135,12 @@ export class EventRouter {
       const release = routed ? this.#holdInterest(pattern, queue, subscriber) : undefined;
       const remove = this.#subscriptions.add(pattern, subscriber);
       this.#subscribers.add(subscriber);
+      const withdraw = this.#announcer.hold(pattern);
       return () => {
         remove();
         this.#subscribers.delete(subscriber);
         release?.();
+        withdraw();
       };
     });
   }
@@ -156,7 +182,32 @@ export class EventRouter {
       return;
     }
     this.#deliver(envelope, peer);
-    if (this.o.relay) this.#relay(frame, peer);
+    if (this.o.relay) this.#relay(frame, peer, envelope.name);
+  }
+
+  /** A `Hello` from a peer: on a server, a client's interest announcement; anything else is ignored, as older buses do. */
+  onHello(envelope: Envelope, peer: PeerInfo): void {
+    const interests = this.#peerInterests;
+    if (interests === undefined || envelope.name !== INTEREST_HELLO) return;
+    const problem = interests.apply(peer.id, envelope.payload);
+    if (problem !== undefined) {
+      // Its patterns until now would keep matching while it is being dropped: forget them at once.
+      interests.forget(peer.id);
+      this.guard.reject(peer, problem.code, problem.message);
+    }
+  }
+
+  /** A peer came or went: its interests start empty-handed ("everything") and go with it. */
+  onPeer(event: PeerEvent): void {
+    const interests = this.#peerInterests;
+    if (interests === undefined) return;
+    if (event.type === 'connected') interests.connected(event.peer.id);
+    else interests.forget(event.peer.id);
+  }
+
+  /** The link (re)opened: a client tells its server its whole list of patterns. */
+  announceInterests(): void {
+    this.#announcer.announceAll();
   }
 
   /** Completes every subscription: the bus closed. */
@@ -183,9 +234,11 @@ export class EventRouter {
     for (const subscriber of [...held.subscribers]) subscriber.next(event);
   }
 
-  #relay(frame: Uint8Array, from: PeerInfo): void {
+  #relay(frame: Uint8Array, from: PeerInfo, topic: string): void {
     let own: Uint8Array | undefined;
-    for (const peer of this.peers.ids()) {
+    const interests = this.#peerInterests;
+    const peers = interests?.active === true ? interests.targets(topic, from.id) : this.peers.ids();
+    for (const peer of peers) {
       if (peer === from.id) continue;
       this.counters.eventsRelayed++;
       // A frame cut out of a larger read keeps that whole read alive while it

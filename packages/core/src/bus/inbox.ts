@@ -163,6 +163,7 @@ export class Inbox {
         this.responder.reply(envelope, peer, Kind.Pong, undefined);
         return;
       case Kind.Hello:
+        this.router.onHello(envelope, peer);
         return;
     }
   }

@@ -229,6 +229,7 @@ export class MessageBus {
   // What follows concerns every part at once, so it lives here rather than in one of them.
 
   #onPeer(event: PeerEvent): void {
+    this.#router.onPeer(event);
     if (!this.#guard.track(event)) return;
     const peer = event.peer.id;
     this.#inbox.forget(peer);
@@ -240,7 +241,11 @@ export class MessageBus {
   #onState(state: TransportState): void {
     if (state === 'open') {
       // Requests made with waitForReady while the link was down go now.
-      if (!this.#lifecycle.closed) this.#caller.sendParked();
+      if (!this.#lifecycle.closed) {
+        // Before the parked requests: the server routes by these patterns from now on.
+        this.#router.announceInterests();
+        this.#caller.sendParked();
+      }
     } else if (state === 'reconnecting') {
       this.#guard.reset();
       this.#caller.failCallsTo(undefined, 'the transport lost its link and is reconnecting');

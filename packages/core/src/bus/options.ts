@@ -11,6 +11,8 @@ import { consoleLogger } from './logger.js';
 
 /** Upper end of `maxActiveHandlersPerPeer`: beyond it the bound would bound nothing. */
 const MAX_HANDLERS_PER_PEER = 1 << 20;
+/** Upper end of `maxInterestsPerPeer`, for the same reason. */
+const MAX_INTERESTS_PER_PEER = 1 << 20;
 
 /**
  * Bounds of the reassembly of fragmented messages. Memory grows with the
@@ -91,6 +93,14 @@ export interface MessageBusOptions {
    */
   maxActiveHandlersPerPeer?: number;
   /**
+   * Subscription patterns one client may announce to this bus when it is a
+   * server (`capabilities.server`, which then sends each event only to the
+   * clients whose patterns match). A client announcing more (or a pattern
+   * that is not valid, or longer than 1024 characters) is told why with an
+   * `INVALID_ARGUMENT` error and dropped. 1 to 1 048 576; default 4096.
+   */
+  maxInterestsPerPeer?: number;
+  /**
    * Elements (values of any kind: numbers, strings, binaries, containers,
    * extensions) one received message may decode to; a message with more, or
    * nested deeper than 2048 levels, is refused with `DECODE_FAILED` before
@@ -116,6 +126,7 @@ const BUS_OPTION_KEYS: ReadonlySet<keyof MessageBusOptions> = new Set<keyof Mess
   'relay',
   'name',
   'maxActiveHandlersPerPeer',
+  'maxInterestsPerPeer',
   'maxDecodedElements',
 ]);
 const REASSEMBLY_OPTION_KEYS: ReadonlySet<keyof ReassemblyOptions> = new Set<keyof ReassemblyOptions>([
@@ -140,6 +151,7 @@ export interface ResolvedBusOptions {
   readonly relay: boolean;
   readonly name: string;
   readonly maxActiveHandlersPerPeer: number;
+  readonly maxInterestsPerPeer: number;
   /**
    * Whether outgoing payloads are checked for values the codec would not
    * carry faithfully (functions, Promises…): with the built-in codecs,
@@ -288,6 +300,7 @@ export function resolveBusOptions(options: MessageBusOptions | undefined): Resol
     relay: o.relay ?? false,
     name: typeof o.name === 'string' ? o.name : 'bus',
     maxActiveHandlersPerPeer: checkIntInRange(o.maxActiveHandlersPerPeer ?? 1024, 'options.maxActiveHandlersPerPeer', 1, MAX_HANDLERS_PER_PEER),
+    maxInterestsPerPeer: checkIntInRange(o.maxInterestsPerPeer ?? 4096, 'options.maxInterestsPerPeer', 1, MAX_INTERESTS_PER_PEER),
     // By brand, not identity: a built-in codec of the other copy of core (ESM/CommonJS) counts too.
     checkPayloads: isBuiltinCodec(codec),
   };

@@ -13,6 +13,7 @@ import { encodeMessageFrame, kindName } from '../envelope/index.js';
 import { BusError } from '../errors/index.js';
 import { Fragmenter } from '../fragment/index.js';
 import type { PeerId, Route, Transport } from '../transport/index.js';
+import { FRAME_TAKEN } from '../transport/index.js';
 import type { Middleware } from './middleware.js';
 import { fromContext, runMiddleware, toContext } from './middleware.js';
 import type { ResolvedBusOptions } from './options.js';
@@ -56,6 +57,29 @@ export class Outbox {
   }
 
   /**
+   * `send` to each of `peers` (interest routing): middleware runs once, as
+   * for a send to everyone, and the message is encoded once. Resolves when
+   * the transport took every copy.
+   */
+  sendEach(envelope: Envelope, peers: readonly PeerId[]): Promise<void> {
+    if (this.middleware.length === 0) return this.#encodeAndSendEach(envelope, peers);
+    const context = toContext('outbound', envelope, undefined);
+    return runMiddleware(this.middleware, context, () => this.#encodeAndSendEach(fromContext(envelope, context), peers)).then((passed) => {
+      if (!passed) this.counters.middlewareDropped++;
+    });
+  }
+
+  /** `sendFrame` to each of `peers`: one promise, and `FRAME_TAKEN` when each copy was taken at once. */
+  sendFrameEach(frame: Uint8Array, peers: readonly PeerId[]): Promise<void> {
+    let waiting: Promise<void>[] | undefined;
+    for (const peer of peers) {
+      const sent = this.sendFrame(frame, peer);
+      if (sent !== FRAME_TAKEN) (waiting ??= []).push(sent);
+    }
+    return waiting === undefined ? FRAME_TAKEN : Promise.all(waiting).then(noop);
+  }
+
+  /**
    * Sends an encoded message frame as it is (relay), fragmenting when
    * needed. Never on a routed transport: it has no envelope to route by, and
    * `MessageBus` refuses `relay` there.
@@ -73,22 +97,36 @@ export class Outbox {
     return this.#sendFragments(frame, to, max);
   }
 
-  #encodeAndSend(envelope: Envelope, to: PeerId | undefined): Promise<void> {
+  #encodeAndSendEach(envelope: Envelope, peers: readonly PeerId[]): Promise<void> {
     let frame: Uint8Array;
     try {
-      frame = encodeMessageFrame(envelope, this.o.codec);
+      frame = this.#encode(envelope);
     } catch (error) {
       return Promise.reject(error);
     }
-    if (frame.byteLength > this.o.maxMessageSize) {
-      return Promise.reject(
-        new BusError('FRAME_TOO_LARGE', `${kindName(envelope.kind)} '${envelope.name}' encodes to ${frame.byteLength} bytes, above maxMessageSize ${this.o.maxMessageSize}; send less or raise the bus's maxMessageSize`, {
-          details: { size: frame.byteLength, max: this.o.maxMessageSize },
-        }),
-      );
+    return this.sendFrameEach(frame, peers);
+  }
+
+  #encodeAndSend(envelope: Envelope, to: PeerId | undefined): Promise<void> {
+    let frame: Uint8Array;
+    try {
+      frame = this.#encode(envelope);
+    } catch (error) {
+      return Promise.reject(error);
     }
     if (this.#routed) return this.#sendRouted(frame, { kind: envelope.kind, id: envelope.id, name: envelope.name }, to);
     return this.sendFrame(frame, to);
+  }
+
+  /** The message's frame; throws `INVALID_ARGUMENT` (codec) or `FRAME_TOO_LARGE`. */
+  #encode(envelope: Envelope): Uint8Array {
+    const frame = encodeMessageFrame(envelope, this.o.codec);
+    if (frame.byteLength > this.o.maxMessageSize) {
+      throw new BusError('FRAME_TOO_LARGE', `${kindName(envelope.kind)} '${envelope.name}' encodes to ${frame.byteLength} bytes, above maxMessageSize ${this.o.maxMessageSize}; send less or raise the bus's maxMessageSize`, {
+        details: { size: frame.byteLength, max: this.o.maxMessageSize },
+      });
+    }
+    return frame;
   }
 
   /** sendFrame's twin for a routed transport: the same decision, each frame with its message's route. */
@@ -110,3 +148,5 @@ export class Outbox {
     this.counters.framesOut++;
   }
 }
+
+function noop(): void {}

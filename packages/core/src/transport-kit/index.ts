@@ -39,3 +39,6 @@ export type { FragmentDropReason, FragmenterOptions, FrameReassemblerOptions, Re
 // Envelopes: a message frame's content, as the bus encodes it.
 export { Kind, MAX_NAME_LENGTH, decodeMessageFrame, encodeMessageFrame, isHeaders, kindName, toErrorPayload } from '../envelope/index.js';
 export type { DecodingCodecs, Envelope, ErrorPayload, Headers } from '../envelope/index.js';
+// The interest announcement (a Hello envelope) a client sends its server: for tools that speak the wire.
+export { INTEREST_HELLO, INTEREST_VERSION } from '../envelope/interest.js';
+export type { InterestOp, InterestPayload } from '../envelope/interest.js';

@@ -66,6 +66,15 @@ export interface TransportCapabilities {
    * Absent means false.
    */
   readonly routed?: boolean;
+  /**
+   * The accepting end of many duplex links (a named-pipe server,
+   * `MockNetwork.listen`): a send without `to` reaches every connected
+   * client. Its bus then sends each event only to the clients whose
+   * announced patterns match (clients of a bus on a transport without it
+   * announce theirs), and to every client that announced nothing (an older
+   * pipebus). Absent means false: every event goes to every peer.
+   */
+  readonly server?: boolean;
 }
 
 /** A peer appeared or went away. */

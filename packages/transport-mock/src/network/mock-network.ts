@@ -76,7 +76,8 @@ export class MockNetwork {
     checkKnownKeys('MockNetwork.listen()', options, LISTEN_OPTION_KEYS);
     validName('address', address);
     const pid = this.#pid(options);
-    return new MockTransport(this.#capabilities(NAMED_PIPE_CAPABILITIES, options), (port) =>
+    // server: as a named-pipe server's, its bus routes events by what its clients announce.
+    return new MockTransport(this.#capabilities({ ...NAMED_PIPE_CAPABILITIES, server: true }, options), (port) =>
       new ListenerEndpoint(address, port, this.#board, pid, capacityOf(options)),
     );
   }

@@ -3,7 +3,7 @@ import type { TransportCapabilities } from '@pipebus/core';
 /**
  * What a named pipe offers, and what `MockNetwork.listen` / `connect`
  * transports report by default: a reliable, ordered, duplex byte stream
- * framed by pipebus, with frames up to 1 MiB.
+ * framed by pipebus, with frames up to 1 MiB (`listen` adds `server: true`).
  */
 export const NAMED_PIPE_CAPABILITIES: TransportCapabilities = Object.freeze({
   duplex: true,

@@ -162,7 +162,8 @@ export class NamedPipeServer extends Transport {
     this.#injected = injectedBackend(options);
     this.#address = resolvePipeAddress(options.address, this.#runtimeDir === undefined ? {} : { runtimeDir: this.#runtimeDir });
     this.path = this.#address.path;
-    this.capabilities = Object.freeze({ duplex: true, broadcast: false, reliable: true, ordered: true, maxFrameSize: this.#maxFrameSize });
+    // server: its bus sends each event only to the clients that announced a matching pattern.
+    this.capabilities = Object.freeze({ duplex: true, broadcast: false, reliable: true, ordered: true, maxFrameSize: this.#maxFrameSize, server: true });
   }
 
   /** A snapshot of this server's counters. */
