@@ -16,10 +16,15 @@ import type { DecodeLimits } from '../codec/index.js';
 /** validateWire's bound (envelope.ts), here in bytes: the fast path reads ASCII names only, a byte a character. */
 const MAX_NAME_LENGTH = 1024;
 
-/** Encoded frames share slabs of this size (as msgpackr's own output buffer does). */
-const ENCODE_SLAB_SIZE = 16 * 1024;
+/**
+ * Encoded frames share slabs of this size, as msgpackr's own output buffer
+ * does. A transport copies a small frame into its write within the tick, so
+ * a slab is garbage soon after; in the 1 KiB request profile a 16 KiB slab
+ * (a new one every ~15 frames, zero-filled) was most of the encoder's time.
+ */
+const ENCODE_SLAB_SIZE = 64 * 1024;
 /** Frames that could be larger than this get memory of their own. */
-const OWN_MEMORY_FROM = 4 * 1024;
+const OWN_MEMORY_FROM = 8 * 1024;
 /** Strings this long or longer are written only when ASCII (msgpackr switches to a native UTF-8 writer there). */
 const JS_STRING_MAX = 0x40;
 /** Payload strings up to this many characters take the fast path. */
@@ -36,14 +41,15 @@ const FIRST_KIND = 1;
 const LAST_KIND = 10;
 
 /**
- * Room for a frame of up to `max` bytes: `[target, start]`. The part a frame
- * used is never handed out again, so a frame stays valid however long a
+ * Room for a frame of up to `max` bytes: the slab (the frame starts at
+ * `slabUsed`) or memory of its own. The part a frame used is never handed out again, so a frame stays valid however long a
  * transport keeps it.
  */
 function room(max: number): Uint8Array {
-  if (max > OWN_MEMORY_FROM) return new Uint8Array(max);
+  if (max > OWN_MEMORY_FROM) return new Uint8Array(Buffer.allocUnsafeSlow(max).buffer, 0, max);
   if (slabUsed + max > slab.length) {
-    slab = new Uint8Array(ENCODE_SLAB_SIZE);
+    // Not zero-filled (every byte of a frame is written before it is handed out), and a plain Uint8Array, whose subarray() is cheaper than a Buffer's.
+    slab = new Uint8Array(Buffer.allocUnsafeSlow(ENCODE_SLAB_SIZE).buffer, 0, ENCODE_SLAB_SIZE);
     slabUsed = 0;
   }
   return slab;
