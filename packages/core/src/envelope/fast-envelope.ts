@@ -252,7 +252,9 @@ export function encodeEnvelopeFast(kind: number, id: number, name: string, paylo
       break;
     default:
       if (payload === null) target[at++] = 0xc0;
-      else at = writeBytes(target, at, payload as Uint8Array, !Buffer.isBuffer(payload));
+      // payloadRoom let through a Uint8Array or a Buffer only: the constructor tells them apart without
+      // Buffer.isBuffer's prototype walk (encodeEnvelopeFast's largest self time in the loop profile).
+      else at = writeBytes(target, at, payload as Uint8Array, (payload as Uint8Array).constructor === Uint8Array);
   }
   if (target !== slab) return at === max ? target : target.subarray(0, at);
   slabUsed = at;
