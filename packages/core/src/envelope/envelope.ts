@@ -1,6 +1,8 @@
+import { CodecId, isBuiltinCodec } from '../codec/codec.js';
 import type { Codec, DecodeLimits } from '../codec/index.js';
 import { BusError } from '../errors/index.js';
 import { FrameType, MESSAGE_FRAME_BYTE, WIRE_VERSION, frameType, frameVersion } from '../wire/index.js';
+import { decodeEnvelopeFast, encodeEnvelopeFast } from './fast-envelope.js';
 
 /**
  * What an envelope carries. Numbers, not strings, because they travel in
@@ -65,6 +67,15 @@ export interface ErrorPayload {
 
 /** Encodes an envelope into a whole-message frame: version byte, codec id, body. */
 export function encodeMessageFrame(envelope: Envelope, codec: Codec): Uint8Array {
+  // The built-in msgpack codecs' common message, written by hand (the same bytes; see fast-envelope.ts).
+  if (envelope.headers === undefined && codec.id <= CodecId.MsgpackCompat && isBuiltinCodec(codec)) {
+    const fast = encodeEnvelopeFast(envelope.kind, envelope.id, envelope.name, envelope.payload, codec.id === CodecId.Msgpack);
+    if (fast !== undefined) {
+      fast[0] = MESSAGE_FRAME_BYTE;
+      fast[1] = codec.id;
+      return fast;
+    }
+  }
   const wire =
     envelope.headers === undefined
       ? [envelope.kind, envelope.id, envelope.name, envelope.payload]
@@ -106,6 +117,11 @@ export function decodeMessageFrame(frame: Uint8Array, codecs: DecodingCodecs): E
   const codec = codecs.get(frame[1]!);
   if (codec === undefined) {
     throw new BusError('DECODE_FAILED', `frame uses codec id ${frame[1]}, which this bus does not know; register it with the bus's 'codecs' option`);
+  }
+  if (codec.id <= CodecId.MsgpackCompat && isBuiltinCodec(codec)) {
+    const fast = decodeEnvelopeFast(frame, codec.id === CodecId.Msgpack, codecs.decodeLimits);
+    // Its checks are validateWire's: a known kind, a u32 id, a name of at most MAX_NAME_LENGTH (ASCII) characters.
+    if (fast !== undefined) return fast as Envelope;
   }
   let wire: unknown;
   try {
