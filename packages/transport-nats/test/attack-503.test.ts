@@ -4,23 +4,16 @@
 // client that never saw the request must not be able to end a call in
 // flight by guessing its reply-to (the caller's id is public, call ids count
 // up from 1).
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { connect, headers } from '@nats-io/transport-node';
 import { BusError, MessageBus, silentLogger } from '@pipebus/core';
-import { startNatsServer, type NatsServerHandle } from '@pipebus/test-support';
 import { NatsTransport } from '@pipebus/transport-nats';
 import { Subject, filter, firstValueFrom } from 'rxjs';
+import { natsFixture } from './helpers.js';
 
-let server: NatsServerHandle | undefined;
-beforeAll(async () => {
-  server = await startNatsServer();
-}, 60_000);
-afterAll(() => server?.stop());
+const fixture = natsFixture();
+const open = fixture.open;
 
-const open: { close(): Promise<unknown> }[] = [];
-afterEach(async () => {
-  await Promise.allSettled(open.splice(0).map((c) => c.close()));
-});
 
 function within<T>(work: Promise<T>, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -31,9 +24,9 @@ function within<T>(work: Promise<T>, what: string): Promise<T> {
 describe('NatsTransport and forged "no responders" notices', () => {
   it('does not let a client that never saw a call end it with a forged 503 on a guessed reply-to', async () => {
     const P = `atk.nr${process.pid}`;
-    const st = new NatsTransport({ servers: server!.url, prefix: P, name: 'svc', heartbeatInterval: 0 });
+    const st = new NatsTransport({ servers: fixture.server.url, prefix: P, name: 'svc', heartbeatInterval: 0 });
     const service = new MessageBus(st, { logger: silentLogger });
-    const ct = new NatsTransport({ servers: server!.url, prefix: P, name: 'cli', heartbeatInterval: 0 });
+    const ct = new NatsTransport({ servers: fixture.server.url, prefix: P, name: 'cli', heartbeatInterval: 0 });
     const client = new MessageBus(ct, { logger: silentLogger });
     open.push(client, service);
     const ticks = new Subject<number>();
@@ -60,7 +53,7 @@ describe('NatsTransport and forged "no responders" notices', () => {
     expect(await outcome).toBe(1);
 
     // The caller's id is public (presence, any reply-to it sent); call ids count up from 1.
-    const raw = await connect({ servers: server!.url });
+    const raw = await connect({ servers: fixture.server.url });
     open.push(raw);
     outcome = next();
     for (let id = 1; id <= 50; id++) raw.publish(`${P}.in.${ct.peerId}.r.${id}`, undefined, { headers: headers(503, 'No Responders') });

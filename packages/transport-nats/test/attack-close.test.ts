@@ -1,22 +1,15 @@
 // close() during start(): the start fails TRANSPORT_CLOSED, and nothing of
 // the transport stays behind (a connection dialled after close() found none
 // to close stayed open, subscribed, saying hello and beating for ever).
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { BusError } from '@pipebus/core';
-import { startNatsServer, type NatsServerHandle } from '@pipebus/test-support';
 import { NatsTransport } from '@pipebus/transport-nats';
+import { natsFixture } from './helpers.js';
 
-let server: NatsServerHandle | undefined;
-beforeAll(async () => {
-  server = await startNatsServer();
-}, 60_000);
-afterAll(() => server?.stop());
+const fixture = natsFixture();
+const open = fixture.open;
 
-const open: { close(): Promise<unknown> }[] = [];
-afterEach(async () => {
-  await Promise.allSettled(open.splice(0).map((c) => c.close()));
-});
 
 /** Presence messages heard on `prefix` until `live` has beaten three times (a closed transport beating at the same rate would be heard among them). */
 async function presenceUntilThreeBeats(raw: NatsConnection, prefix: string, live: NatsTransport): Promise<string[]> {
@@ -33,15 +26,15 @@ async function presenceUntilThreeBeats(raw: NatsConnection, prefix: string, live
 describe('NatsTransport closed while it starts', () => {
   it('closes the connection it was dialling, so no closed transport says hello or beats', async () => {
     const prefix = `atk.close${process.pid}`;
-    const live = new NatsTransport({ servers: server!.url, prefix, name: 'live', heartbeatInterval: 20 });
+    const live = new NatsTransport({ servers: fixture.server.url, prefix, name: 'live', heartbeatInterval: 20 });
     open.push(live);
     await live.start();
-    const raw = await connect({ servers: server!.url });
+    const raw = await connect({ servers: fixture.server.url });
     open.push(raw);
     const heard = presenceUntilThreeBeats(raw, prefix, live);
     await raw.flush();
 
-    const t = new NatsTransport({ servers: server!.url, prefix, name: 'gone', heartbeatInterval: 20 });
+    const t = new NatsTransport({ servers: fixture.server.url, prefix, name: 'gone', heartbeatInterval: 20 });
     const started = t.start().then(() => undefined, (e: unknown) => e);
     await t.close();
     expect(BusError.is(await started, 'TRANSPORT_CLOSED')).toBe(true);

@@ -4,28 +4,21 @@
 // the transport drops: the call hung until its timeout, and a queue group lost
 // the calls NATS gave to the caller itself. Such a connection is refused at
 // start(), with the option to set.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { BusError, MessageBus, silentLogger } from '@pipebus/core';
-import { startNatsServer, thrown, type NatsServerHandle } from '@pipebus/test-support';
+import { thrown } from '@pipebus/test-support';
 import { NatsTransport } from '@pipebus/transport-nats';
-import { cluster, ready } from './helpers.js';
+import { cluster, natsFixture, ready } from './helpers.js';
 
-let server: NatsServerHandle | undefined;
-beforeAll(async () => {
-  server = await startNatsServer();
-}, 60_000);
-afterAll(() => server?.stop());
+const fixture = natsFixture();
+const open = fixture.open;
 
-const open: { close(): Promise<unknown> }[] = [];
-afterEach(async () => {
-  await Promise.allSettled(open.splice(0).map((c) => c.close()));
-});
 
 let n = 0;
 
 async function app(noEcho: boolean | undefined): Promise<NatsConnection> {
-  const nc = await connect({ servers: server!.url, ...(noEcho !== undefined && { noEcho }) });
+  const nc = await connect({ servers: fixture.server.url, ...(noEcho !== undefined && { noEcho }) });
   open.push(nc);
   return nc;
 }
@@ -45,7 +38,7 @@ describe('NatsTransport over a connection that echoes its own messages', () => {
   });
 
   it("refuses connectOptions.noEcho: false when it connects itself", () => {
-    const error = thrown(() => new NatsTransport({ servers: server!.url, connectOptions: { noEcho: false } }), BusError);
+    const error = thrown(() => new NatsTransport({ servers: fixture.server.url, connectOptions: { noEcho: false } }), BusError);
     expect(error.code).toBe('INVALID_ARGUMENT');
     expect(error.message).toMatch(/noEcho/);
   });
@@ -62,7 +55,7 @@ describe('NatsTransport over a connection that echoes its own messages', () => {
 
   it('a member of the queue group it calls has every call answered by the other member', async () => {
     const buses: MessageBus[] = [];
-    const [caller, other] = await cluster(server!, 2, buses);
+    const [caller, other] = await cluster(fixture.server, 2, buses);
     open.push(caller!, other!);
     caller!.handle('m', () => 'caller', { queue: 'q' });
     other!.handle('m', () => 'other', { queue: 'q' });

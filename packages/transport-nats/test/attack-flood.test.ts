@@ -2,33 +2,26 @@
 // are refused and counted; forged ids that go silent leave after three missed
 // heartbeats, and an honest newcomer is heard again. Bans and vouches are
 // bounded in count and bans in time.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { connect } from '@nats-io/transport-node';
 import { MessageBus, silentLogger } from '@pipebus/core';
-import { startNatsServer, type NatsServerHandle } from '@pipebus/test-support';
 import { NatsTransport } from '@pipebus/transport-nats';
 import { filter, firstValueFrom, take, toArray } from 'rxjs';
 import { Bans } from '../src/transport/bans.js';
+import { natsFixture } from './helpers.js';
 
-let server: NatsServerHandle | undefined;
-beforeAll(async () => {
-  server = await startNatsServer();
-}, 60_000);
-afterAll(() => server?.stop());
+const fixture = natsFixture();
+const open = fixture.open;
 
-const open: { close(): Promise<unknown> }[] = [];
-afterEach(async () => {
-  await Promise.allSettled(open.splice(0).map((c) => c.close()));
-});
 
 describe('NatsTransport under a flood of forged peer ids', () => {
   it('knows at most maxPeers, counts the refused, and makes room once the forged ones go silent', async () => {
     const P = `atk.flood${process.pid}`;
-    const vt = new NatsTransport({ servers: server!.url, prefix: P, name: 'victim', maxPeers: 20, heartbeatInterval: 50 });
+    const vt = new NatsTransport({ servers: fixture.server.url, prefix: P, name: 'victim', maxPeers: 20, heartbeatInterval: 50 });
     const victim = new MessageBus(vt, { logger: silentLogger });
     open.push(victim);
     await victim.start();
-    const raw = await connect({ servers: server!.url });
+    const raw = await connect({ servers: fixture.server.url });
     open.push(raw);
     const joined = firstValueFrom(vt.peers$.pipe(filter((e) => e.type === 'connected'), take(20), toArray()));
     const left = firstValueFrom(vt.peers$.pipe(filter((e) => e.type === 'disconnected'), take(20), toArray()));
@@ -39,7 +32,7 @@ describe('NatsTransport under a flood of forged peer ids', () => {
     expect(vt.stats().peersRefused).toBe(80);
     // Silent for three heartbeats (150 ms): each leaves, with the reason.
     expect((await left)[0]!.reason).toMatch(/no heartbeat on NATS/);
-    const honest = new MessageBus(new NatsTransport({ servers: server!.url, prefix: P, name: 'honest', heartbeatInterval: 50 }), { logger: silentLogger });
+    const honest = new MessageBus(new NatsTransport({ servers: fixture.server.url, prefix: P, name: 'honest', heartbeatInterval: 50 }), { logger: silentLogger });
     open.push(honest);
     const heard = firstValueFrom(vt.peers$.pipe(filter((e) => e.type === 'connected' && e.peer.id.startsWith('honest'))));
     await honest.start();

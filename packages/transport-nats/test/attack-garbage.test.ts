@@ -4,31 +4,24 @@
 // of itself, and an honest service stays reachable (a reply-to can claim any
 // id, and NATS permissions cannot stop that, so one forged frame must not
 // get an honest peer banned).
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { MessageBus, silentLogger } from '@pipebus/core';
-import { startNatsServer, type NatsServerHandle } from '@pipebus/test-support';
 import { NatsTransport } from '@pipebus/transport-nats';
 import { filter, firstValueFrom } from 'rxjs';
+import { natsFixture } from './helpers.js';
 
-let server: NatsServerHandle | undefined;
-beforeAll(async () => {
-  server = await startNatsServer();
-}, 60_000);
-afterAll(() => server?.stop());
+const fixture = natsFixture();
+const open = fixture.open;
 
-const open: { close(): Promise<unknown> }[] = [];
-afterEach(async () => {
-  await Promise.allSettled(open.splice(0).map((c) => c.close()));
-});
 
 let n = 0;
 
 async function setup(): Promise<{ P: string; vt: NatsTransport; ct: NatsTransport; client: MessageBus; victim: MessageBus; raw: NatsConnection; events: string[] }> {
   const P = `atk.g${process.pid}x${n++}`;
-  const vt = new NatsTransport({ servers: server!.url, prefix: P, name: 'victim', heartbeatInterval: 0 });
+  const vt = new NatsTransport({ servers: fixture.server.url, prefix: P, name: 'victim', heartbeatInterval: 0 });
   const victim = new MessageBus(vt, { logger: silentLogger });
-  const ct = new NatsTransport({ servers: server!.url, prefix: P, name: 'cli', heartbeatInterval: 0 });
+  const ct = new NatsTransport({ servers: fixture.server.url, prefix: P, name: 'cli', heartbeatInterval: 0 });
   const client = new MessageBus(ct, { logger: silentLogger });
   open.push(client, victim);
   victim.handle('m', (p) => p);
@@ -39,7 +32,7 @@ async function setup(): Promise<{ P: string; vt: NatsTransport; ct: NatsTranspor
   const heard = firstValueFrom(client.transport.peers$.pipe(filter((e) => e.type === 'connected')));
   await client.start();
   await heard;
-  const raw = await connect({ servers: server!.url });
+  const raw = await connect({ servers: fixture.server.url });
   open.push(raw);
   return { P, vt, ct, client, victim, raw, events };
 }

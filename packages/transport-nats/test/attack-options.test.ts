@@ -1,18 +1,15 @@
 // A careless user's options and addresses: each fails with a BusError whose
 // code and message say what to change, within a bounded time, never a hang
 // or a timer that spins.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import net from 'node:net';
 import { BusError } from '@pipebus/core';
-import { startNatsServer, thrown, type NatsServerHandle } from '@pipebus/test-support';
+import { startNatsServer, thrown } from '@pipebus/test-support';
 import { NatsTransport, type NatsTransportOptions } from '@pipebus/transport-nats';
 import { explainConnectFailure } from '../src/advice/nats-errors.js';
+import { natsFixture } from './helpers.js';
 
-let server: NatsServerHandle | undefined;
-beforeAll(async () => {
-  server = await startNatsServer({ args: ['--user', 'u', '--pass', 'p'] });
-}, 60_000);
-afterAll(() => server?.stop());
+const fixture = natsFixture({ args: ['--user', 'u', '--pass', 'p'] });
 
 const transports: NatsTransport[] = [];
 const listeners: net.Server[] = [];
@@ -71,11 +68,11 @@ describe('NatsTransport addresses that are not a NATS server', () => {
 
   it('fails start() with ACCESS_DENIED for wrong and for missing credentials, and starts with the right ones', async () => {
     for (const connectOptions of [{ user: 'u', pass: 'wrong' }, {}]) {
-      const error = await startError({ servers: server!.url, connectOptions });
+      const error = await startError({ servers: fixture.server.url, connectOptions });
       expect(error.code).toBe('ACCESS_DENIED');
       expect(error.message).toMatch(/check connectOptions \(user\/pass/);
     }
-    const transport = new NatsTransport({ servers: server!.url, connectOptions: { user: 'u', pass: 'p' }, heartbeatInterval: 0 });
+    const transport = new NatsTransport({ servers: fixture.server.url, connectOptions: { user: 'u', pass: 'p' }, heartbeatInterval: 0 });
     transports.push(transport);
     await transport.start();
     expect(transport.state).toBe('open');
@@ -89,10 +86,10 @@ describe('a connect that fails without saying why', () => {
   const reset = new Error('error connecting - node provided an undefined error');
 
   it('is ACCESS_DENIED when the server there requires credentials', async () => {
-    const error = await explainConnectFailure(reset, [server!.url], true);
+    const error = await explainConnectFailure(reset, [fixture.server.url], true);
     expect(error.code).toBe('ACCESS_DENIED');
     expect(error.message).toMatch(/requires credentials .* it refused ours; check connectOptions \(user\/pass/);
-    expect((await explainConnectFailure(reset, [server!.url], false)).message).toMatch(/it got none/);
+    expect((await explainConnectFailure(reset, [fixture.server.url], false)).message).toMatch(/it got none/);
   });
 
   it('stays NOT_FOUND when nothing is there, or the server there needs no credentials', async () => {

@@ -2,24 +2,16 @@
 // (fragment-pull.ts): it must not get a message it never received fragment 0
 // of by guessing its key, nor make the sender push a message once per id it
 // invents. The raw client publishes under the prefix as any NATS client may.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { connect, headers, type NatsConnection, type Msg } from '@nats-io/transport-node';
 import { MessageBus, silentLogger } from '@pipebus/core';
-import { startNatsServer, type NatsServerHandle } from '@pipebus/test-support';
 import { NatsTransport } from '@pipebus/transport-nats';
 import { filter, firstValueFrom, take, toArray } from 'rxjs';
+import { natsFixture } from './helpers.js';
 
-let server: NatsServerHandle | undefined;
-beforeAll(async () => {
-  // Small messages: a 200 KiB payload is a dozen fragments.
-  server = await startNatsServer({ maxPayload: 16 * 1024 });
-}, 60_000);
-afterAll(() => server?.stop());
-
-const open: { close(): Promise<unknown> }[] = [];
-afterEach(async () => {
-  await Promise.allSettled(open.splice(0).map((c) => c.close()));
-});
+// Small messages: a 200 KiB payload is a dozen fragments.
+const fixture = natsFixture({ maxPayload: 16 * 1024 });
+const open = fixture.open;
 
 let n = 0;
 const utf8 = new TextEncoder();
@@ -27,15 +19,15 @@ const utf8 = new TextEncoder();
 /** A publisher and a subscriber bus under a fresh prefix, each having heard of the other, and a raw client. */
 async function setup(): Promise<{ prefix: string; victim: NatsTransport; subscriber: MessageBus; publisher: MessageBus; raw: NatsConnection }> {
   const prefix = `atk.pull${process.pid}x${n++}`;
-  const victim = new NatsTransport({ servers: server!.url, prefix, name: 'victim', heartbeatInterval: 0 });
+  const victim = new NatsTransport({ servers: fixture.server.url, prefix, name: 'victim', heartbeatInterval: 0 });
   const publisher = new MessageBus(victim, { logger: silentLogger });
-  const subscriber = new MessageBus(new NatsTransport({ servers: server!.url, prefix, name: 'sub', heartbeatInterval: 0 }), { logger: silentLogger });
+  const subscriber = new MessageBus(new NatsTransport({ servers: fixture.server.url, prefix, name: 'sub', heartbeatInterval: 0 }), { logger: silentLogger });
   open.push(publisher, subscriber);
   await publisher.start();
   const heard = firstValueFrom(publisher.transport.peers$.pipe(filter((e) => e.type === 'connected')));
   await subscriber.start();
   await heard;
-  const raw = await connect({ servers: server!.url });
+  const raw = await connect({ servers: fixture.server.url });
   open.push(raw);
   return { prefix, victim, subscriber, publisher, raw };
 }
@@ -128,7 +120,7 @@ describe('NatsTransport fragment pulls from a hostile client', () => {
     // Three more buses that hear 'other.>' and not 'big.>'.
     const others = await Promise.all(
       [0, 1, 2].map(async (i) => {
-        const t = new NatsTransport({ servers: server!.url, prefix, name: `other${i}`, heartbeatInterval: 0 });
+        const t = new NatsTransport({ servers: fixture.server.url, prefix, name: `other${i}`, heartbeatInterval: 0 });
         const bus = new MessageBus(t, { logger: silentLogger });
         open.push(bus);
         const heard = firstValueFrom(publisher.transport.peers$.pipe(filter((e) => e.type === 'connected' && e.peer.id === t.peerId)));

@@ -2,23 +2,19 @@
 // transport's send() resolves only once the server confirmed it read what
 // came before (a flush), so a producer that awaits its sends waits for the
 // link; below it, sends are taken at once (FRAME_TAKEN).
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { FRAME_TAKEN } from '@pipebus/core';
-import { startNatsServer, type NatsServerHandle } from '@pipebus/test-support';
 import { NatsTransport } from '@pipebus/transport-nats';
 import { filter, firstValueFrom, take, toArray } from 'rxjs';
+import { natsFixture } from './helpers.js';
 
-let server: NatsServerHandle | undefined;
-beforeAll(async () => {
-  server = await startNatsServer();
-}, 60_000);
-afterAll(() => server?.stop());
+const fixture = natsFixture();
 
 describe('NatsTransport backpressure', () => {
   it('takes sends at once up to maxUnconfirmedBytes, then makes them wait for the server, and delivers all', async () => {
     const prefix = `bp.b${process.pid}`;
-    const a = new NatsTransport({ servers: server!.url, prefix, name: 'a' });
-    const b = new NatsTransport({ servers: server!.url, prefix, name: 'b', maxUnconfirmedBytes: 100_000 });
+    const a = new NatsTransport({ servers: fixture.server.url, prefix, name: 'a' });
+    const b = new NatsTransport({ servers: fixture.server.url, prefix, name: 'b', maxUnconfirmedBytes: 100_000 });
     try {
       await a.start();
       const heard = firstValueFrom(b.peers$.pipe(filter((e) => e.type === 'connected')));

@@ -2,23 +2,19 @@
 // they leave in one socket write: nats.js writes once per microtask, and a
 // bus awaiting each publish gave it one frame per microtask), in order, and
 // early once 64 KiB are held.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { connect } from '@nats-io/transport-node';
 import { MessageBus, silentLogger } from '@pipebus/core';
-import { startNatsServer, type NatsServerHandle } from '@pipebus/test-support';
 import { NatsTransport } from '@pipebus/transport-nats';
+import { natsFixture } from './helpers.js';
 
-let server: NatsServerHandle | undefined;
-beforeAll(async () => {
-  server = await startNatsServer();
-}, 60_000);
-afterAll(() => server?.stop());
+const fixture = natsFixture();
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('NatsTransport publish batching', () => {
   it('hands the publishes of one tick to nats.js at its end, in order, and early past 64 KiB', async () => {
-    const nc = await connect({ servers: server!.url, noEcho: true });
+    const nc = await connect({ servers: fixture.server.url, noEcho: true });
     const published: string[] = [];
     const publish = nc.publish.bind(nc);
     nc.publish = (subject, ...rest) => (published.push(subject), publish(subject, ...rest));

@@ -1,22 +1,15 @@
 // A MessageBus over NatsTransport, against a real nats-server: request,
 // streams, events, remote cancellation, requests reaching only their
 // handlers, and "no responders" as NO_HANDLER.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { BusError, MessageBus, silentLogger, type HandlerContext } from '@pipebus/core';
-import { startNatsServer, type NatsServerHandle } from '@pipebus/test-support';
 import { NatsTransport } from '@pipebus/transport-nats';
 import { Observable, filter, firstValueFrom, take, toArray } from 'rxjs';
+import { natsFixture } from './helpers.js';
 
-let server: NatsServerHandle | undefined;
-beforeAll(async () => {
-  server = await startNatsServer();
-}, 60_000);
-afterAll(() => server?.stop());
+const fixture = natsFixture();
+const buses = fixture.open;
 
-const buses: MessageBus[] = [];
-afterEach(async () => {
-  await Promise.allSettled(buses.splice(0).map((b) => b.close()));
-});
 
 let n = 0;
 /** `count` started buses under a fresh prefix, each having heard of every other. */
@@ -24,7 +17,7 @@ async function cluster(count: number): Promise<MessageBus[]> {
   const prefix = `bus.b${process.pid}x${n++}`;
   const made: MessageBus[] = [];
   for (let i = 0; i < count; i++) {
-    const transport = new NatsTransport({ servers: server!.url, prefix, name: `bus${i}` });
+    const transport = new NatsTransport({ servers: fixture.server.url, prefix, name: `bus${i}` });
     const bus = new MessageBus(transport, { logger: silentLogger, name: `bus${i}` });
     buses.push(bus);
     made.push(bus);

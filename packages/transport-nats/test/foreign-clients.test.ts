@@ -2,26 +2,22 @@
 // is counted and dropped by the transport; what claims a peer id but is not a
 // pipebus frame gets that (self-declared) id rejected by the bus and dropped
 // by the transport. Neither costs the bus its service to honest peers.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { connect } from '@nats-io/transport-node';
 import { MessageBus, silentLogger } from '@pipebus/core';
-import { startNatsServer, type NatsServerHandle } from '@pipebus/test-support';
 import { NatsTransport } from '@pipebus/transport-nats';
 import { filter, firstValueFrom } from 'rxjs';
+import { natsFixture } from './helpers.js';
 
-let server: NatsServerHandle | undefined;
-beforeAll(async () => {
-  server = await startNatsServer();
-}, 60_000);
-afterAll(() => server?.stop());
+const fixture = natsFixture();
 
 describe('NatsTransport and messages from other NATS clients', () => {
   it('counts and drops strangers, rejects a forged peer that sends garbage, and keeps serving', async () => {
     const prefix = `foreign.f${process.pid}`;
-    const serviceTransport = new NatsTransport({ servers: server!.url, prefix, name: 'svc' });
+    const serviceTransport = new NatsTransport({ servers: fixture.server.url, prefix, name: 'svc' });
     const service = new MessageBus(serviceTransport, { logger: silentLogger });
-    const client = new MessageBus(new NatsTransport({ servers: server!.url, prefix, name: 'cli' }), { logger: silentLogger });
-    const stranger = await connect({ servers: server!.url });
+    const client = new MessageBus(new NatsTransport({ servers: fixture.server.url, prefix, name: 'cli' }), { logger: silentLogger });
+    const stranger = await connect({ servers: fixture.server.url });
     try {
       service.handle('echo', (p) => p);
       await service.start();

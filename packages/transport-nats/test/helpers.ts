@@ -2,7 +2,8 @@
 // this package: each cluster gets a prefix of its own, so tests never hear
 // each other, and every bus is closed after its test.
 import { MessageBus, silentLogger, type MessageBusOptions } from '@pipebus/core';
-import type { NatsServerHandle } from '@pipebus/test-support';
+import { afterAll, afterEach, beforeAll } from '@jest/globals';
+import { startNatsServer, type NatsServerHandle } from '@pipebus/test-support';
 import { NatsTransport, type NatsTransportOptions } from '@pipebus/transport-nats';
 import { filter, firstValueFrom, take, toArray } from 'rxjs';
 
@@ -12,7 +13,7 @@ let n = 0;
 export async function cluster(
   server: NatsServerHandle,
   count: number,
-  into: MessageBus[],
+  into: Closable[],
   options: { transport?: Partial<NatsTransportOptions>; bus?: MessageBusOptions } = {},
 ): Promise<MessageBus[]> {
   const prefix = `t.p${process.pid}x${n++}`;
@@ -37,4 +38,33 @@ export function ready(...buses: MessageBus[]): Promise<unknown> {
 
 export function nats(bus: MessageBus): NatsTransport {
   return bus.transport as NatsTransport;
+}
+
+/** Something a test opened and the fixture closes after it: a bus, a transport, a raw connection. */
+export interface Closable {
+  close(): Promise<unknown>;
+}
+
+/**
+ * A nats-server for one test file (started before its tests, stopped after
+ * them; options as `startNatsServer` takes them), and a list of what each
+ * test opened, closed after it whatever the outcome.
+ */
+export function natsFixture(options: Parameters<typeof startNatsServer>[0] = {}): { readonly server: NatsServerHandle; readonly open: Closable[] } {
+  let server: NatsServerHandle | undefined;
+  const open: Closable[] = [];
+  beforeAll(async () => {
+    server = await startNatsServer(options);
+  }, 60_000);
+  afterAll(() => server?.stop());
+  afterEach(async () => {
+    await Promise.allSettled(open.splice(0).map((c) => c.close()));
+  });
+  return {
+    get server(): NatsServerHandle {
+      if (server === undefined) throw new Error('the nats-server did not start (see beforeAll)');
+      return server;
+    },
+    open,
+  };
 }

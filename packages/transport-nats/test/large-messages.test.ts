@@ -2,22 +2,14 @@
 // nats-server: byte-exact at 16 MiB to a single handler, through a queue
 // group (where fragments 1..n are pulled by the member that got fragment 0),
 // to several subscribers; the pull store's bound; fragmentation turned off.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { BusError, type MessageBus } from '@pipebus/core';
-import { startNatsServer, type NatsServerHandle } from '@pipebus/test-support';
 import { firstValueFrom, take, toArray } from 'rxjs';
-import { cluster, nats, ready } from './helpers.js';
+import { cluster, nats, natsFixture, ready } from './helpers.js';
 
-let server: NatsServerHandle | undefined;
-beforeAll(async () => {
-  server = await startNatsServer();
-}, 60_000);
-afterAll(() => server?.stop());
+const fixture = natsFixture();
+const buses = fixture.open;
 
-const buses: MessageBus[] = [];
-afterEach(async () => {
-  await Promise.allSettled(buses.splice(0).map((b) => b.close()));
-});
 
 const MiB = 1024 * 1024;
 /** Room for a 16 MiB payload plus its envelope. */
@@ -40,7 +32,7 @@ function same(a: Uint8Array, b: Uint8Array): boolean {
 
 describe('NatsTransport, messages above max_payload', () => {
   it('round-trips a 16 MiB payload byte-exact through one handler, there and back', async () => {
-    const [client, service] = await cluster(server!, 2, buses, big);
+    const [client, service] = await cluster(fixture.server, 2, buses, big);
     service!.handle('echo', (p: Uint8Array) => p);
     await ready(service!);
     const payload = pattern(16 * MiB, 1);
@@ -51,7 +43,7 @@ describe('NatsTransport, messages above max_payload', () => {
   }, 60_000);
 
   it('round-trips 16 MiB through a queue group of two: one member gets fragment 0 and pulls the rest', async () => {
-    const [client, a, b] = await cluster(server!, 3, buses, big);
+    const [client, a, b] = await cluster(fixture.server, 3, buses, big);
     a!.handle('echo', (p: Uint8Array) => p, { queue: 'g' });
     b!.handle('echo', (p: Uint8Array) => p, { queue: 'g' });
     await ready(a!, b!);
@@ -68,7 +60,7 @@ describe('NatsTransport, messages above max_payload', () => {
   }, 90_000);
 
   it('delivers a 3 MiB event whole to each of two subscribers and to a queue group member', async () => {
-    const [publisher, s1, s2, g1, g2] = await cluster(server!, 5, buses, big);
+    const [publisher, s1, s2, g1, g2] = await cluster(fixture.server, 5, buses, big);
     const first = firstValueFrom(s1!.subscribe('big.*').pipe(take(1), toArray()));
     const second = firstValueFrom(s2!.subscribe('big.>').pipe(take(1), toArray()));
     const grouped: Uint8Array[] = [];
@@ -96,7 +88,7 @@ describe('NatsTransport, messages above max_payload', () => {
   }, 60_000);
 
   it('refuses a large message with BUSY before sending anything when the pull store is full', async () => {
-    const [publisher] = await cluster(server!, 1, buses, { ...big, transport: { fragmentStore: { maxBytes: 4 * MiB } } });
+    const [publisher] = await cluster(fixture.server, 1, buses, { ...big, transport: { fragmentStore: { maxBytes: 4 * MiB } } });
     // Nobody pulls: the first stays in the store for its TTL.
     await publisher!.publish('big.one', pattern(3 * MiB, 1));
     const error = await publisher!.publish('big.two', pattern(3 * MiB, 2)).catch((e: unknown) => e);
@@ -106,7 +98,7 @@ describe('NatsTransport, messages above max_payload', () => {
   });
 
   it('with fragmentation off, fails a message above max_payload with FRAME_TOO_LARGE and advice, on a shared subject or to a peer', async () => {
-    const [client, service] = await cluster(server!, 2, buses, { ...big, transport: { fragmentation: false } });
+    const [client, service] = await cluster(fixture.server, 2, buses, { ...big, transport: { fragmentation: false } });
     service!.handle('echo', (p: Uint8Array) => p);
     await ready(service!);
     const error = await client!.request('echo', pattern(2 * MiB, 1)).catch((e: unknown) => e);

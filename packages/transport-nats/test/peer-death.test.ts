@@ -1,29 +1,26 @@
 // A peer that dies without a word (SIGKILL) is reported gone after three
 // missed heartbeats, so a caller streaming from it fails with a clear code
 // long before its timeout, instead of waiting for it.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import path from 'node:path';
 import { BusError, MessageBus, silentLogger } from '@pipebus/core';
-import { forkTs, nextMessage, startNatsServer, type NatsServerHandle } from '@pipebus/test-support';
+import { forkTs, nextMessage } from '@pipebus/test-support';
 import { NatsTransport } from '@pipebus/transport-nats';
 import { filter, firstValueFrom } from 'rxjs';
+import { natsFixture } from './helpers.js';
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'stream-responder.ts');
 
-let server: NatsServerHandle | undefined;
-beforeAll(async () => {
-  server = await startNatsServer();
-}, 60_000);
-afterAll(() => server?.stop());
+const fixture = natsFixture();
 
 const is = (expected: string) => (message: unknown): message is string => message === expected;
 
 describe('NatsTransport presence', () => {
   it('reports a SIGKILLed peer gone, and the caller of its stream fails TRANSPORT_CLOSED well within its timeout', async () => {
     const prefix = `death.d${process.pid}`;
-    const transport = new NatsTransport({ servers: server!.url, prefix, name: 'caller', heartbeatInterval: 100 });
+    const transport = new NatsTransport({ servers: fixture.server.url, prefix, name: 'caller', heartbeatInterval: 100 });
     const bus = new MessageBus(transport, { logger: silentLogger });
-    const child = forkTs(FIXTURE, [server!.url, prefix]);
+    const child = forkTs(FIXTURE, [fixture.server.url, prefix]);
     try {
       const childHeard = firstValueFrom(transport.peers$.pipe(filter((e) => e.type === 'connected')));
       await bus.start();

@@ -1,28 +1,20 @@
 // The routed mapping over a real nats-server: queue groups for handlers and
 // subscribers, one delivery per subscription (via), names NATS cannot carry
 // refused before anything is sent, a withdrawn handler no longer reached.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { connect } from '@nats-io/transport-node';
 import { BusError, MessageBus, silentLogger } from '@pipebus/core';
 import { NatsTransport } from '@pipebus/transport-nats';
-import { startNatsServer, type NatsServerHandle } from '@pipebus/test-support';
 import { firstValueFrom, take, toArray } from 'rxjs';
-import { cluster, nats, ready } from './helpers.js';
+import { cluster, nats, natsFixture, ready } from './helpers.js';
 
-let server: NatsServerHandle | undefined;
-beforeAll(async () => {
-  server = await startNatsServer();
-}, 60_000);
-afterAll(() => server?.stop());
+const fixture = natsFixture();
+const buses = fixture.open;
 
-const buses: MessageBus[] = [];
-afterEach(async () => {
-  await Promise.allSettled(buses.splice(0).map((b) => b.close()));
-});
 
 describe('NatsTransport queue groups', () => {
   it('hands each request to one member of a handle() queue group, and every member gets some', async () => {
-    const [client, ...members] = await cluster(server!, 4, buses);
+    const [client, ...members] = await cluster(fixture.server, 4, buses);
     members.forEach((bus, i) => bus.handle('work', () => i, { queue: 'workers' }));
     await ready(...members);
     const answers = await Promise.all(Array.from({ length: 90 }, () => client!.request<number>('work', {})));
@@ -36,7 +28,7 @@ describe('NatsTransport queue groups', () => {
   });
 
   it('hands each event to one member of a subscribe() queue group, and every event to a plain subscriber', async () => {
-    const [publisher, a, b, plain] = await cluster(server!, 4, buses);
+    const [publisher, a, b, plain] = await cluster(fixture.server, 4, buses);
     const got = { a: 0, b: 0, plain: 0 };
     a!.subscribe('jobs.*', { queue: 'g' }).subscribe(() => got.a++);
     b!.subscribe('jobs.*', { queue: 'g' }).subscribe(() => got.b++);
@@ -51,7 +43,7 @@ describe('NatsTransport queue groups', () => {
   });
 
   it("delivers an event once per matching subscription, each through its own interest (via), not twice to each", async () => {
-    const [publisher, subscriber] = await cluster(server!, 2, buses);
+    const [publisher, subscriber] = await cluster(fixture.server, 2, buses);
     const wide: unknown[] = [];
     const grouped: unknown[] = [];
     subscriber!.subscribe('a.*').subscribe((e) => wide.push(e.payload));
@@ -68,7 +60,7 @@ describe('NatsTransport queue groups', () => {
   });
 
   it('no longer hands requests to a handler once it is withdrawn: the caller gets NO_HANDLER', async () => {
-    const [client, service] = await cluster(server!, 2, buses);
+    const [client, service] = await cluster(fixture.server, 2, buses);
     const stop = service!.handle('temp', () => 'here');
     await ready(service!);
     expect(await client!.request('temp', {})).toBe('here');
@@ -83,7 +75,7 @@ describe('NatsTransport queue groups', () => {
 describe('names NATS cannot carry', () => {
   it('refuses them with INVALID_ARGUMENT and advice, before anything is sent', async () => {
     // The application's own connection, so that the test sees every publish.
-    const nc = await connect({ servers: server!.url, noEcho: true });
+    const nc = await connect({ servers: fixture.server.url, noEcho: true });
     const published: string[] = [];
     const publish = nc.publish.bind(nc);
     nc.publish = (subject, ...rest) => (published.push(subject), publish(subject, ...rest));
