@@ -140,20 +140,12 @@ export class Subjects {
    * is not one of ours: a message of some other NATS client.
    */
   senderOf(reply: string | undefined): string | undefined {
-    if (reply === undefined || !reply.startsWith(this.#inPrefix)) return undefined;
-    const end = reply.indexOf('.', this.#inPrefix.length);
-    if (end < 0) return undefined;
-    const peer = reply.slice(this.#inPrefix.length, end);
-    return TOKEN.test(peer) ? peer : undefined;
+    return reply === undefined ? undefined : tokenAfter(this.#inPrefix, reply);
   }
 
   /** The publisher of an event (`P.evt.<peer>.<topic>`), or undefined when the subject is not one of ours. */
   eventSender(subject: string): string | undefined {
-    if (!subject.startsWith(this.#evtPrefix)) return undefined;
-    const end = subject.indexOf('.', this.#evtPrefix.length);
-    if (end < 0) return undefined;
-    const peer = subject.slice(this.#evtPrefix.length, end);
-    return TOKEN.test(peer) ? peer : undefined;
+    return tokenAfter(this.#evtPrefix, subject);
   }
 
   /**
@@ -191,6 +183,15 @@ export class Subjects {
   get prefixTokens(): number {
     return this.#prefixTokens;
   }
+}
+
+/** The peer-id token right after `prefix` in `subject` (followed by more tokens), or undefined. */
+function tokenAfter(prefix: string, subject: string): string | undefined {
+  if (!subject.startsWith(prefix)) return undefined;
+  const end = subject.indexOf('.', prefix.length);
+  if (end < 0) return undefined;
+  const peer = subject.slice(prefix.length, end);
+  return TOKEN.test(peer) ? peer : undefined;
 }
 
 function cached(cache: Map<string, string>, key: string, make: () => string): string {

@@ -89,7 +89,7 @@ export class FragmentPulls {
     const index = (frame[10]! << 8) | frame[11]!;
     if (index === 0) {
       const count = (frame[12]! << 8) | frame[13]!;
-      const total = ((frame[14]! << 24) | (frame[15]! << 16) | (frame[16]! << 8) | frame[17]!) >>> 0;
+      const total = fragmentTotal(frame);
       if (this.#bytes + total > this.maxBytes) {
         throw new BusError(
           'BUSY',
@@ -180,6 +180,11 @@ export function keyOf(frame: Uint8Array): string {
   let key = '';
   for (let i = 2; i < 10; i++) key += frame[i]!.toString(16).padStart(2, '0');
   return key;
+}
+
+/** The reassembled size a fragment's header announces (bytes 14..17, big-endian). */
+export function fragmentTotal(frame: Uint8Array): number {
+  return ((frame[14]! << 24) | (frame[15]! << 16) | (frame[16]! << 8) | frame[17]!) >>> 0;
 }
 
 /** True for a fragment frame (core's fragment header is there). */

@@ -20,7 +20,7 @@ import { resolveNatsOptions, type NatsTransportOptions, type ResolvedNatsOptions
 import { Subjects } from '../subjects/subjects.js';
 import { Bans } from './bans.js';
 import { PublishBatch } from './batch.js';
-import { FragmentPulls, PULL_HEADER, isFragment } from './fragment-pull.js';
+import { FragmentPulls, PULL_HEADER, fragmentTotal, isFragment } from './fragment-pull.js';
 import { Inbound } from './inbound.js';
 import { Interests } from './interests.js';
 import { Link } from './link.js';
@@ -206,7 +206,7 @@ export class NatsTransport extends Transport {
   /** With fragmentation off, a message above one frame fails before its first fragment goes. */
   #checkFragmentation(frame: Uint8Array): void {
     if (this.#o.fragmentation) return;
-    const total = ((frame[14]! << 24) | (frame[15]! << 16) | (frame[16]! << 8) | frame[17]!) >>> 0;
+    const total = fragmentTotal(frame);
     throw new BusError(
       'FRAME_TOO_LARGE',
       `a ${total}-byte message does not fit one NATS message (maxFrameSize ${this.#capabilities.maxFrameSize}, from the server's max_payload) and fragmentation is off on this NatsTransport; send less, raise max_payload in the server's configuration, or leave the fragmentation option on`,
