@@ -143,7 +143,10 @@ describe('NatsTransport fragment pulls from a hostile client', () => {
     h.set('Pipebus-Pull', first!.headers!.get('Pipebus-Pull'));
     raw.publish(`${prefix}.evt.${victim.peerId}.other.x`, first!.data, { headers: h });
     await raw.flush();
-    // Each other bus got it and pulled (flush: the server has their pulls), the victim handled the pulls and pushed.
+    // Each other bus got it before its flush's answer, and pulled: the pull waits in that transport's batch for
+    // the end of the tick, so a second flush hands it over before its ping (the server then has every pull).
+    // The victim has handled the pulls (and pushed, or not) once its own flush returns.
+    await Promise.all(others.map((t) => t.flush()));
     await Promise.all(others.map((t) => t.flush()));
     await victim.flush();
     await raw.flush();
