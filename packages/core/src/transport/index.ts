@@ -1,13 +1,12 @@
 export { FRAME_TAKEN, Transport, describeValue } from './transport.js';
+export type { Interest, Route } from './routed.js';
 export type {
   FrameListener,
   InboundFrame,
-  Interest,
   PeerEvent,
   PeerId,
   PeerInfo,
-  Route,
   TransportCapabilities,
   TransportEvents,
   TransportState,
-} from './transport.js';
+} from './types.js';
