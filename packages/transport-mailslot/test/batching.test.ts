@@ -2,8 +2,9 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { BusError, MessageBus, silentLogger } from '@pipebus/core';
 import { thrown } from '@pipebus/test-support';
-import { MailslotTransport } from '@pipebus/transport-mailslot';
-import { onWindows, privateRuntimeDir, uniqueGroup } from './helpers.js';
+import { MailslotTransport, resolveMailslotAddress } from '@pipebus/transport-mailslot';
+import { lstatSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
+import { busError, onWindows, privateRuntimeDir, uniqueGroup } from './helpers.js';
 
 const runtime = privateRuntimeDir();
 afterAll(() => runtime.dispose());
@@ -65,6 +66,56 @@ describe('batched datagrams over real slots', () => {
       expect((pub.transport as MailslotTransport).stats().deliveries).toBeLessThan(N / 10);
     } finally {
       await Promise.all([pub.close(), sub.close()]);
+    }
+  });
+
+  it('takes a group send into the open batch at once while nothing waits: 3000 sends awaited one by one still make 4 datagrams', async () => {
+    const address = uniqueGroup('atonce');
+    const reader = new MailslotTransport({ address, runtimeDir, mode: 'read' });
+    const writer = new MailslotTransport({ address, runtimeDir, mode: 'write' });
+    const N = 3000;
+    const all = firstValueFrom(reader.frames$.pipe(take(N), toArray()));
+    await reader.start();
+    await writer.start();
+    try {
+      // Each await settles within the turn (the frame is taken), so the turn's batch keeps filling:
+      // a publisher with a few sends in flight fills whole batches, not one window's worth a turn.
+      for (let i = 0; i < N; i++) await writer.send(numbered(i));
+      expect((await all).map((f) => numberOf(f.data))).toEqual(Array.from({ length: N }, (_, i) => i & 0xffffff));
+      expect(writer.stats().framesSent).toBe(N);
+      // Windows writes each full batch on the pool: the frame after it waits for that write in a batch of its own.
+      if (onWindows) expect(writer.stats().deliveries).toBeLessThanOrEqual(8);
+      else expect(writer.stats().deliveries).toBe(4);
+    } finally {
+      await Promise.all([writer.close(), reader.close()]);
+    }
+  });
+
+  // Symlinks stand in for a swapped directory; Windows has none to test here.
+  (onWindows ? it.skip : it)('refuses the frame that opens a batch with ACCESS_DENIED once the group directory was replaced (checked before any frame is taken)', async () => {
+    const address = uniqueGroup('swapped');
+    const reader = new MailslotTransport({ address, runtimeDir, mode: 'read' });
+    const writer = new MailslotTransport({ address, runtimeDir, mode: 'write' });
+    await reader.start();
+    await writer.start();
+    const resolved = resolveMailslotAddress(address, { runtimeDir });
+    if (resolved.kind !== 'group') throw new Error('expected a group');
+    const dir = resolved.registryDir;
+    try {
+      await writer.send(numbered(1));
+      // That batch is written at the end of the turn; the next send opens a new one.
+      await new Promise((resolve) => setImmediate(resolve));
+      renameSync(dir, `${dir}.old`);
+      symlinkSync(`${dir}.old`, dir);
+      const e = await busError(writer.send(numbered(2)));
+      expect(e.code).toBe('ACCESS_DENIED');
+      expect(writer.stats().deliveries).toBe(1);
+    } finally {
+      if (lstatSync(dir).isSymbolicLink()) {
+        unlinkSync(dir);
+        renameSync(`${dir}.old`, dir);
+      }
+      await Promise.all([writer.close(), reader.close()]);
     }
   });
 

@@ -32,6 +32,14 @@ function outcome(p: Promise<void>): Promise<BusError | 'sent'> {
   return p.then(() => 'sent' as const, (e: BusError) => e);
 }
 
+/** True when `p` settles within a few turns of the event loop (a send that waits for a reader does not). */
+async function settledWithin(p: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  void p.then(() => (settled = true));
+  for (let turn = 0; turn < 4; turn++) await new Promise((resolve) => setImmediate(resolve));
+  return settled;
+}
+
 function framesOf(t: MailslotTransport): number[] {
   const got: number[] = [];
   t.events.on('frame', (f: InboundFrame) => void got.push(f.data[0]!));
@@ -162,19 +170,20 @@ describe('mailslot reader loop (virtual time, fake backend)', () => {
 });
 
 describe('mailslot group fan-out (virtual time, fake backend)', () => {
-  async function group(n: number, sendTimeoutMs = 5000) {
+  async function group(n: number, sendTimeoutMs = 5000, batch = true) {
     const w = world();
     const address = uniqueGroup('fake');
     const listeners = Array.from({ length: n }, () => w.open({ address, mode: 'read' }));
     await Promise.all(listeners.map((l) => l.start()));
     const frames = listeners.map(framesOf);
-    const writer = w.open({ address, mode: 'write', sendTimeoutMs });
+    const writer = w.open({ address, mode: 'write', sendTimeoutMs, batch });
     await writer.start();
     return { ...w, listeners, frames, writer };
   }
 
   it('a listener whose queue is full does not hold up the others; the send resolves once it takes the frame', async () => {
-    const { clock, backend, listeners, frames, writer } = await group(3);
+    // One datagram per frame: the send's own outcome (a batched group send is taken at once; see below).
+    const { clock, backend, listeners, frames, writer } = await group(3, 5000, false);
     backend.setFull(listeners[1]!.path, true);
     const sent = outcome(writer.send(Uint8Array.of(5)));
     await clock.advance(1000);
@@ -190,12 +199,34 @@ describe('mailslot group fan-out (virtual time, fake backend)', () => {
   });
 
   it('a listener that stays full fails the send with BUSY naming only it, after the others got the frame', async () => {
-    const { clock, backend, listeners, frames, writer } = await group(3, 2000);
+    // One datagram per frame: each send's own outcome (batched group sends are below).
+    const { clock, backend, listeners, frames, writer } = await group(3, 2000, false);
     backend.setFull(listeners[2]!.path, true);
     const sent = outcome(writer.send(Uint8Array.of(6)));
     await clock.advance(2000);
     const error = await sent;
     expect(error).toMatchObject({ code: 'BUSY', details: { paths: [listeners[2]!.path] } });
     expect(frames.map((f) => f.length)).toEqual([1, 1, 0]);
+  });
+
+  it('batched: a frame is taken at once while nothing waits; once a batch waits for a full listener, frames wait for theirs', async () => {
+    const { clock, backend, listeners, frames, writer } = await group(3, 2000);
+    const errors: BusError[] = [];
+    writer.events.on('error', (e: BusError) => void errors.push(e));
+    backend.setFull(listeners[2]!.path, true);
+    // Taken into the open batch: nothing waited when it was sent.
+    expect(await writer.send(Uint8Array.of(6))).toBeUndefined();
+    // The batch is written at the turn's end, and waits for the full listener.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(frames.map((f) => f.length)).toEqual([1, 1, 0]);
+    const queued = outcome(writer.send(Uint8Array.of(7)));
+    expect(await settledWithin(queued)).toBe(false);
+    // The taken batch's failure has no caller left to reject: it is reported as an error event.
+    await clock.advance(2000);
+    expect(errors).toMatchObject([{ code: 'BUSY', details: { paths: [listeners[2]!.path] } }]);
+    // The frame behind it had its batch's promise: it fails on its own deadline.
+    await clock.advance(2000);
+    expect(await queued).toMatchObject({ code: 'BUSY' });
+    expect(frames.map((f) => f.length)).toEqual([2, 2, 0]);
   });
 });

@@ -69,6 +69,11 @@ export class FanOut {
     return this.#track(this.#tail.then(run, run));
   }
 
+  /** True while a send waits (for a full reader, or a write on the pool): later sends queue behind it. */
+  get waiting(): boolean {
+    return this.#tail !== undefined;
+  }
+
   /**
    * Resolves once the sends queued so far have settled (whatever their outcome), or after
    * `boundMs` on the clock: close() waits here where writes run on the pool (Windows), so

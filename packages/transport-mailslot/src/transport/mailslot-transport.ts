@@ -8,7 +8,7 @@ import { optionalClock } from '@pipebus/os';
 import { ReaderLoop } from '../reader/reader-loop.js';
 import { GroupRegistry } from '../registry/group-registry.js';
 import { FanOut, type FanOutCounters, type Target } from './fan-out.js';
-import { Batcher } from './batcher.js';
+import { Batcher, type TakeAtOnce } from './batcher.js';
 import { isBatch, unpackBatch } from './batch.js';
 import { resolveMailslotOptions, type MailslotOptions, type ResolvedMailslotOptions } from '../options/mailslot-options.js';
 
@@ -153,7 +153,7 @@ export class MailslotTransport extends Transport {
           this.#clock,
         );
         const fanOut = this.#fanOut;
-        if (o.batch) this.#batcher = new Batcher((datagram) => fanOut.send(datagram), o.frameSize);
+        if (o.batch) this.#batcher = new Batcher((datagram) => fanOut.send(datagram), o.frameSize, r.kind === 'group' ? this.#takeAtOnce(fanOut) : undefined);
       }
     } catch (error) {
       await this.#release();
@@ -178,6 +178,26 @@ export class MailslotTransport extends Transport {
     if (this.#writer?.writeBlocking !== undefined) await this.#fanOut?.idle(this.#o.sendTimeoutMs);
     this.#closing = true;
     await this.#release();
+  }
+
+  /**
+   * A group writer takes frames into the open batch at once while no send
+   * waits (see TakeAtOnce): a group send succeeds with no listener and sweeps
+   * dead ones, so the only failures left are a full reader past sendTimeoutMs
+   * and a registry replaced after start(), which the batch's opening checks.
+   * A single slot keeps per-frame outcomes: its NOT_FOUND (nobody reads) is
+   * the caller's to see.
+   */
+  #takeAtOnce(fanOut: FanOut): TakeAtOnce {
+    return {
+      idle: () => !fanOut.waiting,
+      check: () => void this.#registry!.listeners(),
+      lost: (error, frames) => {
+        const e = BusError.is(error) ? error : new BusError('OS_ERROR', `a mailslot batch send failed: ${String(error)}`, { cause: error });
+        this.#log('warn', `${frames} frame(s) already taken into a batch were not delivered: ${e.message}`);
+        this.emitError(e);
+      },
+    };
   }
 
   #openReader(backend: SlotBackend, path: string): void {
