@@ -136,17 +136,18 @@ export function tally({ idleMs = 400, extra } = {}) {
   let lastAt = 0;
   let warm = false;
   let finished = false;
-  const finish = () => {
+  // by: 'end' (the end marker arrived) or 'idle' (it did not: a lossy system, or a subscriber cut off).
+  const finish = (by = 'end') => {
     if (finished) return;
     finished = true;
-    process.stdout.write(`${JSON.stringify({ received, decodedBytes, firstAt, lastAt, ...extra?.() })}\n`);
+    process.stdout.write(`${JSON.stringify({ received, decodedBytes, firstAt, lastAt, by, ...extra?.() })}\n`);
   };
   void orderFrom('done').then(() => {
     // Idle detection, only once the publisher has finished: lossy systems never say "that was all".
     let seen = -1;
     const check = () => {
       if (finished) return;
-      if (received === seen) return finish();
+      if (received === seen) return finish('idle');
       seen = received;
       setTimeout(check, idleMs);
     };
@@ -168,7 +169,7 @@ export function tally({ idleMs = 400, extra } = {}) {
   return {
     data,
     sync,
-    end: finish,
+    end: () => finish(),
     /** Dispatches on the topic's name; bench.warm (and anything else) is only received. */
     topic(name, value) {
       if (name === 'bench.data') data(value);

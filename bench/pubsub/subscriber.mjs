@@ -14,7 +14,14 @@ if (system === 'pipebus-server' || system === 'pipebus-namedpipe' || system === 
   const { NamedPipeClient } = await import('@pipebus/transport-namedpipe');
   const client = new NamedPipeClient({ address, connectTimeout: 10_000, reconnect: false, logger: silentLogger });
   const bus = new MessageBus(client, { logger: silentLogger });
-  const t = tally();
+  // A server or hub drops a client that does not read fast enough: its report then says so.
+  let opened = false;
+  let link;
+  client.state$.subscribe((state) => {
+    if (state === 'open') opened = true;
+    else if (opened) link ??= `${state} at ${Date.now()}`;
+  });
+  const t = tally({ extra: () => (link === undefined ? {} : { link }) });
   // The bus has decoded the envelope and its payload: event.payload is the Buffer.
   bus.subscribe('bench.>').subscribe((event) => t.topic(event.topic, event.payload));
   onStop(() => bus.close());
