@@ -1,6 +1,9 @@
 // CPU time of benchmark processes, read from /proc/<pid>/stat (Linux): on a
 // saturated machine, throughput is decided by the CPU every process of a run
-// spends per delivered message, which this makes visible.
+// spends per delivered message, which this makes visible. The unit is a clock
+// tick (10 ms at USER_HZ 100): each process's delta is off by under a tick, so
+// a figure is good to a few % only over a phase of a second or more, not in
+// --quick runs.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 

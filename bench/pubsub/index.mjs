@@ -221,6 +221,9 @@ export async function runPubSubBench({ quick = false, progress = () => {}, only 
             ...(r.fragmentsPerMessage !== undefined && { fragmentsPerMessage: r.fragmentsPerMessage }),
             lostPerRun: all.map((x) => x.lost),
             deliveredPerSecondPerRun: all.map((x) => Math.round(x.deliveredPerSecond)),
+            // Subscribers per run that never saw the end marker (lossy, or cut off), and pipebus clients whose link closed.
+            subscribersEndedIdlePerRun: all.map((x) => x.subscriberReports.filter((s) => s.by === 'idle').length),
+            linksClosedPerRun: all.map((x) => x.subscriberReports.filter((s) => s.link !== undefined).length),
             // Every process's CPU over the measured phase per delivered message (median over rounds), and the median run's split.
             ...(cpuPerRun.length > 0 && { cpuPerDeliveredUs: median(cpuPerRun), cpuPerDeliveredUsPerRun: cpuPerRun.map((x) => Number(x.toFixed(2))), cpuSeconds: r.cpu?.seconds }),
             // What the subscribers decoded per message: the payload size when every message was decoded whole.
