@@ -3,7 +3,8 @@
 // targets checked on this run's ratios. Writes bench/results/<date>-<platform>.json
 // and, next to it, an SVG chart of the headline figures (the README shows the
 // one of the recorded full run). --quick is a sanity check of the whole
-// harness in under a minute: few iterations, one round, rough figures.
+// harness in about two minutes: few iterations, one round, rough figures, and
+// no ratio judged (one round gives no spread; see report.mjs judgeRatio).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';

@@ -82,6 +82,8 @@ export async function startNatsServer() {
     available: true,
     version: /Version:\s+(\S+)/.exec(log)?.[1],
     url,
+    /** The server's process id, for the CPU it spends routing (bench/pubsub). */
+    pid: child.pid,
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -13,6 +13,9 @@ export function median(values) {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
+/** Rounds a paired ratio needs before anything is judged or printed from it: the issue's "medians of ≥ 3 interleaved rounds". */
+export const MIN_ROUNDS = 3;
+
 /**
  * A ratio's spread over rounds: `ours[i] / theirs[i]` for each round both
  * completed (rounds run interleaved, so round i of two systems saw the same

@@ -93,6 +93,8 @@ export async function runMailslotBench({ quick = false, progress = () => {} } = 
         sendRetries: r.sendRetries,
         lostPerRun: runs.map((x) => x.lost),
         deliveredPerSecondPerRun: runs.map((x) => Math.round(x.deliveredPerSecond)),
+        // CPU of the publisher and every listener over the measured phase, µs per delivered message, each run (see bench/pubsub).
+        cpuPerDeliveredUsPerRun: runs.map((x) => (x.cpu?.perDeliveredUs == null ? null : Number(x.cpu.perDeliveredUs.toFixed(2)))),
         ...(errors.length > 0 && { errors }),
       });
     }

@@ -1,6 +1,7 @@
 // Listener of bench/mailslot (and of pipebus-mailslot in bench/pubsub): a
 // MessageBus over a read-only MailslotTransport in a group, subscribed to
-// bench.> the way users subscribe. It only counts.
+// bench.> the way users subscribe. It counts each message with its decoded
+// payload (the bus decoded it).
 //   node listener.mjs ADDRESS FRAMESIZE
 // Prints "ready" once its slot is registered, "warm" after the warm-up, then
 // one JSON line {received, firstAt, lastAt, …} when bench.end arrives.
@@ -20,7 +21,7 @@ const t = tally({
     return { framesReceived, readerWaits: readerLoop.waits, oversizeDropped, expired, evicted, cpuSeconds: { user: user / 1e6, system: system / 1e6 } };
   },
 });
-bus.subscribe('bench.>').subscribe((event) => t.topic(event.topic));
+bus.subscribe('bench.>').subscribe((event) => t.topic(event.topic, event.payload));
 onStop(() => bus.close());
 await bus.start();
 console.log('ready');

@@ -121,41 +121,45 @@ export async function runPublisher({ publish, window = 1, warmMs, durationMs, gr
 }
 
 /**
- * A subscriber's tally. `topic(name)` takes every message: `bench.data` is
- * counted, the first `bench.sync` prints "warm", `bench.end` finishes.
- * Finishing prints `{received, firstAt, lastAt}` and whatever `extra()`
- * adds, once; for systems that may drop the end marker too, it also happens
+ * A subscriber's tally. `topic(name, value)` takes every message: `bench.data` is
+ * counted (with the size of its decoded value, so a report shows that every
+ * subscriber got the whole payload), the first `bench.sync` prints "warm",
+ * `bench.end` finishes. Finishing prints `{received, decodedBytes, firstAt,
+ * lastAt}` and whatever `extra()` adds, once; for systems that may drop the end marker too, it also happens
  * once the orchestrator said the publisher is done ("done") and nothing
  * arrived for `idleMs`.
  */
 export function tally({ idleMs = 400, extra } = {}) {
   let received = 0;
+  let decodedBytes = 0;
   let firstAt = 0;
   let lastAt = 0;
   let warm = false;
   let finished = false;
-  const finish = () => {
+  // by: 'end' (the end marker arrived) or 'idle' (it did not: a lossy system, or a subscriber cut off).
+  const finish = (by = 'end') => {
     if (finished) return;
     finished = true;
-    process.stdout.write(`${JSON.stringify({ received, firstAt, lastAt, ...extra?.() })}\n`);
+    process.stdout.write(`${JSON.stringify({ received, decodedBytes, firstAt, lastAt, by, ...extra?.() })}\n`);
   };
   void orderFrom('done').then(() => {
     // Idle detection, only once the publisher has finished: lossy systems never say "that was all".
     let seen = -1;
     const check = () => {
       if (finished) return;
-      if (received === seen) return finish();
+      if (received === seen) return finish('idle');
       seen = received;
       setTimeout(check, idleMs);
     };
     check();
   });
-  const data = () => {
+  const data = (value) => {
     if (finished) return;
     const t = now();
     if (received === 0) firstAt = t;
     lastAt = t;
     received++;
+    decodedBytes += sizeOf(value);
   };
   const sync = () => {
     if (warm) return;
@@ -165,12 +169,18 @@ export function tally({ idleMs = 400, extra } = {}) {
   return {
     data,
     sync,
-    end: finish,
+    end: () => finish(),
     /** Dispatches on the topic's name; bench.warm (and anything else) is only received. */
-    topic(name) {
-      if (name === 'bench.data') data();
+    topic(name, value) {
+      if (name === 'bench.data') data(value);
       else if (name === 'bench.sync') sync();
       else if (name === 'bench.end') finish();
     },
   };
+}
+
+/** Bytes of a decoded payload: a Buffer/Uint8Array, or node-ipc's JSON form of a Buffer ({type, data}). */
+function sizeOf(value) {
+  if (value == null) return 0;
+  return value.byteLength ?? value.data?.length ?? 0;
 }

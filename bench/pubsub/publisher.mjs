@@ -1,10 +1,14 @@
 // Publisher of bench/pubsub, one process per measurement.
 //   node publisher.mjs SYSTEM ADDRESS SIZE SUBSCRIBERS WARM_MS DURATION_MS WINDOW
-// Every system publishes the same bytes (a Buffer of SIZE) through its own
-// API; the phases (ready, warm-up, sync, timed publishing, end marker) are
-// runPublisher's. Once it printed its result it waits to be stopped:
-// subscribers may still be reading what it sent.
+// Every system publishes the same value, a Buffer of SIZE bytes, through its
+// own API: pipebus buses encode it themselves; for zeromq and nats.js the
+// publisher encodes it with msgpackr for every message, as an app would (the
+// subscribers unpack it); node-ipc JSON-encodes it itself. The phases (ready,
+// warm-up, sync, timed publishing, end marker) are runPublisher's. Once it
+// printed its result it waits to be stopped: subscribers may still be
+// reading what it sent.
 import { createRequire } from 'node:module';
+import { pack } from 'msgpackr';
 import { onStop, runPublisher } from './child.mjs';
 
 const [system, address, sizeText, subscribersText, warmText, durationText, windowText] = process.argv.slice(2);
@@ -12,7 +16,7 @@ const subscribers = Number(subscribersText);
 const payload = Buffer.alloc(Number(sizeText), 7);
 const phases = { warmMs: Number(warmText), durationMs: Number(durationText) };
 
-if (system === 'pipebus-namedpipe') {
+if (system === 'pipebus-server' || system === 'pipebus-namedpipe') {
   const { MessageBus, silentLogger } = await import('@pipebus/core');
   const { NamedPipeServer } = await import('@pipebus/transport-namedpipe');
   const server = new NamedPipeServer({ address, logger: silentLogger });
@@ -32,6 +36,21 @@ if (system === 'pipebus-namedpipe') {
     window: Number(windowText),
     publish: (topic) => bus.publish(topic, payload),
     prepare: () => allThere,
+  });
+} else if (system === 'pipebus-hub') {
+  // A client of the relay hub (hub.mjs), like every subscriber: it does not
+  // know who listens; the hub sends each event to the peers that subscribed.
+  const { MessageBus, silentLogger } = await import('@pipebus/core');
+  const { NamedPipeClient } = await import('@pipebus/transport-namedpipe');
+  const client = new NamedPipeClient({ address, connectTimeout: 10_000, reconnect: false, logger: silentLogger });
+  const bus = new MessageBus(client, { logger: silentLogger, localDelivery: false });
+  onStop(() => bus.close());
+  await bus.start();
+  await runPublisher({
+    ...phases,
+    // Publishes in flight, each awaited: publish() resolves once the client's socket took the frame.
+    window: Number(windowText),
+    publish: (topic) => bus.publish(topic, payload),
   });
 } else if (system === 'zeromq' || system === 'zeromq-nodrop') {
   const zmq = await import('zeromq');
@@ -61,7 +80,7 @@ if (system === 'pipebus-namedpipe') {
     ...phases,
     // Slow joiner: a subscription reaches the publisher some time after connect.
     greet: true,
-    publish: (topic) => send([topic, payload]),
+    publish: (topic) => send([topic, pack(payload)]),
     report: () => (pub.noDrop ? { retries } : {}),
   });
 } else if (system === 'pipebus-nats') {
@@ -88,7 +107,7 @@ if (system === 'pipebus-namedpipe') {
   await runPublisher({
     ...phases,
     publish: (topic) => {
-      nc.publish(topic, payload);
+      nc.publish(topic, pack(payload));
       if (++sinceFlush >= flushEvery) {
         sinceFlush = 0;
         return nc.flush();

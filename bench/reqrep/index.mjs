@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildC } from '../lib/cbuild.mjs';
 import { startNatsServer } from '../lib/nats.mjs';
-import { median, pairedRatio, sizeLabel } from '../lib/stats.mjs';
+import { MIN_ROUNDS, median, pairedRatio, sizeLabel } from '../lib/stats.mjs';
 import { packageVersion } from '../lib/versions.mjs';
 import { closePair, createSession, memoryOf, perClientMemoryOf, pipelined, serial } from './pair.mjs';
 
@@ -180,6 +180,16 @@ export async function runReqRepBench({ quick = false, progress = () => {} } = {}
       }
       // pipebus over NATS against nats.js direct, round by round (the issue's targets).
       const byRound = (id, pick) => runs.get(id)?.map((run) => (run.get(size) ? pick(run.get(size)) : undefined)) ?? [];
+      // pipebus (named pipe) against every other system, round by round: the
+      // targets are read from these, each with its spread over the rounds.
+      const ours = results.find((x) => x.system === 'pipebus' && x.payloadBytes === size);
+      if (ours) {
+        ours.ratioTo = {};
+        for (const other of runnable.filter((s) => s.id !== 'pipebus')) {
+          const ratio = (pick) => pairedRatio(byRound('pipebus', pick), byRound(other.id, pick)) ?? null;
+          ours.ratioTo[other.id] = { serialP50: ratio((x) => x.serial.p50), pipelined: ratio((x) => x.pipelined?.messagesPerSecond) };
+        }
+      }
       const overNats = results.find((x) => x.system === 'pipebus-nats' && x.payloadBytes === size);
       if (overNats && runs.has('nats')) {
         const ratio = (pick) => pairedRatio(byRound('pipebus-nats', pick), byRound('nats', pick));
@@ -218,13 +228,16 @@ function printTable(results, memory, systems) {
   const spread = (r) => (r ? `x${fmt(r.median, 2)}${r.rounds > 1 ? ` (${fmt(r.min, 2)}–${fmt(r.max, 2)})` : ''}` : '-');
   const int = (n) => (n == null ? '-' : Math.round(n).toLocaleString('en'));
   for (const s of systems.filter((x) => !x.available)) process.stdout.write(`  ${s.id}: not available (${s.reason})\n`);
+  // Ratios from fewer than MIN_ROUNDS rounds (quick runs) say nothing about their spread: not printed.
+  const fewest = Math.min(...results.map((x) => x.rounds));
+  if (fewest < MIN_ROUNDS) process.stdout.write(`  (ratios to raw-net and nats.js direct not settled: ${fewest} round${fewest === 1 ? '' : 's'}, ${MIN_ROUNDS} needed)\n`);
   for (const size of SIZES) {
     for (const x of results.filter((y) => y.payloadBytes === size)) {
       process.stdout.write(
         `  ${sizeLabel(size).padStart(6)}  ${x.system.padEnd(15)} serial p50/p90/p99 ${fmt(x.serial.p50).padStart(7)} ${fmt(x.serial.p90).padStart(7)} ${fmt(x.serial.p99).padStart(7)} µs` +
           ` ${int(x.serial.perSecond).padStart(7)} req/s   pipelined ${int(x.pipelined?.messagesPerSecond).padStart(9)} msg/s` +
-          (x.ratioToRawNet ? `   (x${fmt(x.ratioToRawNet.serialP50, 2)} p50, x${fmt(x.ratioToRawNet.pipelined, 2)} msg/s vs raw-net)` : '') +
-          (x.ratioToNatsDirect ? `   (vs nats.js direct: p50 ${spread(x.ratioToNatsDirect.serialP50)}, msg/s ${spread(x.ratioToNatsDirect.pipelined)})` : '') +
+          (x.rounds >= MIN_ROUNDS && x.ratioToRawNet ? `   (x${fmt(x.ratioToRawNet.serialP50, 2)} p50, x${fmt(x.ratioToRawNet.pipelined, 2)} msg/s vs raw-net)` : '') +
+          (x.rounds >= MIN_ROUNDS && x.ratioToNatsDirect ? `   (vs nats.js direct: p50 ${spread(x.ratioToNatsDirect.serialP50)}, msg/s ${spread(x.ratioToNatsDirect.pipelined)})` : '') +
           '\n',
       );
     }
