@@ -8,6 +8,11 @@
  * announces: a server's bus filters what it sends instead, a routed
  * transport (NATS) declares interests its own way, and a one-way transport
  * has nobody to tell.
+ *
+ * Above `maxInterestsPerPeer` distinct patterns (the bound a server holds
+ * its clients to, 4096 unless set) it announces `>` instead, every event:
+ * a server would refuse the list and send everything anyway. Back at the
+ * bound, the whole list goes again.
  */
 import { Kind } from '../envelope/index.js';
 import type { Transport } from '../transport/index.js';
@@ -20,6 +25,8 @@ export class InterestAnnouncer {
   /** Subscribers per pattern: a pattern is announced with its first and withdrawn with its last. */
   readonly #counts = new Map<string, number>();
   readonly #enabled: boolean;
+  /** True while the distinct patterns outnumber `maxInterestsPerPeer`: the server was told `>`. */
+  #over = false;
 
   constructor(
     private readonly transport: Transport,
@@ -35,7 +42,7 @@ export class InterestAnnouncer {
     if (!this.#enabled) return noop;
     const count = this.#counts.get(pattern) ?? 0;
     this.#counts.set(pattern, count + 1);
-    if (count === 0) this.#send('add', [pattern]);
+    if (count === 0) this.#added(pattern);
     let released = false;
     return () => {
       if (released) return;
@@ -46,13 +53,40 @@ export class InterestAnnouncer {
         return;
       }
       this.#counts.delete(pattern);
-      this.#send('del', [pattern]);
+      this.#removed(pattern);
     };
   }
 
   /** The link is (again) open: the server gets the whole list, which replaces whatever it held. */
   announceAll(): void {
-    if (this.#enabled) this.#send('set', [...this.#counts.keys()]);
+    if (this.#enabled) this.#send('set', this.#over ? EVERYTHING : [...this.#counts.keys()]);
+  }
+
+  /** `pattern` got its first subscriber (and is in the counts). */
+  #added(pattern: string): void {
+    if (this.#over) return;
+    if (this.#counts.size <= this.o.maxInterestsPerPeer) {
+      this.#send('add', [pattern]);
+      return;
+    }
+    this.#over = true;
+    this.o.logger.warn(
+      `subscribed to ${this.#counts.size} distinct patterns, above maxInterestsPerPeer ${this.o.maxInterestsPerPeer}, so the server is asked for every event (correct, only slower) until at most ${this.o.maxInterestsPerPeer} are left; subscribe to fewer, wider patterns (orders.> instead of one per order), or raise maxInterestsPerPeer on this bus and the server's`,
+      { bus: this.o.name, patterns: this.#counts.size },
+    );
+    this.#send('set', EVERYTHING);
+  }
+
+  /** `pattern` lost its last subscriber (and left the counts). */
+  #removed(pattern: string): void {
+    if (!this.#over) {
+      this.#send('del', [pattern]);
+      return;
+    }
+    if (this.#counts.size > this.o.maxInterestsPerPeer) return;
+    this.#over = false;
+    this.o.logger.info(`back at ${this.#counts.size} distinct patterns, within maxInterestsPerPeer: the server is told them again`, { bus: this.o.name });
+    this.#send('set', [...this.#counts.keys()]);
   }
 
   #send(op: InterestOp, p: readonly string[]): void {
@@ -67,3 +101,6 @@ export class InterestAnnouncer {
 }
 
 function noop(): void {}
+
+/** The one pattern that matches every topic. */
+const EVERYTHING: readonly string[] = ['>'];

@@ -5,6 +5,14 @@
  * there are. A peer that announced nothing (an older pipebus, or one whose
  * first announcement is still on its way) gets every event, as before.
  * A peer's patterns go when it leaves.
+ *
+ * Bounds (each tried by `bus-interest-attacks.test.ts`): at most
+ * `maxInterestsPerPeer` patterns per peer, each a valid pattern of at most
+ * 1024 characters; a list longer than the bound is refused before any of it
+ * is read; at most 4096 topics' targets cached. A malformed announcement
+ * drops its peer (a pipebus client never sends one). One over the count
+ * does not: the peer gets every event instead, which is correct, and is told
+ * once; dropping it made it reconnect and announce the same list forever.
  */
 import { BusError } from '../errors/index.js';
 import { MAX_TOPIC_LENGTH, TopicIndex } from '../topics/index.js';
@@ -13,7 +21,29 @@ import type { PeerId } from '../transport/index.js';
 import { parseInterest } from '../envelope/interest.js';
 
 /** Topics whose targets are remembered at once. */
-const MAX_CACHED_TOPICS = 4096;
+export const MAX_CACHED_TOPICS = 4096;
+
+/**
+ * An announcement this bus refused, and what to do about its peer: `drop` a
+ * malformed one's; `tell` a peer that just went over the count that it now
+ * gets everything; `count` a peer already told.
+ */
+export interface InterestRefusal {
+  readonly error: BusError;
+  readonly action: 'drop' | 'tell' | 'count';
+}
+
+/** Sizes of the tables, for tests of their bounds. */
+export interface PeerInterestSizes {
+  /** Peers with announced patterns. */
+  readonly announcing: number;
+  /** Peers that get everything (announced nothing, a later format, or over the count). */
+  readonly silent: number;
+  /** Patterns held, all peers together. */
+  readonly patterns: number;
+  /** Topics (and excepted peers) whose targets are cached. */
+  readonly cached: number;
+}
 
 /** Patterns by peer, and the peers that announced none (internal to the bus). */
 export class PeerInterests {
@@ -29,6 +59,11 @@ export class PeerInterests {
    * (2.3 → 4.8 µs, /tmp/i18-cpu.mjs in the issue 18 report).
    */
   readonly #cache = new Map<string, readonly PeerId[]>();
+  /**
+   * Silent peers that went over the count: their `add` and `del` are read
+   * and ignored (they get everything anyway) until a `set` within bounds.
+   */
+  readonly #overflowed = new Set<PeerId>();
 
   /** @param maxPerPeer - the bus's `maxInterestsPerPeer`. */
   constructor(private readonly maxPerPeer: number) {}
@@ -49,6 +84,7 @@ export class PeerInterests {
   forget(peer: PeerId): void {
     this.#cache.clear();
     this.#silent.delete(peer);
+    this.#overflowed.delete(peer);
     const patterns = this.#byPeer.get(peer);
     if (patterns === undefined) return;
     for (const remove of patterns.values()) remove();
@@ -56,12 +92,12 @@ export class PeerInterests {
   }
 
   /**
-   * Applies a peer's announcement. Returns the error to reject the peer
-   * with when the announcement is malformed or over this bus's bounds.
+   * Applies a peer's announcement. Returns what this bus refused, if
+   * anything, and whether to drop the peer for it.
    */
-  apply(peer: PeerId, payload: unknown): BusError | undefined {
+  apply(peer: PeerId, payload: unknown): InterestRefusal | undefined {
     const parsed = parseInterest(payload);
-    if (typeof parsed === 'string') return new BusError('DECODE_FAILED', parsed);
+    if (typeof parsed === 'string') return { error: new BusError('DECODE_FAILED', parsed), action: 'drop' };
     if (parsed.op === 'unknown-version') {
       // A format from a later pipebus: everything is always correct, only slower.
       this.forget(peer);
@@ -70,15 +106,21 @@ export class PeerInterests {
     }
     const { op, patterns } = parsed;
     // Before looking at any pattern: a list this long is refused whatever it holds.
-    if (patterns.length > this.maxPerPeer) return this.#overBound(patterns.length);
+    if (patterns.length > this.maxPerPeer) return this.#overflow(peer, patterns.length);
     for (const pattern of patterns) {
       if (typeof pattern === 'string' && isPlainTopic(pattern)) continue;
       const problem = checkSubjectFully('pattern', pattern);
       if (problem !== undefined) {
-        return new BusError('INVALID_ARGUMENT', `announced an interest in an ${problem.message.slice(0, 200)} (patterns are at most ${MAX_TOPIC_LENGTH} characters)`);
+        const error = new BusError('INVALID_ARGUMENT', `announced an interest in an ${problem.message.slice(0, 200)} (patterns are at most ${MAX_TOPIC_LENGTH} characters)`);
+        return { error, action: 'drop' };
       }
     }
     const valid = patterns as readonly string[];
+    if (this.#overflowed.has(peer)) {
+      // Its changes say nothing about a list this bus no longer holds; only a whole one does.
+      if (op !== 'set') return undefined;
+      this.#overflowed.delete(peer);
+    }
     this.#cache.clear();
     let held = this.#byPeer.get(peer);
     if (held === undefined) {
@@ -95,6 +137,7 @@ export class PeerInterests {
       }
     }
     if (op === 'del') {
+      // A pattern it never added is no change: nothing to grow, nothing to refuse.
       for (const pattern of valid) {
         held.get(pattern)?.();
         held.delete(pattern);
@@ -103,7 +146,7 @@ export class PeerInterests {
     }
     for (const pattern of valid) {
       if (held.has(pattern)) continue;
-      if (held.size >= this.maxPerPeer) return this.#overBound(held.size + 1);
+      if (held.size >= this.maxPerPeer) return this.#overflow(peer, held.size + 1);
       held.set(pattern, this.#index.add(pattern, peer));
     }
     return undefined;
@@ -138,13 +181,25 @@ export class PeerInterests {
     this.#cache.clear();
     for (const peer of [...this.#byPeer.keys()]) this.forget(peer);
     this.#silent.clear();
+    this.#overflowed.clear();
   }
 
-  #overBound(count: number): BusError {
-    return new BusError(
+  /** Sizes of the tables (tests of their bounds). */
+  sizes(): PeerInterestSizes {
+    return { announcing: this.#byPeer.size, silent: this.#silent.size, patterns: this.#index.size, cached: this.#cache.size };
+  }
+
+  /** `peer` announced `count` patterns, over the bound: its patterns go, and it gets everything. */
+  #overflow(peer: PeerId, count: number): InterestRefusal {
+    const told = this.#overflowed.has(peer);
+    this.forget(peer);
+    this.#silent.add(peer);
+    this.#overflowed.add(peer);
+    const error = new BusError(
       'INVALID_ARGUMENT',
-      `announced ${count} subscription patterns, above this server's maxInterestsPerPeer ${this.maxPerPeer}; subscribe to fewer, wider patterns (orders.> instead of one per order), or raise maxInterestsPerPeer on the server's bus`,
+      `announced ${count} subscription patterns, above this server's maxInterestsPerPeer ${this.maxPerPeer}, so it now sends this client every event (correct, only slower) until the client announces at most ${this.maxPerPeer}: subscribe to fewer, wider patterns (orders.> instead of one per order), or raise maxInterestsPerPeer on the server's bus`,
       { details: { count, max: this.maxPerPeer } },
     );
+    return { error, action: told ? 'count' : 'tell' };
   }
 }
