@@ -22,7 +22,7 @@ describe('PeerInterests bounds', () => {
       refusals.push(table.apply(peer, del([pattern])));
     }
     expect(refusals.filter((r) => r !== undefined)).toEqual([]);
-    expect(table.sizes()).toEqual({ announcing: 8, silent: 0, patterns: 0, cached: 0 });
+    expect(table.sizes()).toEqual({ announcing: 8, silent: 0, patterns: 0, cached: 0, tokens: 0 });
   });
 
   it('ignores a del of patterns never added: nothing grows, nothing is refused', () => {
@@ -39,9 +39,9 @@ describe('PeerInterests bounds', () => {
     table.connected('p');
     const huge = Array.from({ length: 4096 }, (_, i) => `many.${i}`);
     expect(table.apply('p', set(huge))).toBeUndefined();
-    expect(table.sizes().patterns).toBe(4096);
+    expect(table.sizes()).toMatchObject({ patterns: 4096, tokens: 2 * 4096 });
     expect(table.apply('p', set(['one']))).toBeUndefined();
-    expect(table.sizes().patterns).toBe(1);
+    expect(table.sizes()).toMatchObject({ patterns: 1, tokens: 1 });
     expect(table.targets('many.7', undefined)).toEqual([]);
     expect(table.targets('one', undefined)).toEqual(['p']);
   });
@@ -68,7 +68,7 @@ describe('PeerInterests bounds', () => {
     table.apply('stays', set(['a.1']));
     table.targets('a.1', undefined);
     table.forget('gone');
-    expect(table.sizes()).toEqual({ announcing: 1, silent: 0, patterns: 1, cached: 0 });
+    expect(table.sizes()).toEqual({ announcing: 1, silent: 0, patterns: 1, cached: 0, tokens: 2 });
     expect(table.targets('a.1', undefined)).toEqual(['stays']);
   });
 
@@ -79,7 +79,7 @@ describe('PeerInterests bounds', () => {
     const first = table.apply('p', add(['d']));
     expect(first).toMatchObject({ action: 'tell', error: { code: 'INVALID_ARGUMENT', details: { count: 4, max: 3 } } });
     expect(first?.error.message).toContain("announced 4 subscription patterns, above this server's maxInterestsPerPeer 3, so it now sends this client every event");
-    expect(table.sizes()).toEqual({ announcing: 0, silent: 1, patterns: 0, cached: 0 });
+    expect(table.sizes()).toEqual({ announcing: 0, silent: 1, patterns: 0, cached: 0, tokens: 0 });
     expect(table.targets('zzz', undefined)).toEqual(['p']);
     // Changes to a list the server no longer holds are read (and checked) but change nothing.
     expect(table.apply('p', add(['e']))).toBeUndefined();
@@ -89,9 +89,33 @@ describe('PeerInterests bounds', () => {
     // Over again: counted, not told again.
     expect(table.apply('p', set(['1', '2', '3', '4', '5']))).toMatchObject({ action: 'count' });
     expect(table.apply('p', set(['a']))).toBeUndefined();
-    expect(table.sizes()).toEqual({ announcing: 1, silent: 0, patterns: 1, cached: 0 });
+    expect(table.sizes()).toEqual({ announcing: 1, silent: 0, patterns: 1, cached: 0, tokens: 1 });
     expect(table.targets('zzz', undefined)).toEqual([]);
     expect(table.apply('p', add(['1', '2', '3']))).toMatchObject({ action: 'tell' });
+  });
+
+  it('bounds the tokens of a peer’s patterns (8 per pattern allowed), which are what the trie costs', () => {
+    const table = new PeerInterests(4);
+    table.connected('p');
+    const long = (i: number, tokens: number) => [`t${i}`, ...new Array<string>(tokens - 1).fill('*')].join('.');
+    // 32 tokens in all are allowed, however they are spread.
+    expect(table.apply('p', set([long(1, 29), 'a', 'b', 'c']))).toBeUndefined();
+    expect(table.sizes()).toMatchObject({ patterns: 4, tokens: 32 });
+    const refusal = table.apply('p', set([long(1, 29), long(2, 4)]));
+    expect(refusal).toMatchObject({ action: 'tell', error: { code: 'INVALID_ARGUMENT', details: { count: 2, tokens: 33, maxTokens: 32 } } });
+    expect(refusal?.error.message).toContain("announced 2 subscription patterns of 33 tokens in all, above this server's 32 (8 per pattern of maxInterestsPerPeer 4), so it now sends this client every event");
+    expect(table.sizes()).toEqual({ announcing: 0, silent: 1, patterns: 0, cached: 0, tokens: 0 });
+    // The worst a peer can do at the default: 4096 patterns of 510 tokens each held 2 million trie nodes.
+    const big = new PeerInterests(4096);
+    big.connected('q');
+    const worst = Array.from({ length: 4096 }, (_, i) => long(i, 510));
+    expect(big.apply('q', set(worst))).toMatchObject({ action: 'tell' });
+    expect(big.sizes()).toMatchObject({ patterns: 0, tokens: 0 });
+    // Over already: its adds change nothing; 65 such patterns are over 32 768 tokens, 64 are not.
+    expect(big.apply('q', add(worst.slice(0, 64)))).toBeUndefined();
+    expect(big.apply('q', set(worst.slice(0, 65)))).toMatchObject({ action: 'count' });
+    expect(big.apply('q', set(worst.slice(0, 64)))).toBeUndefined();
+    expect(big.sizes()).toMatchObject({ patterns: 64, tokens: 64 * 510 });
   });
 
   it('refuses a list longer than the bound before reading any of it', () => {
@@ -132,7 +156,7 @@ describe('PeerInterests bounds', () => {
       expect(refusal!.error.message.length).toBeLessThan(600);
     }
     // Nothing of it was kept.
-    expect(table.sizes()).toEqual({ announcing: 0, silent: 1, patterns: 0, cached: 0 });
+    expect(table.sizes()).toEqual({ announcing: 0, silent: 1, patterns: 0, cached: 0, tokens: 0 });
   });
 
   it('takes a later format version for "everything", and a set after it for routing again', () => {
@@ -140,7 +164,7 @@ describe('PeerInterests bounds', () => {
     table.connected('p');
     table.apply('p', set(['a']));
     expect(table.apply('p', { v: 2, whatever: [1, 2, 3] })).toBeUndefined();
-    expect(table.sizes()).toEqual({ announcing: 0, silent: 1, patterns: 0, cached: 0 });
+    expect(table.sizes()).toEqual({ announcing: 0, silent: 1, patterns: 0, cached: 0, tokens: 0 });
     expect(table.apply('p', set(['a']))).toBeUndefined();
     expect(table.targets('b', undefined)).toEqual([]);
   });

@@ -8,8 +8,9 @@
  *
  * Bounds (each tried by `bus-interest-attacks.test.ts`): at most
  * `maxInterestsPerPeer` patterns per peer, each a valid pattern of at most
- * 1024 characters; a list longer than the bound is refused before any of it
- * is read; at most 4096 topics' targets cached. A malformed announcement
+ * 1024 characters, 8 tokens per pattern on average (the trie's memory); a
+ * list longer than the bound is refused before any of it is read; at most
+ * 4096 topics' targets cached. A malformed announcement
  * drops its peer (a pipebus client never sends one). One over the count
  * does not: the peer gets every event instead, which is correct, and is told
  * once; dropping it made it reconnect and announce the same list forever.
@@ -22,6 +23,14 @@ import { parseInterest } from '../envelope/interest.js';
 
 /** Topics whose targets are remembered at once. */
 export const MAX_CACHED_TOPICS = 4096;
+
+/**
+ * Tokens one peer's patterns may have in all, per pattern allowed: each
+ * token is a trie node of a few hundred bytes. Without it 4096 patterns of
+ * 510 `*` tokens took about 1 GB of the server's heap per client (and a
+ * second to apply); with it the worst is a few MB per peer at the default.
+ */
+export const TOKENS_PER_INTEREST = 8;
 
 /**
  * An announcement this bus refused, and what to do about its peer: `drop` a
@@ -43,13 +52,22 @@ export interface PeerInterestSizes {
   readonly patterns: number;
   /** Topics (and excepted peers) whose targets are cached. */
   readonly cached: number;
+  /** Tokens of the patterns held, all peers together (each a trie node at most). */
+  readonly tokens: number;
+}
+
+/** One announcing peer's patterns, each with its removal from the index, and their tokens in all. */
+interface Held {
+  readonly patterns: Map<string, () => void>;
+  tokens: number;
 }
 
 /** Patterns by peer, and the peers that announced none (internal to the bus). */
 export class PeerInterests {
   readonly #index = new TopicIndex<PeerId>();
   /** Each announcing peer's patterns, with the removal of each from the index. */
-  readonly #byPeer = new Map<PeerId, Map<string, () => void>>();
+  readonly #byPeer = new Map<PeerId, Held>();
+  #tokens = 0;
   /** Connected peers that announced nothing: they get every event. */
   readonly #silent = new Set<PeerId>();
   /**
@@ -85,9 +103,10 @@ export class PeerInterests {
     this.#cache.clear();
     this.#silent.delete(peer);
     this.#overflowed.delete(peer);
-    const patterns = this.#byPeer.get(peer);
-    if (patterns === undefined) return;
-    for (const remove of patterns.values()) remove();
+    const held = this.#byPeer.get(peer);
+    if (held === undefined) return;
+    for (const remove of held.patterns.values()) remove();
+    this.#tokens -= held.tokens;
     this.#byPeer.delete(peer);
   }
 
@@ -106,7 +125,7 @@ export class PeerInterests {
     }
     const { op, patterns } = parsed;
     // Before looking at any pattern: a list this long is refused whatever it holds.
-    if (patterns.length > this.maxPerPeer) return this.#overflow(peer, patterns.length);
+    if (patterns.length > this.maxPerPeer) return this.#overflow(peer, patterns.length, undefined);
     for (const pattern of patterns) {
       if (typeof pattern === 'string' && isPlainTopic(pattern)) continue;
       const problem = checkSubjectFully('pattern', pattern);
@@ -116,39 +135,38 @@ export class PeerInterests {
       }
     }
     const valid = patterns as readonly string[];
-    if (this.#overflowed.has(peer)) {
-      // Its changes say nothing about a list this bus no longer holds; only a whole one does.
-      if (op !== 'set') return undefined;
-      this.#overflowed.delete(peer);
-    }
+    // Its changes say nothing about a list this bus no longer holds; only a whole one does.
+    if (op !== 'set' && this.#overflowed.has(peer)) return undefined;
     this.#cache.clear();
     let held = this.#byPeer.get(peer);
     if (held === undefined) {
-      held = new Map();
+      held = { patterns: new Map(), tokens: 0 };
       this.#byPeer.set(peer, held);
       this.#silent.delete(peer);
     }
     if (op === 'set') {
       const wanted = new Set(valid);
-      for (const [pattern, remove] of held) {
-        if (wanted.has(pattern)) continue;
-        remove();
-        held.delete(pattern);
+      for (const pattern of held.patterns.keys()) {
+        if (!wanted.has(pattern)) this.#remove(held, pattern);
       }
     }
     if (op === 'del') {
       // A pattern it never added is no change: nothing to grow, nothing to refuse.
-      for (const pattern of valid) {
-        held.get(pattern)?.();
-        held.delete(pattern);
-      }
+      for (const pattern of valid) this.#remove(held, pattern);
       return undefined;
     }
+    const maxTokens = TOKENS_PER_INTEREST * this.maxPerPeer;
     for (const pattern of valid) {
-      if (held.has(pattern)) continue;
-      if (held.size >= this.maxPerPeer) return this.#overflow(peer, held.size + 1);
-      held.set(pattern, this.#index.add(pattern, peer));
+      if (held.patterns.has(pattern)) continue;
+      const tokens = tokenCount(pattern);
+      if (held.patterns.size >= this.maxPerPeer) return this.#overflow(peer, held.patterns.size + 1, undefined);
+      if (held.tokens + tokens > maxTokens) return this.#overflow(peer, held.patterns.size + 1, held.tokens + tokens);
+      held.patterns.set(pattern, this.#index.add(pattern, peer));
+      held.tokens += tokens;
+      this.#tokens += tokens;
     }
+    // Within bounds again (after a `set`): told anew if it goes over again.
+    this.#overflowed.delete(peer);
     return undefined;
   }
 
@@ -186,20 +204,46 @@ export class PeerInterests {
 
   /** Sizes of the tables (tests of their bounds). */
   sizes(): PeerInterestSizes {
-    return { announcing: this.#byPeer.size, silent: this.#silent.size, patterns: this.#index.size, cached: this.#cache.size };
+    return { announcing: this.#byPeer.size, silent: this.#silent.size, patterns: this.#index.size, cached: this.#cache.size, tokens: this.#tokens };
   }
 
-  /** `peer` announced `count` patterns, over the bound: its patterns go, and it gets everything. */
-  #overflow(peer: PeerId, count: number): InterestRefusal {
+  /** Removes one of a peer's patterns, if it holds it. */
+  #remove(held: Held, pattern: string): void {
+    const remove = held.patterns.get(pattern);
+    if (remove === undefined) return;
+    remove();
+    held.patterns.delete(pattern);
+    const tokens = tokenCount(pattern);
+    held.tokens -= tokens;
+    this.#tokens -= tokens;
+  }
+
+  /**
+   * `peer` announced `count` patterns (of `tokens` tokens, when those are
+   * what is over), over the bound: its patterns go, and it gets everything.
+   */
+  #overflow(peer: PeerId, count: number, tokens: number | undefined): InterestRefusal {
     const told = this.#overflowed.has(peer);
     this.forget(peer);
     this.#silent.add(peer);
     this.#overflowed.add(peer);
+    const max = this.maxPerPeer;
+    const what =
+      tokens === undefined
+        ? `announced ${count} subscription patterns, above this server's maxInterestsPerPeer ${max}`
+        : `announced ${count} subscription patterns of ${tokens} tokens in all, above this server's ${TOKENS_PER_INTEREST * max} (${TOKENS_PER_INTEREST} per pattern of maxInterestsPerPeer ${max})`;
     const error = new BusError(
       'INVALID_ARGUMENT',
-      `announced ${count} subscription patterns, above this server's maxInterestsPerPeer ${this.maxPerPeer}, so it now sends this client every event (correct, only slower) until the client announces at most ${this.maxPerPeer}: subscribe to fewer, wider patterns (orders.> instead of one per order), or raise maxInterestsPerPeer on the server's bus`,
-      { details: { count, max: this.maxPerPeer } },
+      `${what}, so it now sends this client every event (correct, only slower) until the client announces few enough: subscribe to fewer, wider, shorter patterns (orders.> instead of one per order), or raise maxInterestsPerPeer on the server's bus`,
+      { details: tokens === undefined ? { count, max } : { count, tokens, maxTokens: TOKENS_PER_INTEREST * max } },
     );
     return { error, action: told ? 'count' : 'tell' };
   }
+}
+
+/** Tokens of a valid pattern: one more than its dots. */
+function tokenCount(pattern: string): number {
+  let dots = 0;
+  for (let i = pattern.indexOf('.'); i !== -1; i = pattern.indexOf('.', i + 1)) dots++;
+  return dots + 1;
 }
