@@ -122,7 +122,7 @@ describe('a client over the server’s maxInterestsPerPeer', () => {
     // The server refused nothing: the client announced '>' rather than a list it knew was too long.
     expect(server.stats()).toMatchObject({ peersDropped: 0, interestsRefused: 0 });
     expect(eventsTo(network, a.transport)).toEqual(['other']);
-    expect(logger.lines).toEqual([expect.stringContaining('warn: subscribed to 3 distinct patterns, above maxInterestsPerPeer 2, so the server is asked for every event')]);
+    expect(logger.lines).toEqual([expect.stringContaining('warn: subscribed to 3 distinct patterns of 3 tokens, above maxInterestsPerPeer 2 (and 16 tokens in all), so the server is asked for every event')]);
     subs.pop()!.unsubscribe();
     await flush();
     network.clearTraffic();
@@ -131,6 +131,27 @@ describe('a client over the server’s maxInterestsPerPeer', () => {
     await server.publish('three', 4);
     await flush();
     expect(eventsTo(network, a.transport)).toEqual(['two']);
+  });
+
+  it('asks for everything itself when its patterns have more tokens than the server takes, and for them again once within', async () => {
+    const network = new MockNetwork({ seed: 3 });
+    const server = await serverOn(network, { maxInterestsPerPeer: 2 });
+    const a = await clientOf(network, 'a', { maxInterestsPerPeer: 2 });
+    // 2 patterns, 17 tokens: over the 16 that 2 patterns may have.
+    const long = a.bus.subscribe(`x.${new Array<string>(15).fill('*').join('.')}`).subscribe();
+    a.bus.subscribe('y').subscribe();
+    await flush();
+    await server.publish('other', 1);
+    await flush();
+    expect(server.stats().interestsRefused).toBe(0);
+    expect(eventsTo(network, a.transport)).toEqual(['other']);
+    long.unsubscribe();
+    await flush();
+    network.clearTraffic();
+    await server.publish('other', 2);
+    await server.publish('y', 3);
+    await flush();
+    expect(eventsTo(network, a.transport)).toEqual(['y']);
   });
 });
 

@@ -9,14 +9,15 @@
  * transport (NATS) declares interests its own way, and a one-way transport
  * has nobody to tell.
  *
- * Above `maxInterestsPerPeer` distinct patterns (the bound a server holds
- * its clients to, 4096 unless set) it announces `>` instead, every event:
+ * Above `maxInterestsPerPeer` distinct patterns, or 8 tokens per pattern of
+ * it (the bounds a server holds its clients to, 4096 patterns unless set),
+ * it announces `>` instead, every event:
  * a server would refuse the list and send everything anyway. Back at the
  * bound, the whole list goes again.
  */
 import { Kind } from '../envelope/index.js';
 import type { Transport } from '../transport/index.js';
-import { INTEREST_HELLO, INTEREST_VERSION, type InterestOp, type InterestPayload } from '../envelope/interest.js';
+import { INTEREST_HELLO, INTEREST_VERSION, TOKENS_PER_INTEREST, tokenCount, type InterestOp, type InterestPayload } from '../envelope/interest.js';
 import type { ResolvedBusOptions } from './options.js';
 import type { Outbox } from './outbox.js';
 
@@ -25,7 +26,9 @@ export class InterestAnnouncer {
   /** Subscribers per pattern: a pattern is announced with its first and withdrawn with its last. */
   readonly #counts = new Map<string, number>();
   readonly #enabled: boolean;
-  /** True while the distinct patterns outnumber `maxInterestsPerPeer`: the server was told `>`. */
+  /** Tokens of the distinct patterns, all together. */
+  #tokens = 0;
+  /** True while the distinct patterns are over the bounds: the server was told `>`. */
   #over = false;
 
   constructor(
@@ -42,7 +45,10 @@ export class InterestAnnouncer {
     if (!this.#enabled) return noop;
     const count = this.#counts.get(pattern) ?? 0;
     this.#counts.set(pattern, count + 1);
-    if (count === 0) this.#added(pattern);
+    if (count === 0) {
+      this.#tokens += tokenCount(pattern);
+      this.#added(pattern);
+    }
     let released = false;
     return () => {
       if (released) return;
@@ -53,6 +59,7 @@ export class InterestAnnouncer {
         return;
       }
       this.#counts.delete(pattern);
+      this.#tokens -= tokenCount(pattern);
       this.#removed(pattern);
     };
   }
@@ -65,14 +72,15 @@ export class InterestAnnouncer {
   /** `pattern` got its first subscriber (and is in the counts). */
   #added(pattern: string): void {
     if (this.#over) return;
-    if (this.#counts.size <= this.o.maxInterestsPerPeer) {
+    if (this.#fits()) {
       this.#send('add', [pattern]);
       return;
     }
     this.#over = true;
+    const max = this.o.maxInterestsPerPeer;
     this.o.logger.warn(
-      `subscribed to ${this.#counts.size} distinct patterns, above maxInterestsPerPeer ${this.o.maxInterestsPerPeer}, so the server is asked for every event (correct, only slower) until at most ${this.o.maxInterestsPerPeer} are left; subscribe to fewer, wider patterns (orders.> instead of one per order), or raise maxInterestsPerPeer on this bus and the server's`,
-      { bus: this.o.name, patterns: this.#counts.size },
+      `subscribed to ${this.#counts.size} distinct patterns of ${this.#tokens} tokens, above maxInterestsPerPeer ${max} (and ${TOKENS_PER_INTEREST * max} tokens in all), so the server is asked for every event (correct, only slower) until few enough are left; subscribe to fewer, wider, shorter patterns (orders.> instead of one per order), or raise maxInterestsPerPeer on this bus and the server's`,
+      { bus: this.o.name, patterns: this.#counts.size, tokens: this.#tokens },
     );
     this.#send('set', EVERYTHING);
   }
@@ -83,10 +91,16 @@ export class InterestAnnouncer {
       this.#send('del', [pattern]);
       return;
     }
-    if (this.#counts.size > this.o.maxInterestsPerPeer) return;
+    if (!this.#fits()) return;
     this.#over = false;
     this.o.logger.info(`back at ${this.#counts.size} distinct patterns, within maxInterestsPerPeer: the server is told them again`, { bus: this.o.name });
     this.#send('set', [...this.#counts.keys()]);
+  }
+
+  /** Within both bounds a server holds this bus to. */
+  #fits(): boolean {
+    const max = this.o.maxInterestsPerPeer;
+    return this.#counts.size <= max && this.#tokens <= TOKENS_PER_INTEREST * max;
   }
 
   #send(op: InterestOp, p: readonly string[]): void {

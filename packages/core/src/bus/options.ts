@@ -102,9 +102,9 @@ export interface MessageBusOptions {
    * announces few enough; a malformed announcement (a pattern that is not
    * valid or longer than 1024 characters) gets `INVALID_ARGUMENT` or
    * `DECODE_FAILED` and its client is dropped. Both count in
-   * `stats().interestsRefused`. On a client, the same bound: with more
-   * distinct patterns subscribed, it asks its server for every event (`>`)
-   * instead, with a warning. 1 to 1 048 576; default 4096.
+   * `stats().interestsRefused`. On a client, the same bounds: with more
+   * distinct patterns (or tokens) subscribed, it asks its server for every
+   * event (`>`) instead, with a warning. 1 to 1 048 576; default 4096.
    */
   maxInterestsPerPeer?: number;
   /**

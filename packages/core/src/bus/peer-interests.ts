@@ -19,18 +19,10 @@ import { BusError } from '../errors/index.js';
 import { MAX_TOPIC_LENGTH, TopicIndex } from '../topics/index.js';
 import { checkSubjectFully, isPlainTopic } from '../topics/topic-validation.js';
 import type { PeerId } from '../transport/index.js';
-import { parseInterest } from '../envelope/interest.js';
+import { TOKENS_PER_INTEREST, parseInterest, tokenCount } from '../envelope/interest.js';
 
 /** Topics whose targets are remembered at once. */
 export const MAX_CACHED_TOPICS = 4096;
-
-/**
- * Tokens one peer's patterns may have in all, per pattern allowed: each
- * token is a trie node of a few hundred bytes. Without it 4096 patterns of
- * 510 `*` tokens took about 1 GB of the server's heap per client (and a
- * second to apply); with it the worst is a few MB per peer at the default.
- */
-export const TOKENS_PER_INTEREST = 8;
 
 /**
  * An announcement this bus refused, and what to do about its peer: `drop` a
@@ -241,9 +233,3 @@ export class PeerInterests {
   }
 }
 
-/** Tokens of a valid pattern: one more than its dots. */
-function tokenCount(pattern: string): number {
-  let dots = 0;
-  for (let i = pattern.indexOf('.'); i !== -1; i = pattern.indexOf('.', i + 1)) dots++;
-  return dots + 1;
-}
