@@ -65,4 +65,40 @@ describe('interest routing over named pipes', () => {
     expect(hub.stats().framesOut - out).toBe(1 + 4);
     for (const bus of others) expect(bus.stats().eventsReceived).toBe(0);
   });
+
+  it('unsubscribe stops a delivery under way; a client over the server’s maxInterestsPerPeer stays connected and gets every event', async () => {
+    const address = uniqueAddress('interest');
+    const server = new MessageBus(pool.server(address), { logger: silentLogger, maxInterestsPerPeer: 2 });
+    await server.start();
+    const transport = pool.client(address);
+    const client = new MessageBus(transport, { logger: silentLogger });
+    await client.start();
+    pool.buses(client, server);
+    const states: string[] = [];
+    transport.state$.subscribe((state) => states.push(state));
+
+    const got: unknown[] = [];
+    const sub = client.subscribe('ticks').subscribe((e) => got.push(e.payload));
+    await within('fence', client.ping());
+    await server.publish('ticks', 1);
+    // The event left before the pong, on the same ordered link.
+    await within('fence', client.ping());
+    expect(got).toEqual([1]);
+    sub.unsubscribe();
+    await within('fence', client.ping());
+    const before = client.stats().eventsReceived;
+    await server.publish('ticks', 2);
+    await within('fence', client.ping());
+    expect(client.stats().eventsReceived).toBe(before);
+    expect(got).toEqual([1]);
+
+    // Three patterns, the server takes two: it says so once and sends everything, and the link stays.
+    for (const pattern of ['a', 'b', 'c']) client.subscribe(pattern).subscribe();
+    await within('fence', client.ping());
+    await server.publish('anything', 3);
+    await within('fence', client.ping());
+    expect(client.stats().eventsReceived).toBe(before + 1);
+    expect(server.stats()).toMatchObject({ peersDropped: 0, interestsRefused: 1 });
+    expect(states.filter((state) => state !== 'open')).toEqual([]);
+  });
 });

@@ -185,16 +185,31 @@ export class EventRouter {
     if (this.o.relay) this.#relay(frame, peer, envelope.name);
   }
 
-  /** A `Hello` from a peer: on a server, a client's interest announcement; anything else is ignored, as older buses do. */
+  /**
+   * A `Hello` from a peer: on a server, a client's interest announcement;
+   * anything else is ignored, as older buses do (a bus that is no server
+   * ignores announcements too: a client on a peer-to-peer link sends them).
+   */
   onHello(envelope: Envelope, peer: PeerInfo): void {
     const interests = this.#peerInterests;
     if (interests === undefined || envelope.name !== INTEREST_HELLO) return;
-    const problem = interests.apply(peer.id, envelope.payload);
-    if (problem !== undefined) {
+    // Held in async middleware past its peer's leaving: what it announced would outlive it.
+    if (!this.peers.present(peer.id)) return;
+    const refusal = interests.apply(peer.id, envelope.payload);
+    if (refusal === undefined) return;
+    this.counters.interestsRefused++;
+    const { error, action } = refusal;
+    if (action === 'drop') {
       // Its patterns until now would keep matching while it is being dropped: forget them at once.
       interests.forget(peer.id);
-      this.guard.reject(peer, problem.code, problem.message);
+      this.guard.reject(peer, error.code, error.message);
+      return;
     }
+    if (action === 'count') return;
+    // Over the count: kept (dropped, it would reconnect and announce the same list forever), sent everything, told once.
+    this.o.logger.warn(`client ${peer.id} ${error.message}`, { bus: this.o.name, peer: peer.id, code: error.code });
+    const notice: Envelope = { kind: Kind.Error, id: 0, name: '', payload: { code: error.code, message: error.message, origin: 'bus' }, headers: undefined };
+    this.outbox.send(notice, peer.id).catch((e: unknown) => this.o.logger.debug('interest notice failed', { bus: this.o.name, peer: peer.id, error: String(e) }));
   }
 
   /** A peer came or went: its interests start empty-handed ("everything") and go with it. */

@@ -95,9 +95,16 @@ export interface MessageBusOptions {
   /**
    * Subscription patterns one client may announce to this bus when it is a
    * server (`capabilities.server`, which then sends each event only to the
-   * clients whose patterns match). A client announcing more (or a pattern
-   * that is not valid, or longer than 1024 characters) is told why with an
-   * `INVALID_ARGUMENT` error and dropped. 1 to 1 048 576; default 4096.
+   * clients whose patterns match), with 8 tokens per pattern on average
+   * (`a.*.c` is 3; each token costs the server a trie node, ~0.5 KB, so a
+   * client holds at most ~19 MB at the default). A client announcing more is told why
+   * (`INVALID_ARGUMENT`, once) and kept, but sent every event until it
+   * announces few enough; a malformed announcement (a pattern that is not
+   * valid or longer than 1024 characters) gets `INVALID_ARGUMENT` or
+   * `DECODE_FAILED` and its client is dropped. Both count in
+   * `stats().interestsRefused`. On a client, the same bounds: with more
+   * distinct patterns (or tokens) subscribed, it asks its server for every
+   * event (`>`) instead, with a warning. 1 to 1 048 576; default 4096.
    */
   maxInterestsPerPeer?: number;
   /**

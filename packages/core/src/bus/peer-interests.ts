@@ -5,21 +5,61 @@
  * there are. A peer that announced nothing (an older pipebus, or one whose
  * first announcement is still on its way) gets every event, as before.
  * A peer's patterns go when it leaves.
+ *
+ * Bounds (each tried by `bus-interest-attacks.test.ts`): at most
+ * `maxInterestsPerPeer` patterns per peer, each a valid pattern of at most
+ * 1024 characters, 8 tokens per pattern on average (the trie's memory); a
+ * list longer than the bound is refused before any of it is read; at most
+ * 4096 topics' targets cached. A malformed announcement
+ * drops its peer (a pipebus client never sends one). One over the count
+ * does not: the peer gets every event instead, which is correct, and is told
+ * once; dropping it made it reconnect and announce the same list forever.
  */
 import { BusError } from '../errors/index.js';
 import { MAX_TOPIC_LENGTH, TopicIndex } from '../topics/index.js';
 import { checkSubjectFully, isPlainTopic } from '../topics/topic-validation.js';
 import type { PeerId } from '../transport/index.js';
-import { parseInterest } from '../envelope/interest.js';
+import { TOKENS_PER_INTEREST, parseInterest, tokenCount } from '../envelope/interest.js';
 
 /** Topics whose targets are remembered at once. */
-const MAX_CACHED_TOPICS = 4096;
+export const MAX_CACHED_TOPICS = 4096;
+
+/**
+ * An announcement this bus refused, and what to do about its peer: `drop` a
+ * malformed one's; `tell` a peer that just went over the count that it now
+ * gets everything; `count` a peer already told.
+ */
+export interface InterestRefusal {
+  readonly error: BusError;
+  readonly action: 'drop' | 'tell' | 'count';
+}
+
+/** Sizes of the tables, for tests of their bounds. */
+export interface PeerInterestSizes {
+  /** Peers with announced patterns. */
+  readonly announcing: number;
+  /** Peers that get everything (announced nothing, a later format, or over the count). */
+  readonly silent: number;
+  /** Patterns held, all peers together. */
+  readonly patterns: number;
+  /** Topics (and excepted peers) whose targets are cached. */
+  readonly cached: number;
+  /** Tokens of the patterns held, all peers together (each a trie node at most). */
+  readonly tokens: number;
+}
+
+/** One announcing peer's patterns, each with its removal from the index, and their tokens in all. */
+interface Held {
+  readonly patterns: Map<string, () => void>;
+  tokens: number;
+}
 
 /** Patterns by peer, and the peers that announced none (internal to the bus). */
 export class PeerInterests {
   readonly #index = new TopicIndex<PeerId>();
   /** Each announcing peer's patterns, with the removal of each from the index. */
-  readonly #byPeer = new Map<PeerId, Map<string, () => void>>();
+  readonly #byPeer = new Map<PeerId, Held>();
+  #tokens = 0;
   /** Connected peers that announced nothing: they get every event. */
   readonly #silent = new Set<PeerId>();
   /**
@@ -29,6 +69,11 @@ export class PeerInterests {
    * (2.3 → 4.8 µs, /tmp/i18-cpu.mjs in the issue 18 report).
    */
   readonly #cache = new Map<string, readonly PeerId[]>();
+  /**
+   * Silent peers that went over the count: their `add` and `del` are read
+   * and ignored (they get everything anyway) until a `set` within bounds.
+   */
+  readonly #overflowed = new Set<PeerId>();
 
   /** @param maxPerPeer - the bus's `maxInterestsPerPeer`. */
   constructor(private readonly maxPerPeer: number) {}
@@ -49,19 +94,21 @@ export class PeerInterests {
   forget(peer: PeerId): void {
     this.#cache.clear();
     this.#silent.delete(peer);
-    const patterns = this.#byPeer.get(peer);
-    if (patterns === undefined) return;
-    for (const remove of patterns.values()) remove();
+    this.#overflowed.delete(peer);
+    const held = this.#byPeer.get(peer);
+    if (held === undefined) return;
+    for (const remove of held.patterns.values()) remove();
+    this.#tokens -= held.tokens;
     this.#byPeer.delete(peer);
   }
 
   /**
-   * Applies a peer's announcement. Returns the error to reject the peer
-   * with when the announcement is malformed or over this bus's bounds.
+   * Applies a peer's announcement. Returns what this bus refused, if
+   * anything, and whether to drop the peer for it.
    */
-  apply(peer: PeerId, payload: unknown): BusError | undefined {
+  apply(peer: PeerId, payload: unknown): InterestRefusal | undefined {
     const parsed = parseInterest(payload);
-    if (typeof parsed === 'string') return new BusError('DECODE_FAILED', parsed);
+    if (typeof parsed === 'string') return { error: new BusError('DECODE_FAILED', parsed), action: 'drop' };
     if (parsed.op === 'unknown-version') {
       // A format from a later pipebus: everything is always correct, only slower.
       this.forget(peer);
@@ -70,42 +117,48 @@ export class PeerInterests {
     }
     const { op, patterns } = parsed;
     // Before looking at any pattern: a list this long is refused whatever it holds.
-    if (patterns.length > this.maxPerPeer) return this.#overBound(patterns.length);
+    if (patterns.length > this.maxPerPeer) return this.#overflow(peer, patterns.length, undefined);
     for (const pattern of patterns) {
       if (typeof pattern === 'string' && isPlainTopic(pattern)) continue;
       const problem = checkSubjectFully('pattern', pattern);
       if (problem !== undefined) {
-        return new BusError('INVALID_ARGUMENT', `announced an interest in an ${problem.message.slice(0, 200)} (patterns are at most ${MAX_TOPIC_LENGTH} characters)`);
+        const error = new BusError('INVALID_ARGUMENT', `announced an interest in an ${problem.message.slice(0, 200)} (patterns are at most ${MAX_TOPIC_LENGTH} characters)`);
+        return { error, action: 'drop' };
       }
     }
     const valid = patterns as readonly string[];
+    // Its changes say nothing about a list this bus no longer holds; only a whole one does.
+    if (op !== 'set' && this.#overflowed.has(peer)) return undefined;
     this.#cache.clear();
     let held = this.#byPeer.get(peer);
     if (held === undefined) {
-      held = new Map();
+      held = { patterns: new Map(), tokens: 0 };
       this.#byPeer.set(peer, held);
       this.#silent.delete(peer);
     }
     if (op === 'set') {
       const wanted = new Set(valid);
-      for (const [pattern, remove] of held) {
-        if (wanted.has(pattern)) continue;
-        remove();
-        held.delete(pattern);
+      for (const pattern of held.patterns.keys()) {
+        if (!wanted.has(pattern)) this.#remove(held, pattern);
       }
     }
     if (op === 'del') {
-      for (const pattern of valid) {
-        held.get(pattern)?.();
-        held.delete(pattern);
-      }
+      // A pattern it never added is no change: nothing to grow, nothing to refuse.
+      for (const pattern of valid) this.#remove(held, pattern);
       return undefined;
     }
+    const maxTokens = TOKENS_PER_INTEREST * this.maxPerPeer;
     for (const pattern of valid) {
-      if (held.has(pattern)) continue;
-      if (held.size >= this.maxPerPeer) return this.#overBound(held.size + 1);
-      held.set(pattern, this.#index.add(pattern, peer));
+      if (held.patterns.has(pattern)) continue;
+      const tokens = tokenCount(pattern);
+      if (held.patterns.size >= this.maxPerPeer) return this.#overflow(peer, held.patterns.size + 1, undefined);
+      if (held.tokens + tokens > maxTokens) return this.#overflow(peer, held.patterns.size + 1, held.tokens + tokens);
+      held.patterns.set(pattern, this.#index.add(pattern, peer));
+      held.tokens += tokens;
+      this.#tokens += tokens;
     }
+    // Within bounds again (after a `set`): told anew if it goes over again.
+    this.#overflowed.delete(peer);
     return undefined;
   }
 
@@ -138,13 +191,45 @@ export class PeerInterests {
     this.#cache.clear();
     for (const peer of [...this.#byPeer.keys()]) this.forget(peer);
     this.#silent.clear();
+    this.#overflowed.clear();
   }
 
-  #overBound(count: number): BusError {
-    return new BusError(
+  /** Sizes of the tables (tests of their bounds). */
+  sizes(): PeerInterestSizes {
+    return { announcing: this.#byPeer.size, silent: this.#silent.size, patterns: this.#index.size, cached: this.#cache.size, tokens: this.#tokens };
+  }
+
+  /** Removes one of a peer's patterns, if it holds it. */
+  #remove(held: Held, pattern: string): void {
+    const remove = held.patterns.get(pattern);
+    if (remove === undefined) return;
+    remove();
+    held.patterns.delete(pattern);
+    const tokens = tokenCount(pattern);
+    held.tokens -= tokens;
+    this.#tokens -= tokens;
+  }
+
+  /**
+   * `peer` announced `count` patterns (of `tokens` tokens, when those are
+   * what is over), over the bound: its patterns go, and it gets everything.
+   */
+  #overflow(peer: PeerId, count: number, tokens: number | undefined): InterestRefusal {
+    const told = this.#overflowed.has(peer);
+    this.forget(peer);
+    this.#silent.add(peer);
+    this.#overflowed.add(peer);
+    const max = this.maxPerPeer;
+    const what =
+      tokens === undefined
+        ? `announced ${count} subscription patterns, above this server's maxInterestsPerPeer ${max}`
+        : `announced ${count} subscription patterns of ${tokens} tokens in all, above this server's ${TOKENS_PER_INTEREST * max} (${TOKENS_PER_INTEREST} per pattern of maxInterestsPerPeer ${max})`;
+    const error = new BusError(
       'INVALID_ARGUMENT',
-      `announced ${count} subscription patterns, above this server's maxInterestsPerPeer ${this.maxPerPeer}; subscribe to fewer, wider patterns (orders.> instead of one per order), or raise maxInterestsPerPeer on the server's bus`,
-      { details: { count, max: this.maxPerPeer } },
+      `${what}, so it now sends this client every event (correct, only slower) until the client announces few enough: subscribe to fewer, wider, shorter patterns (orders.> instead of one per order), or raise maxInterestsPerPeer on the server's bus`,
+      { details: tokens === undefined ? { count, max } : { count, tokens, maxTokens: TOKENS_PER_INTEREST * max } },
     );
+    return { error, action: told ? 'count' : 'tell' };
   }
 }
+

@@ -19,6 +19,12 @@ export interface BusStats {
   unsupportedVersion: number;
   /** Peers disconnected by this bus for sending malformed frames. */
   peersDropped: number;
+  /**
+   * Interest announcements this server refused (`maxInterestsPerPeer`):
+   * malformed ones, whose peers are dropped (and counted in `peersDropped`),
+   * and ones over the count, whose peers are kept and sent every event.
+   */
+  interestsRefused: number;
   requestsSent: number;
   requestsTimedOut: number;
   requestsCancelled: number;
@@ -56,6 +62,7 @@ export function newCounters(): Counters {
     decodeFailed: 0,
     unsupportedVersion: 0,
     peersDropped: 0,
+    interestsRefused: 0,
     requestsSent: 0,
     requestsTimedOut: 0,
     requestsCancelled: 0,
