@@ -1,4 +1,4 @@
-import { EventEmitter } from 'eventemitter3';
+import { EventEmitter } from '../event-emitter.js';
 import { BehaviorSubject, Observable, Subject, distinctUntilChanged } from '../rx.js';
 import { BusError } from '../errors/index.js';
 import { brandedInstanceOf, setBrand, sharedGlobal } from '../brand/brand.js';
