@@ -1,11 +1,17 @@
 /**
- * eventemitter3's `EventEmitter`, `require`d rather than imported: the
- * package is CommonJS (its ESM entry only re-exports it), see cjs-require.ts.
- * The class is eventemitter3's own, and so are its types.
+ * eventemitter3's `EventEmitter`, loaded on the first call: a transport makes
+ * its `events` emitter only when someone reads it (the bus never does), so a
+ * process that listens through the bus or the observables never loads the
+ * package. It is `require`d rather than imported: eventemitter3 is CommonJS
+ * (its ESM entry only re-exports it), see cjs-require.ts.
  */
-import type { EventEmitter as EventEmitterType } from 'eventemitter3';
+import type { EventEmitter } from 'eventemitter3';
 import { requireCjs } from './cjs-require.js';
 
-export const EventEmitter = (requireCjs('eventemitter3') as { EventEmitter: typeof EventEmitterType }).EventEmitter;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type EventEmitter<Events extends EventEmitterType.ValidEventTypes = string | symbol, Context = any> = EventEmitterType<Events, Context>;
+let EventEmitterClass: typeof EventEmitter | undefined;
+
+/** A new eventemitter3 `EventEmitter` (the package's own class and types). */
+export function newEventEmitter<Events extends EventEmitter.ValidEventTypes>(): EventEmitter<Events> {
+  EventEmitterClass ??= (requireCjs('eventemitter3') as { EventEmitter: typeof EventEmitter }).EventEmitter;
+  return new EventEmitterClass<Events>();
+}

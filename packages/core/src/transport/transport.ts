@@ -1,4 +1,5 @@
-import { EventEmitter } from '../event-emitter.js';
+import type { EventEmitter } from 'eventemitter3';
+import { newEventEmitter } from '../event-emitter.js';
 import { BehaviorSubject, Observable, Subject, distinctUntilChanged } from '../rx.js';
 import { BusError } from '../errors/index.js';
 import { brandedInstanceOf, setBrand, sharedGlobal } from '../brand/brand.js';
@@ -171,8 +172,15 @@ export abstract class Transport {
   /** What this transport can do. */
   abstract readonly capabilities: TransportCapabilities;
 
-  /** Lifecycle events for non-Rx users; mirrors the observables. */
-  readonly events = new EventEmitter<TransportEvents>();
+  #events: EventEmitter<TransportEvents> | undefined;
+  /**
+   * Lifecycle events for non-Rx users; mirrors the observables. Made on first
+   * read (eventemitter3 loads then): until then nobody listens, and nothing
+   * is emitted.
+   */
+  get events(): EventEmitter<TransportEvents> {
+    return (this.#events ??= newEventEmitter<TransportEvents>());
+  }
 
   readonly #state = new BehaviorSubject<TransportState>('idle');
   /** #state's value, kept in a field: `state` is read on every send, and the Subject's getter costs a call chain. */
@@ -285,7 +293,7 @@ export abstract class Transport {
         this.#frames.complete();
         this.#peers.complete();
         // state$ is not completed: a late subscriber must still learn 'closed'.
-        this.events.removeAllListeners();
+        this.#events?.removeAllListeners();
       }
     })();
     return this.#closing;
@@ -326,7 +334,7 @@ export abstract class Transport {
     if (this.#current === state || this.#current === 'closed') return;
     this.#current = state;
     this.#state.next(state);
-    this.events.emit('state', state);
+    this.#events?.emit('state', state);
   }
 
   /** For implementations: hand a received frame to subscribers. */
@@ -342,7 +350,7 @@ export abstract class Transport {
       }
     }
     if (this.#frames.observed) this.#frames.next(frame);
-    this.events.emit('frame', frame);
+    this.#events?.emit('frame', frame);
   }
 
   /**
@@ -386,14 +394,14 @@ export abstract class Transport {
   protected emitPeer(event: PeerEvent): void {
     if (this.#peers.closed) return;
     this.#peers.next(event);
-    this.events.emit('peer', event);
+    this.#events?.emit('peer', event);
   }
 
   /** For implementations: report a non-fatal problem. */
   protected emitError(error: BusError): void {
     // eventemitter3, unlike node:events, does not throw on an unheard 'error',
     // so reporting never turns a peer's mistake into a crash.
-    this.events.emit('error', error);
+    this.#events?.emit('error', error);
   }
 
   /**
@@ -402,7 +410,7 @@ export abstract class Transport {
    * RxJS does for a subscriber that throws, so it is never lost silently.
    */
   #listenerThrew(error: unknown): void {
-    if (this.events.listenerCount('error') === 0) {
+    if ((this.#events?.listenerCount('error') ?? 0) === 0) {
       setTimeout(() => {
         throw error;
       });
