@@ -9,7 +9,7 @@
  * transport (NATS) declares interests its own way, and a one-way transport
  * has nobody to tell.
  */
-import { Kind } from '../envelope/index.js';
+import { Kind } from '../envelope/envelope.js';
 import type { Transport } from '../transport/index.js';
 import { INTEREST_HELLO, INTEREST_VERSION, type InterestOp, type InterestPayload } from '../envelope/interest.js';
 import type { ResolvedBusOptions } from './options.js';

@@ -6,8 +6,9 @@
  * first announcement is still on its way) gets every event, as before.
  * A peer's patterns go when it leaves.
  */
-import { BusError } from '../errors/index.js';
-import { MAX_TOPIC_LENGTH, TopicIndex } from '../topics/index.js';
+import { BusError } from '../errors/bus-error.js';
+import { MAX_TOPIC_LENGTH } from '../topics/topic-validation.js';
+import { TopicIndex } from '../topics/topic-index.js';
 import { checkSubjectFully, isPlainTopic } from '../topics/topic-validation.js';
 import type { PeerId } from '../transport/index.js';
 import { parseInterest } from '../envelope/interest.js';

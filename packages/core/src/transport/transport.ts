@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'eventemitter3';
 import { newEventEmitter } from '../event-emitter.js';
 import { BehaviorSubject, Observable, Subject, distinctUntilChanged } from '../rx.js';
-import { BusError } from '../errors/index.js';
+import { BusError } from '../errors/bus-error.js';
 import { brandedInstanceOf, setBrand, sharedGlobal } from '../brand/brand.js';
 import { describeValue } from './describe-value.js';
 import { CLOSED, interestProblem, routeProblem, sendProblem } from './checks.js';
