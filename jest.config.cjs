@@ -23,8 +23,9 @@ module.exports = {
     '^@pipebus/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
     '^@pipebus/([a-z-]+)/(di|testkit|transport-kit)$': '<rootDir>/packages/$1/src/$2/index.ts',
     // jest runs the CommonJS dialect, so it takes tshy's CommonJS override of
-    // a module that needs import.meta (core's typedi loader).
+    // a module that needs import.meta (core's typedi loader, its `require`).
     '^\\./load-typedi\\.js$': '<rootDir>/packages/core/src/di/load-typedi-cjs.cts',
+    '^(\\.{1,2}/)+cjs-require\\.js$': '<rootDir>/packages/core/src/cjs-require-cjs.cts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   // arktype (a devDependency of @pipebus/contract's tests) ships ES modules

@@ -13,9 +13,10 @@
  * Each name is listed here on purpose: an internal added to a folder does not
  * become public API by accident.
  */
-import { FRAME_TAKEN as KIT_FRAME_TAKEN } from './transport/index.js';
+import { FRAME_TAKEN as KIT_FRAME_TAKEN } from './transport/transport.js';
 
-export { MessageBus, consoleLogger, silentLogger } from './bus/index.js';
+export { MessageBus } from './bus/message-bus.js';
+export { consoleLogger, silentLogger } from './bus/logger.js';
 export type {
   BusEvent,
   BusStats,
@@ -33,20 +34,24 @@ export type {
   RequestOptions,
   SubscribeOptions,
 } from './bus/index.js';
-export { BusError, BusErrorCodes } from './errors/index.js';
+export { BusError, BusErrorCodes } from './errors/bus-error.js';
 export type { BusErrorCode, BusErrorOptions } from './errors/index.js';
-export { CodecId, DEFAULT_DECODE_LIMITS, DEFAULT_MAX_DECODED_ELEMENTS, MAX_DECODED_DEPTH, jsonCodec, msgpackCodec, msgpackCompatCodec } from './codec/index.js';
+export { CodecId } from './codec/codec.js';
+export { DEFAULT_DECODE_LIMITS, DEFAULT_MAX_DECODED_ELEMENTS, MAX_DECODED_DEPTH } from './codec/decode-limits.js';
+export { jsonCodec } from './codec/json-codec.js';
+export { msgpackCodec, msgpackCompatCodec } from './codec/msgpack-codec.js';
 export type { Codec, DecodeLimits } from './codec/index.js';
-export { systemClock } from './clock/index.js';
+export { systemClock } from './clock/clock.js';
 export type { Clock, TimerHandle } from './clock/index.js';
-export { MAX_TOPIC_LENGTH, matchTopic, validatePattern, validateTopic } from './topics/index.js';
+export { MAX_TOPIC_LENGTH, validatePattern, validateTopic } from './topics/topic-validation.js';
+export { matchTopic } from './topics/match-topic.js';
 // Types that appear in the bus's signatures (request headers, stats).
 export type { Headers } from './envelope/index.js';
 export type { ReassemblerStats } from './fragment/index.js';
 // The transport as an application holds it: to pass to MessageBus, to watch
 // (state$, peers$) and to tell apart (`instanceof Transport`). Its guide for
 // authors, and the rest of what they need, is the kit's.
-export { Transport } from './transport/index.js';
+export { Transport } from './transport/transport.js';
 export type {
   InboundFrame,
   PeerEvent,

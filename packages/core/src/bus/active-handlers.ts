@@ -1,5 +1,5 @@
 import type { Subscription } from 'rxjs';
-import { BusError } from '../errors/index.js';
+import { BusError } from '../errors/bus-error.js';
 import type { PeerId } from '../transport/index.js';
 import type { RequestContext } from './handler-context.js';
 import { IdTable } from './id-table.js';

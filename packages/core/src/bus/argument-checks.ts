@@ -1,10 +1,11 @@
 /** Checks of the arguments users pass to the bus, each failing with `INVALID_ARGUMENT`. */
 import type { Headers } from '../envelope/index.js';
-import { MAX_NAME_LENGTH, isHeaders } from '../envelope/index.js';
-import { findUnencodable } from '../codec/index.js';
-import { BusError, checkKnownKeys, invalidArgument } from '../errors/index.js';
+import { MAX_NAME_LENGTH, isHeaders } from '../envelope/envelope.js';
+import { findUnencodable } from '../codec/encodable.js';
+import { BusError, invalidArgument } from '../errors/bus-error.js';
+import { checkKnownKeys } from '../errors/known-keys.js';
 import type { Transport } from '../transport/index.js';
-import { describeValue } from '../transport/index.js';
+import { describeValue } from '../transport/transport.js';
 
 /** A method or topic name: a non-empty string of at most `MAX_NAME_LENGTH` characters. */
 export function checkName(name: unknown, what: string): asserts name is string {

@@ -15,9 +15,10 @@
 import type { Subscriber } from 'rxjs';
 import { Observable } from '../rx.js';
 import type { Envelope, Headers } from '../envelope/index.js';
-import { Kind } from '../envelope/index.js';
-import { BusError } from '../errors/index.js';
-import { TopicIndex, validatePattern, validateTopic } from '../topics/index.js';
+import { Kind } from '../envelope/envelope.js';
+import { BusError } from '../errors/bus-error.js';
+import { TopicIndex } from '../topics/topic-index.js';
+import { validatePattern, validateTopic } from '../topics/topic-validation.js';
 import { checkTopic } from '../topics/topic-validation.js';
 import type { PeerEvent, PeerInfo, Transport } from '../transport/index.js';
 import { checkHeaders, checkQueue, payloadProblem } from './argument-checks.js';

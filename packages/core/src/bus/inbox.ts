@@ -8,12 +8,12 @@
  * a new kind of message (a case in `#dispatch`).
  */
 import type { Envelope } from '../envelope/index.js';
-import { Kind, decodeMessageFrame, kindName } from '../envelope/index.js';
-import { BusError } from '../errors/index.js';
-import { FrameReassembler } from '../fragment/index.js';
+import { Kind, decodeMessageFrame, kindName } from '../envelope/envelope.js';
+import { BusError } from '../errors/bus-error.js';
+import { FrameReassembler } from '../fragment/frame-reassembler.js';
 import type { ReassemblerStats } from '../fragment/index.js';
 import type { InboundFrame, PeerId, PeerInfo, Transport } from '../transport/index.js';
-import { FrameType, WIRE_VERSION, frameType, frameVersion } from '../wire/index.js';
+import { FrameType, WIRE_VERSION, frameType, frameVersion } from '../wire/frame-types.js';
 import type { Caller } from './caller.js';
 import type { EventRouter } from './event-router.js';
 import type { Middleware } from './middleware.js';

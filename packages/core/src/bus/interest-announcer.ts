@@ -15,7 +15,7 @@
  * a server would refuse the list and send everything anyway. Back at the
  * bound, the whole list goes again.
  */
-import { Kind } from '../envelope/index.js';
+import { Kind } from '../envelope/envelope.js';
 import type { Transport } from '../transport/index.js';
 import { INTEREST_HELLO, INTEREST_VERSION, TOKENS_PER_INTEREST, tokenCount, type InterestOp, type InterestPayload } from '../envelope/interest.js';
 import type { ResolvedBusOptions } from './options.js';

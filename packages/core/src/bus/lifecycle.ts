@@ -5,7 +5,7 @@
  * Room for: a new lifecycle step (draining before close, say) that parts
  * must respect.
  */
-import { BusError } from '../errors/index.js';
+import { BusError } from '../errors/bus-error.js';
 import type { Transport } from '../transport/index.js';
 
 /** The start and close state of one bus (internal to the bus). */

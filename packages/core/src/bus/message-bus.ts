@@ -1,8 +1,8 @@
 import type { Observable } from '../rx.js';
 import { Subscription } from '../rx.js';
-import { BusError, invalidArgument } from '../errors/index.js';
+import { BusError, invalidArgument } from '../errors/bus-error.js';
 import type { PeerEvent, Transport, TransportState } from '../transport/index.js';
-import { Transport as TransportClass, describeValue } from '../transport/index.js';
+import { Transport as TransportClass, describeValue } from '../transport/transport.js';
 import { Caller } from './caller.js';
 import { EventRouter, type BusEvent, type PublishOptions, type SubscribeOptions } from './event-router.js';
 import type { Handler } from './handler-context.js';

@@ -7,7 +7,7 @@
  * asks for its name here).
  */
 import type { Envelope, Headers } from '../envelope/index.js';
-import { Kind } from '../envelope/index.js';
+import { Kind } from '../envelope/envelope.js';
 import type { PeerInfo } from '../transport/index.js';
 import { checkHeaders } from './argument-checks.js';
 

@@ -1,10 +1,13 @@
 import type { Clock } from '../clock/index.js';
-import { MAX_TIMER_MS, systemClock } from '../clock/index.js';
+import { MAX_TIMER_MS, systemClock } from '../clock/clock.js';
 import type { Codec, DecodeLimits } from '../codec/index.js';
-import { DEFAULT_MAX_DECODED_ELEMENTS, MAX_DECODED_DEPTH, jsonCodec, msgpackCodec, msgpackCompatCodec } from '../codec/index.js';
+import { DEFAULT_MAX_DECODED_ELEMENTS, MAX_DECODED_DEPTH } from '../codec/decode-limits.js';
+import { jsonCodec } from '../codec/json-codec.js';
+import { msgpackCodec, msgpackCompatCodec } from '../codec/msgpack-codec.js';
 import { isBuiltinCodec } from '../codec/codec.js';
-import { BusError, checkKnownKeys, invalidArgument } from '../errors/index.js';
-import { describeValue } from '../transport/index.js';
+import { BusError, invalidArgument } from '../errors/bus-error.js';
+import { checkKnownKeys } from '../errors/known-keys.js';
+import { describeValue } from '../transport/transport.js';
 import { minBufferedBytesPerSender } from '../fragment/reassembler-options.js';
 import type { Logger } from './logger.js';
 import { consoleLogger } from './logger.js';

@@ -9,11 +9,11 @@
  * would go between encode and the size check).
  */
 import type { Envelope } from '../envelope/index.js';
-import { encodeMessageFrame, kindName } from '../envelope/index.js';
-import { BusError } from '../errors/index.js';
-import { Fragmenter } from '../fragment/index.js';
+import { encodeMessageFrame, kindName } from '../envelope/envelope.js';
+import { BusError } from '../errors/bus-error.js';
+import { Fragmenter } from '../fragment/fragmenter.js';
 import type { PeerId, Route, Transport } from '../transport/index.js';
-import { FRAME_TAKEN } from '../transport/index.js';
+import { FRAME_TAKEN } from '../transport/transport.js';
 import type { Middleware } from './middleware.js';
 import { fromContext, runMiddleware, toContext } from './middleware.js';
 import type { ResolvedBusOptions } from './options.js';

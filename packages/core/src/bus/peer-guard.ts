@@ -7,7 +7,7 @@
  * Room for: any new reason to drop a peer (a peer breaking a typed
  * contract, say) calls `reject()`; per-peer admission policy.
  */
-import { Kind } from '../envelope/index.js';
+import { Kind } from '../envelope/envelope.js';
 import type { PeerEvent, PeerId, PeerInfo, Transport } from '../transport/index.js';
 import type { Outbox } from './outbox.js';
 import type { ResolvedBusOptions } from './options.js';

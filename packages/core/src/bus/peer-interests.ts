@@ -15,8 +15,9 @@
  * does not: the peer gets every event instead, which is correct, and is told
  * once; dropping it made it reconnect and announce the same list forever.
  */
-import { BusError } from '../errors/index.js';
-import { MAX_TOPIC_LENGTH, TopicIndex } from '../topics/index.js';
+import { BusError } from '../errors/bus-error.js';
+import { MAX_TOPIC_LENGTH } from '../topics/topic-validation.js';
+import { TopicIndex } from '../topics/topic-index.js';
 import { checkSubjectFully, isPlainTopic } from '../topics/topic-validation.js';
 import type { PeerId } from '../transport/index.js';
 import { TOKENS_PER_INTEREST, parseInterest, tokenCount } from '../envelope/interest.js';

@@ -3,9 +3,10 @@
  * exports the type).
  */
 import type { Headers } from '../envelope/index.js';
-import { checkKnownKeys, invalidArgument } from '../errors/index.js';
+import { checkKnownKeys } from '../errors/known-keys.js';
+import { invalidArgument } from '../errors/bus-error.js';
 import type { PeerId } from '../transport/index.js';
-import { describeValue } from '../transport/index.js';
+import { describeValue } from '../transport/transport.js';
 import { checkHeaders, checkName } from './argument-checks.js';
 import { checkTimeout } from './options.js';
 

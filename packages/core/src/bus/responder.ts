@@ -9,10 +9,10 @@
  */
 import { isObservable } from '../rx.js';
 import type { Envelope } from '../envelope/index.js';
-import { Kind } from '../envelope/index.js';
-import { BusError, invalidArgument } from '../errors/index.js';
+import { Kind } from '../envelope/envelope.js';
+import { BusError, invalidArgument } from '../errors/bus-error.js';
 import type { PeerId, PeerInfo, Transport } from '../transport/index.js';
-import { FRAME_TAKEN, describeValue } from '../transport/index.js';
+import { FRAME_TAKEN, describeValue } from '../transport/transport.js';
 import { ActiveHandlers, type ActiveCall, type Refusal } from './active-handlers.js';
 import { checkName, checkQueue, payloadProblem } from './argument-checks.js';
 import type { Handler } from './handler-context.js';

@@ -1,7 +1,7 @@
 import { CodecId, isBuiltinCodec } from '../codec/codec.js';
 import type { Codec, DecodeLimits } from '../codec/index.js';
-import { BusError } from '../errors/index.js';
-import { FrameType, MESSAGE_FRAME_BYTE, WIRE_VERSION, frameType, frameVersion } from '../wire/index.js';
+import { BusError } from '../errors/bus-error.js';
+import { FrameType, MESSAGE_FRAME_BYTE, WIRE_VERSION, frameType, frameVersion } from '../wire/frame-types.js';
 import { decodeEnvelopeFast, encodeEnvelopeFast } from './fast-envelope.js';
 
 /**

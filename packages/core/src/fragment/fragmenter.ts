@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { requireCjs } from '../cjs-require.js';
 import { BusError, invalidArgument } from '../errors/bus-error.js';
 import { FRAGMENT_HEADER_SIZE, MAX_FRAGMENT_COUNT, writeFragmentHeader } from './fragment-header.js';
 
@@ -37,16 +37,22 @@ export interface FragmenterOptions {
  * ```
  */
 export class Fragmenter {
-  /** The u32 stamped on every fragment this instance produces. */
-  readonly senderId: number;
+  #senderId: number | undefined;
   #sequence: number;
 
   constructor(options: FragmenterOptions = {}) {
     if (options === null || typeof options !== 'object') {
       throw invalidArgument('Fragmenter options must be an object, e.g. new Fragmenter({ senderId: 42 })');
     }
-    this.senderId = options.senderId === undefined ? randomInt(0, U32_LIMIT) : checkU32('senderId', options.senderId);
+    // A random id is drawn on first need: every bus makes a Fragmenter, and
+    // most (a named pipe's) never split a message.
+    if (options.senderId !== undefined) this.#senderId = checkU32('senderId', options.senderId);
     this.#sequence = options.initialSequence === undefined ? 0 : checkU32('initialSequence', options.initialSequence);
+  }
+
+  /** The u32 stamped on every fragment this instance produces. */
+  get senderId(): number {
+    return (this.#senderId ??= randomU32());
   }
 
   /**
@@ -91,16 +97,26 @@ export class Fragmenter {
     const sequence = this.#sequence;
     this.#sequence = (sequence + 1) >>> 0;
 
+    const senderId = this.senderId;
     const frames = new Array<Uint8Array>(count);
     for (let index = 0, offset = 0; index < count; index++, offset += chunkSize) {
       const end = Math.min(offset + chunkSize, total);
       const frame = new Uint8Array(FRAGMENT_HEADER_SIZE + (end - offset));
-      writeFragmentHeader(frame, this.senderId, sequence, index, count, total);
+      writeFragmentHeader(frame, senderId, sequence, index, count, total);
       frame.set(message.subarray(offset, end), FRAGMENT_HEADER_SIZE);
       frames[index] = frame;
     }
     return frames;
   }
+}
+
+/**
+ * A random u32 from `node:crypto`, loaded on first use: that module and the
+ * internals it pulls in are ~0.15 MB of heap, which a process that never
+ * fragments should not carry.
+ */
+function randomU32(): number {
+  return (requireCjs('node:crypto') as typeof import('node:crypto')).randomInt(0, U32_LIMIT);
 }
 
 function checkU32(name: string, value: unknown): number {

@@ -4,7 +4,7 @@
  * bad input.
  */
 import { MAX_NAME_LENGTH } from '../envelope/envelope.js';
-import { BusError } from '../errors/index.js';
+import { BusError } from '../errors/bus-error.js';
 import { describeValue } from './describe-value.js';
 import type { Interest, Route } from './routed.js';
 

@@ -1,6 +1,7 @@
-import { EventEmitter } from 'eventemitter3';
+import type { EventEmitter } from 'eventemitter3';
+import { newEventEmitter } from '../event-emitter.js';
 import { BehaviorSubject, Observable, Subject, distinctUntilChanged } from '../rx.js';
-import { BusError } from '../errors/index.js';
+import { BusError } from '../errors/bus-error.js';
 import { brandedInstanceOf, setBrand, sharedGlobal } from '../brand/brand.js';
 import { describeValue } from './describe-value.js';
 import { CLOSED, interestProblem, routeProblem, sendProblem } from './checks.js';
@@ -80,8 +81,15 @@ export abstract class Transport {
   /** What this transport can do. */
   abstract readonly capabilities: TransportCapabilities;
 
-  /** Lifecycle events for non-Rx users; mirrors the observables. */
-  readonly events = new EventEmitter<TransportEvents>();
+  #events: EventEmitter<TransportEvents> | undefined;
+  /**
+   * Lifecycle events for non-Rx users; mirrors the observables. Made on first
+   * read (eventemitter3 loads then): until then nobody listens, and nothing
+   * is emitted.
+   */
+  get events(): EventEmitter<TransportEvents> {
+    return (this.#events ??= newEventEmitter<TransportEvents>());
+  }
 
   readonly #state = new BehaviorSubject<TransportState>('idle');
   /** #state's value, kept in a field: `state` is read on every send, and the Subject's getter costs a call chain. */
@@ -194,7 +202,7 @@ export abstract class Transport {
         this.#frames.complete();
         this.#peers.complete();
         // state$ is not completed: a late subscriber must still learn 'closed'.
-        this.events.removeAllListeners();
+        this.#events?.removeAllListeners();
       }
     })();
     return this.#closing;
@@ -235,7 +243,7 @@ export abstract class Transport {
     if (this.#current === state || this.#current === 'closed') return;
     this.#current = state;
     this.#state.next(state);
-    this.events.emit('state', state);
+    this.#events?.emit('state', state);
   }
 
   /** For implementations: hand a received frame to subscribers. */
@@ -251,7 +259,7 @@ export abstract class Transport {
       }
     }
     if (this.#frames.observed) this.#frames.next(frame);
-    this.events.emit('frame', frame);
+    this.#events?.emit('frame', frame);
   }
 
   /**
@@ -295,14 +303,14 @@ export abstract class Transport {
   protected emitPeer(event: PeerEvent): void {
     if (this.#peers.closed) return;
     this.#peers.next(event);
-    this.events.emit('peer', event);
+    this.#events?.emit('peer', event);
   }
 
   /** For implementations: report a non-fatal problem. */
   protected emitError(error: BusError): void {
     // eventemitter3, unlike node:events, does not throw on an unheard 'error',
     // so reporting never turns a peer's mistake into a crash.
-    this.events.emit('error', error);
+    this.#events?.emit('error', error);
   }
 
   /**
@@ -311,7 +319,7 @@ export abstract class Transport {
    * RxJS does for a subscriber that throws, so it is never lost silently.
    */
   #listenerThrew(error: unknown): void {
-    if (this.events.listenerCount('error') === 0) {
+    if ((this.#events?.listenerCount('error') ?? 0) === 0) {
       setTimeout(() => {
         throw error;
       });
