@@ -75,6 +75,8 @@ export class EventRouter {
   /** The same interests by id, for frames that say which one they came through (`InboundFrame.via`). */
   readonly #byVia = new Map<number, RoutedInterest>();
   #nextVia = 1;
+  /** The last event topic received that passed `checkTopic` (see `onEvent`). */
+  #validTopic: string | undefined;
   /** Client side: this bus's patterns, told to its server. */
   readonly #announcer: InterestAnnouncer;
   /** Server side (`capabilities.server`): what each client announced; undefined elsewhere. */
@@ -170,11 +172,16 @@ export class EventRouter {
 
   /** A peer's event: checked, delivered here, and relayed to the other peers when this bus relays. */
   onEvent(envelope: Envelope, peer: PeerInfo, frame: Uint8Array, via?: number): void {
-    if (checkTopic(envelope.name) !== undefined) {
-      // A peer's topic reaches TopicIndex as data: a wildcard in it would match like a pattern.
-      this.counters.decodeFailed++;
-      this.guard.reject(peer, 'DECODE_FAILED', `event topic ${JSON.stringify(envelope.name.slice(0, 80))} is not a valid topic`);
-      return;
+    // The topic last found valid is not checked again: a subscriber mostly hears the same topic in a row
+    // (and the envelope decoder hands out the same string for the same bytes, so this compare is cheap).
+    if (envelope.name !== this.#validTopic) {
+      if (checkTopic(envelope.name) !== undefined) {
+        // A peer's topic reaches TopicIndex as data: a wildcard in it would match like a pattern.
+        this.counters.decodeFailed++;
+        this.guard.reject(peer, 'DECODE_FAILED', `event topic ${JSON.stringify(envelope.name.slice(0, 80))} is not a valid topic`);
+        return;
+      }
+      this.#validTopic = envelope.name;
     }
     this.counters.eventsReceived++;
     if (via !== undefined) {
@@ -216,10 +223,13 @@ export class EventRouter {
   }
 
   #deliver(envelope: Envelope, peer: PeerInfo | undefined): void {
-    const subscribers = this.#subscriptions.match(envelope.name);
-    if (subscribers.length === 0) return;
+    // A shared array, never changed: a subscribe or unsubscribe inside next() makes the index answer
+    // with a new one, so this loop goes on over the subscribers there were when the event arrived.
+    const subscribers = this.#subscriptions.lookup(envelope.name);
+    const count = subscribers.length;
+    if (count === 0) return;
     const event: BusEvent<unknown> = { topic: envelope.name, payload: envelope.payload, headers: envelope.headers, peer };
-    for (const subscriber of subscribers) subscriber.next(event);
+    for (let i = 0; i < count; i++) subscribers[i]!.next(event);
   }
 
   /**
