@@ -10,6 +10,8 @@
 //                transport's emitFrame, one `bench.>` subscription that reads
 //                the payload: the inbound path only (frame → Inbox → decode →
 //                EventRouter → rx Subscriber.next)
+//   deliver-buf  the same frames as Buffers (as a stream transport hands
+//                them over: views into its reads)
 //   deliver-8    the same frames, 8 subscriptions (`bench.>`, `bench.*`,
 //                `bench.data`, … as 8 apps in one process would hold)
 //   publish      a bus publishing 64 B events to nobody but its transport
@@ -31,7 +33,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const WARM_UP = 20_000;
 const BLOCK = 5_000;
-const ROWS = ['deliver', 'deliver-8', 'publish', 'request-64', 'request-1k'];
+const ROWS = ['deliver', 'deliver-buf', 'deliver-8', 'publish', 'request-64', 'request-1k'];
 const self = fileURLToPath(import.meta.url);
 const here = resolve(dirname(self), '..', '..');
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -67,13 +69,18 @@ async function child(root, ids, rounds) {
   const frame = kit.encodeMessageFrame({ kind: kit.Kind.Event, id: 0, name: 'bench.data', payload, headers: undefined }, msgpackCodec);
   const publisher = { id: 'publisher' };
 
-  async function subscriberRow(patterns) {
+  async function subscriberRow(patterns, asBuffer = false) {
     const t = new Loop('sub');
     const bus = new MessageBus(t, opts);
     for (const p of patterns) bus.subscribe(p).subscribe(read);
     await bus.start();
+    // A copy per frame, as a transport hands each its own bytes.
+    if (asBuffer) {
+      return (n) => {
+        for (let i = 0; i < n; i++) t.emitFrame({ data: Buffer.from(frame), peer: publisher });
+      };
+    }
     return (n) => {
-      // A copy per frame, as a transport hands each its own bytes.
       for (let i = 0; i < n; i++) t.emitFrame({ data: frame.slice(), peer: publisher });
     };
   }
@@ -102,6 +109,7 @@ async function child(root, ids, rounds) {
   }
   const make = {
     deliver: () => subscriberRow(['bench.>']),
+    'deliver-buf': () => subscriberRow(['bench.>'], true),
     'deliver-8': () => subscriberRow(['bench.>', 'bench.*', 'bench.data', '>', '*.data', 'bench.>', 'bench.data', '*.*']),
     publish: publishRow,
     'request-64': () => requestRow(64),
