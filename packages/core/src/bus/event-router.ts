@@ -41,6 +41,8 @@ interface RoutedInterest {
   readonly id: number;
   readonly subscribers: Set<Subscriber<BusEvent<unknown>>>;
   readonly withdraw: () => void;
+  /** `subscribers` as delivery iterates them, made at the first event after each change (never changed itself). */
+  delivery: readonly Subscriber<BusEvent<unknown>>[] | undefined;
 }
 
 /** Options of `subscribe()`. */
@@ -155,14 +157,16 @@ export class EventRouter {
     if (held === undefined) {
       const id = this.#nextVia++;
       const withdraw = this.transport.interest({ kind: 'topic', name: pattern, ...(queue !== undefined && { queue }), id });
-      held = { id, subscribers: new Set(), withdraw };
+      held = { id, subscribers: new Set(), withdraw, delivery: undefined };
       this.#interests.set(key, held);
       this.#byVia.set(id, held);
     }
     held.subscribers.add(subscriber);
+    held.delivery = undefined;
     const share = held;
     return () => {
       share.subscribers.delete(subscriber);
+      share.delivery = undefined;
       if (share.subscribers.size > 0) return;
       if (this.#interests.get(key) === share) this.#interests.delete(key);
       this.#byVia.delete(share.id);
@@ -240,8 +244,11 @@ export class EventRouter {
   #deliverVia(envelope: Envelope, peer: PeerInfo, via: number): void {
     const held = this.#byVia.get(via);
     if (held === undefined) return;
+    // A copy of the set per event was this path's one avoidable allocation: one copy per change instead,
+    // iterated as a snapshot, so a subscribe or unsubscribe inside next() takes effect from the next event.
+    const subscribers = (held.delivery ??= [...held.subscribers]);
     const event: BusEvent<unknown> = { topic: envelope.name, payload: envelope.payload, headers: envelope.headers, peer };
-    for (const subscriber of [...held.subscribers]) subscriber.next(event);
+    for (let i = 0; i < subscribers.length; i++) subscribers[i]!.next(event);
   }
 
   #relay(frame: Uint8Array, from: PeerInfo, topic: string): void {
