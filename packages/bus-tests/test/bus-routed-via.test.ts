@@ -44,4 +44,27 @@ describe('events a routed transport delivers through one interest (InboundFrame.
     expect(got).toEqual(['plain']);
     await bus.close();
   });
+
+  it('go to the subscribers the interest had when the frame arrived: one added inside next() gets the next frame, one removed nothing more', async () => {
+    const [, st] = routedLoop();
+    const bus = new MessageBus(st, { logger: silentLogger });
+    await bus.start();
+    const log: string[] = [];
+    let late: { unsubscribe(): void } | undefined;
+    let third: { unsubscribe(): void } | undefined;
+    bus.subscribe('a.b').subscribe((e) => {
+      log.push(`first ${String(e.payload)}`);
+      if (e.payload === 1) late = bus.subscribe('a.b').subscribe((l) => log.push(`late ${String(l.payload)}`));
+      // Delivered to after this one: unsubscribed before its turn.
+      if (e.payload === 2) third?.unsubscribe();
+    });
+    third = bus.subscribe('a.b').subscribe((e) => log.push(`third ${String(e.payload)}`));
+    const via = st.idOf.get('topic a.b');
+    st.receive(event('a.b', 1), 'peer-a', via);
+    st.receive(event('a.b', 2), 'peer-a', via);
+    late?.unsubscribe();
+    st.receive(event('a.b', 3), 'peer-a', via);
+    expect(log).toEqual(['first 1', 'third 1', 'first 2', 'late 2', 'first 3']);
+    await bus.close();
+  });
 });

@@ -171,6 +171,23 @@ describe.each(CODECS)('%s: the envelope fast path', (_name, codec, records) => {
     }
   });
 
+  it('gives a plain Uint8Array payload of its own from a plain frame, a view into a larger read and a Buffer', () => {
+    const codecs = new Map([[codec.id, codec]]);
+    for (const size of [0, 10, 64, 65]) {
+      const frame = encodeMessageFrame(envelope(1, 'echo', bytes(size)), codec);
+      const read = new Uint8Array(frame.byteLength + 200);
+      read.set(frame, 100);
+      for (const given of [Uint8Array.from(frame), read.subarray(100, 100 + frame.byteLength), Buffer.from(frame)]) {
+        const { payload } = decodeMessageFrame(given, codecs);
+        expect((payload as Uint8Array).constructor).toBe(Uint8Array);
+        expect((payload as Uint8Array).buffer).not.toBe(given.buffer);
+        expect(payload).toEqual(bytes(size));
+        given.fill(0xaa);
+        expect(payload).toEqual(bytes(size));
+      }
+    }
+  });
+
   it('gives frames that later encodes never overwrite', () => {
     const first = encodeMessageFrame(envelope(1, 'echo', bytes(1000)), codec);
     const copy = Uint8Array.from(first);

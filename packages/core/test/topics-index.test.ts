@@ -130,4 +130,43 @@ describe('TopicIndex', () => {
     }
     expect(checks).toBe(3000);
   });
+
+  it('lookup answers as match does, a new array after each add and remove, and leaves arrays handed out before unchanged', () => {
+    const index = new TopicIndex<number>();
+    expect(index.lookup('a.b')).toEqual([]);
+    const removeOne = index.add('a.*', 1);
+    const first = index.lookup('a.b');
+    expect(first).toEqual([1]);
+    // The same topic again: the same (shared) array, until the index changes.
+    expect(index.lookup('a.b')).toBe(first);
+    const removeTwo = index.add('a.>', 2);
+    const second = index.lookup('a.b');
+    expect(second).toEqual([1, 2]);
+    expect(first).toEqual([1]);
+    removeOne();
+    expect(index.lookup('a.b')).toEqual([2]);
+    expect(second).toEqual([1, 2]);
+    removeTwo();
+    expect(index.lookup('a.b')).toEqual([]);
+    // A remover called again changes nothing, and the answer stays the one cached.
+    const empty = index.lookup('a.b');
+    removeOne();
+    expect(index.lookup('a.b')).toBe(empty);
+  });
+
+  it('lookup agrees with match over random adds, removes and many distinct topics (past the cache bound)', () => {
+    const random = mulberry32(7);
+    const words = ['a', 'b', 'c'];
+    const token = (): string => words[Math.floor(random() * words.length)]!;
+    const index = new TopicIndex<number>();
+    const removers: (() => void)[] = [];
+    for (let step = 0; step < 2000; step++) {
+      const r = random();
+      if (r < 0.05) removers.push(index.add(random() < 0.3 ? `${token()}.>` : `${token()}.*.${token()}`, step));
+      else if (r < 0.08 && removers.length > 0) removers.splice(Math.floor(random() * removers.length), 1)[0]!();
+      // Topics with a number in them: more distinct ones than the cache keeps.
+      const topic = random() < 0.5 ? `${token()}.${token()}.${token()}` : `${token()}.n${step % 300}.${token()}`;
+      expect(index.lookup(topic)).toEqual(index.match(topic));
+    }
+  });
 });

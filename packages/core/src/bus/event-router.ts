@@ -42,6 +42,8 @@ interface RoutedInterest {
   readonly id: number;
   readonly subscribers: Set<Subscriber<BusEvent<unknown>>>;
   readonly withdraw: () => void;
+  /** `subscribers` as delivery iterates them, made at the first event after each change (never changed itself). */
+  delivery: readonly Subscriber<BusEvent<unknown>>[] | undefined;
 }
 
 /** Options of `subscribe()`. */
@@ -76,6 +78,8 @@ export class EventRouter {
   /** The same interests by id, for frames that say which one they came through (`InboundFrame.via`). */
   readonly #byVia = new Map<number, RoutedInterest>();
   #nextVia = 1;
+  /** The last event topic received that passed `checkTopic` (see `onEvent`). */
+  #validTopic: string | undefined;
   /** Client side: this bus's patterns, told to its server. */
   readonly #announcer: InterestAnnouncer;
   /** Server side (`capabilities.server`): what each client announced; undefined elsewhere. */
@@ -154,14 +158,16 @@ export class EventRouter {
     if (held === undefined) {
       const id = this.#nextVia++;
       const withdraw = this.transport.interest({ kind: 'topic', name: pattern, ...(queue !== undefined && { queue }), id });
-      held = { id, subscribers: new Set(), withdraw };
+      held = { id, subscribers: new Set(), withdraw, delivery: undefined };
       this.#interests.set(key, held);
       this.#byVia.set(id, held);
     }
     held.subscribers.add(subscriber);
+    held.delivery = undefined;
     const share = held;
     return () => {
       share.subscribers.delete(subscriber);
+      share.delivery = undefined;
       if (share.subscribers.size > 0) return;
       if (this.#interests.get(key) === share) this.#interests.delete(key);
       this.#byVia.delete(share.id);
@@ -171,11 +177,16 @@ export class EventRouter {
 
   /** A peer's event: checked, delivered here, and relayed to the other peers when this bus relays. */
   onEvent(envelope: Envelope, peer: PeerInfo, frame: Uint8Array, via?: number): void {
-    if (checkTopic(envelope.name) !== undefined) {
-      // A peer's topic reaches TopicIndex as data: a wildcard in it would match like a pattern.
-      this.counters.decodeFailed++;
-      this.guard.reject(peer, 'DECODE_FAILED', `event topic ${JSON.stringify(envelope.name.slice(0, 80))} is not a valid topic`);
-      return;
+    // The topic last found valid is not checked again: a subscriber mostly hears the same topic in a row
+    // (and the envelope decoder hands out the same string for the same bytes, so this compare is cheap).
+    if (envelope.name !== this.#validTopic) {
+      if (checkTopic(envelope.name) !== undefined) {
+        // A peer's topic reaches TopicIndex as data: a wildcard in it would match like a pattern.
+        this.counters.decodeFailed++;
+        this.guard.reject(peer, 'DECODE_FAILED', `event topic ${JSON.stringify(envelope.name.slice(0, 80))} is not a valid topic`);
+        return;
+      }
+      this.#validTopic = envelope.name;
     }
     this.counters.eventsReceived++;
     if (via !== undefined) {
@@ -232,10 +243,13 @@ export class EventRouter {
   }
 
   #deliver(envelope: Envelope, peer: PeerInfo | undefined): void {
-    const subscribers = this.#subscriptions.match(envelope.name);
-    if (subscribers.length === 0) return;
+    // A shared array, never changed: a subscribe or unsubscribe inside next() makes the index answer
+    // with a new one, so this loop goes on over the subscribers there were when the event arrived.
+    const subscribers = this.#subscriptions.lookup(envelope.name);
+    const count = subscribers.length;
+    if (count === 0) return;
     const event: BusEvent<unknown> = { topic: envelope.name, payload: envelope.payload, headers: envelope.headers, peer };
-    for (const subscriber of subscribers) subscriber.next(event);
+    for (let i = 0; i < count; i++) subscribers[i]!.next(event);
   }
 
   /**
@@ -246,8 +260,11 @@ export class EventRouter {
   #deliverVia(envelope: Envelope, peer: PeerInfo, via: number): void {
     const held = this.#byVia.get(via);
     if (held === undefined) return;
+    // A copy of the set per event was this path's one avoidable allocation: one copy per change instead,
+    // iterated as a snapshot, so a subscribe or unsubscribe inside next() takes effect from the next event.
+    const subscribers = (held.delivery ??= [...held.subscribers]);
     const event: BusEvent<unknown> = { topic: envelope.name, payload: envelope.payload, headers: envelope.headers, peer };
-    for (const subscriber of [...held.subscribers]) subscriber.next(event);
+    for (let i = 0; i < subscribers.length; i++) subscribers[i]!.next(event);
   }
 
   #relay(frame: Uint8Array, from: PeerInfo, topic: string): void {

@@ -358,6 +358,8 @@ export function decodeEnvelopeFast(frame: Uint8Array, records: boolean, limits: 
 }
 
 const NOT_FAST = Symbol('not fast');
+/** Byte payloads up to this size are sliced out of a Uint8Array frame (byte-slab.ts's ON_HEAP_MAX). */
+const SLICE_MAX = 64;
 
 /** The payload at `p`, which must end exactly at `end`; NOT_FAST for anything msgpackr should read. */
 function readPayload(frame: Uint8Array, p: number, end: number, records: boolean): unknown {
@@ -392,6 +394,9 @@ function readPayload(frame: Uint8Array, p: number, end: number, records: boolean
     // ext: type byte, then its data; only typed-array code 1 (Uint8Array) is read here.
     if (data + 1 + size !== end || size < 1 || frame[data] !== TYPED_ARRAY_EXTENSION || frame[data + 1] !== UINT8_CODE) return NOT_FAST;
     const length = size - 1;
+    // Up to 64 bytes allocateBytes gives a plain heap array anyway: slice() of a plain Uint8Array frame
+    // makes it and copies in one step, where a view on the frame's buffer to copy from was a second object.
+    if (length <= SLICE_MAX && frame.constructor === Uint8Array) return frame.slice(data + 2, end);
     const bytes = allocateBytes(length);
     bytes.set(new Uint8Array(frame.buffer, frame.byteOffset + data + 2, length));
     return bytes;

@@ -17,6 +17,10 @@ interface TrieNode<T> {
   readonly rest: Set<Registration<T>>;
 }
 
+/** Topics whose `lookup` answer is kept (past it the cache starts again). */
+const LOOKUP_CACHE_SIZE = 256;
+const NONE: readonly never[] = Object.freeze([]);
+
 function newNode<T>(): TrieNode<T> {
   return { literal: new Map(), star: undefined, exact: new Set(), rest: new Set() };
 }
@@ -42,6 +46,12 @@ export class TopicIndex<T> {
   readonly #root: TrieNode<T> = newNode();
   #size = 0;
   #nextOrder = 0;
+  /**
+   * `lookup`'s answers by topic, dropped whole by every add and remove. A
+   * subscriber sees the same few topics again and again, and the trie walk
+   * with its arrays was the largest part of delivering an event after decoding.
+   */
+  readonly #cache = new Map<string, readonly T[]>();
 
   /** Number of registrations (adds not yet removed). */
   get size(): number {
@@ -65,6 +75,7 @@ export class TopicIndex<T> {
     if (last === '>') node.rest.add(registration);
     else child(node, last).exact.add(registration);
     this.#size++;
+    this.#cache.clear();
 
     let removed = false;
     return () => {
@@ -95,6 +106,23 @@ export class TopicIndex<T> {
     return values;
   }
 
+  /**
+   * What `match` returns, as a shared array that must not be changed: the
+   * same array for the same topic until the next `add` or remove, which
+   * leave the arrays handed out before as they were (a caller iterating one
+   * while a value is added or removed sees the values of its lookup).
+   */
+  lookup(topic: string): readonly T[] {
+    let values = this.#cache.get(topic);
+    if (values === undefined) {
+      values = this.#size === 0 ? NONE : this.match(topic);
+      // Topics come from peers too: a stream of distinct ones must not grow this without bound.
+      if (this.#cache.size >= LOOKUP_CACHE_SIZE) this.#cache.clear();
+      this.#cache.set(topic, values);
+    }
+    return values as readonly T[];
+  }
+
   #remove(tokens: readonly string[], registration: Registration<T>): void {
     const path: TrieNode<T>[] = [this.#root];
     const lastIndex = tokens.length - 1;
@@ -110,6 +138,7 @@ export class TopicIndex<T> {
     const deleted = last === '>' ? node.rest.delete(registration) : node.exact.delete(registration);
     if (!deleted) return;
     this.#size--;
+    this.#cache.clear();
     // Prune nodes left empty so a churn of one-off patterns does not grow the trie.
     for (let i = path.length - 1; i > 0; i--) {
       const current = path[i]!;

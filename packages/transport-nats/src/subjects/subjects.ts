@@ -31,6 +31,8 @@ const TOKEN = /^[A-Za-z0-9_-]+$/;
 
 /** Method and topic names whose subject is cached (a name checked once costs a Map lookup after). */
 const MAX_CACHED_NAMES = 10_000;
+/** Received event subjects whose sender is kept (past it the cache starts again). */
+const MAX_CACHED_SENDERS = 1_024;
 
 /** What a "no responders" notice on one of our reply-to subjects is about. */
 export type Unheard = { readonly kind: 'request'; readonly id: number; readonly token: string } | { readonly kind: 'peer'; readonly peer: string } | { readonly kind: 'other' };
@@ -66,6 +68,8 @@ export class Subjects {
   readonly #prefixTokens: number;
   readonly #methodSubjects = new Map<string, string>();
   readonly #eventSubjects = new Map<string, string>();
+  /** Received event subjects → their senders (see `eventSender`). */
+  readonly #eventSenders = new Map<string, string>();
   readonly #directSubjects = new Map<string, string>();
   readonly #directReplies = new Map<string, string>();
 
@@ -145,7 +149,16 @@ export class Subjects {
 
   /** The publisher of an event (`P.evt.<peer>.<topic>`), or undefined when the subject is not one of ours. */
   eventSender(subject: string): string | undefined {
-    return tokenAfter(this.#evtPrefix, subject);
+    // A subscriber hears the same few (publisher, topic) subjects again and again: one map lookup
+    // instead of a slice and a regex per event (3.6 % of a subscriber's profile).
+    let sender = this.#eventSenders.get(subject);
+    if (sender !== undefined) return sender;
+    sender = tokenAfter(this.#evtPrefix, subject);
+    if (sender === undefined) return undefined;
+    // Subjects come from the network: a stream of distinct ones must not grow this without bound.
+    if (this.#eventSenders.size >= MAX_CACHED_SENDERS) this.#eventSenders.clear();
+    this.#eventSenders.set(subject, sender);
+    return sender;
   }
 
   /**

@@ -280,7 +280,7 @@ export class NatsTransport extends Transport {
       // While our own link is down nobody can be heard: silence then says nothing about them.
       if (this.#link.down) return;
       nc.publish(this.#subjects.beat, EMPTY);
-      this.#peers.sweep(interval);
+      this.#peers.sweep();
     }, interval);
     // The connection's socket keeps the process alive while it is open; this timer need not.
     this.#heartbeat.unref?.();

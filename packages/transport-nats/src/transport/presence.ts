@@ -2,7 +2,7 @@
  * Who is there. NATS tells a client nothing about other clients, and a peer
  * that dies (SIGKILL, a cable) sends no goodbye: so every transport
  * publishes a heartbeat each `heartbeatInterval`, and a peer not heard from
- * (any message counts) for {@link MISSED_BEATS} intervals is reported gone.
+ * (any message counts) in {@link MISSED_BEATS} intervals in a row is reported gone.
  * The bus then fails the calls waiting on it and aborts its handlers, as it
  * does when a pipe closes.
  */
@@ -13,8 +13,12 @@ export const MISSED_BEATS = 3;
 
 interface Known {
   readonly info: PeerInfo;
-  /** When it was last heard from (ms, `Date.now()`). */
-  heard: number;
+  /** Heard from since the last sweep: set per message, which is all a message costs here. */
+  seen: boolean;
+  /** Sweeps in a row it was not heard in. */
+  missed: number;
+  /** The sweep that last found it heard (or when it was first heard; ms, `now()`): for the reason given when it goes. */
+  heardBy: number;
 }
 
 /** The peers of one transport, by id (internal to the transport). */
@@ -44,7 +48,8 @@ export class Presence {
   heard(id: PeerId): PeerInfo | undefined {
     const known = this.#peers.get(id);
     if (known !== undefined) {
-      known.heard = this.now();
+      // No clock read per message (a Date.now() per event was 4.6 % of a subscriber's profile): the sweep reads the flag.
+      known.seen = true;
       return known.info;
     }
     if (this.#peers.size >= this.maxPeers) {
@@ -52,7 +57,7 @@ export class Presence {
       return undefined;
     }
     const info: PeerInfo = { id, address: this.addressOf(id) };
-    this.#peers.set(id, { info, heard: this.now() });
+    this.#peers.set(id, { info, seen: true, missed: 0, heardBy: this.now() });
     this.report({ type: 'connected', peer: info });
     return info;
   }
@@ -65,12 +70,20 @@ export class Presence {
     this.report({ type: 'disconnected', peer: known.info, reason });
   }
 
-  /** Forgets every peer silent for `MISSED_BEATS` × `interval` ms. */
-  sweep(interval: number): void {
-    const limit = MISSED_BEATS * interval;
+  /**
+   * Called every heartbeat interval: forgets every peer not heard from in
+   * the last `MISSED_BEATS` sweeps (`MISSED_BEATS` × `interval` ms).
+   */
+  sweep(): void {
     const now = this.now();
     for (const [id, known] of this.#peers) {
-      if (now - known.heard > limit) this.forget(id, `no heartbeat on NATS for ${now - known.heard} ms (it died, or lost its link)`);
+      if (known.seen) {
+        known.seen = false;
+        known.missed = 0;
+        known.heardBy = now;
+      } else if (++known.missed >= MISSED_BEATS) {
+        this.forget(id, `no heartbeat on NATS for ${now - known.heardBy} ms (it died, or lost its link)`);
+      }
     }
   }
 
