@@ -270,5 +270,4 @@ export class EventRouter {
   #relayFailed(peer: PeerId, error: unknown): void {
     this.o.logger.debug('relay failed', { bus: this.o.name, peer, error: String(error) });
   }
-
 }

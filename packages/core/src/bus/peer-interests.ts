@@ -156,7 +156,6 @@ export class PeerInterests {
     this.#cached = 0;
   }
 
-
   /** Forgets everyone: the transport closed. */
   clear(): void {
     this.#clearCache();
