@@ -123,6 +123,23 @@ class HubTransport extends Transport {
   }
 }
 
+describe('publish on a started bus', () => {
+  it('hands its frame to the transport before returning, so it leaves in program order with what follows', async () => {
+    const transport = new HubTransport();
+    const bus = new MessageBus(transport, { logger: silentLogger });
+    cleanup.push(() => bus.close());
+    await bus.start();
+    const published = bus.publish('a.b', 1);
+    expect(transport.sent).toHaveLength(1);
+    const second = bus.publish('a.c', 2);
+    expect(transport.sent).toHaveLength(2);
+    await Promise.all([published, second]);
+    // A rejected publish still rejects, never throws.
+    await bus.close();
+    await expect(bus.publish('a.b', 3)).rejects.toMatchObject({ code: 'TRANSPORT_CLOSED' });
+  });
+});
+
 describe('relay', () => {
   it('queues a copy of just the frame when it is a view into a larger read, one copy for every peer', async () => {
     const transport = new HubTransport();

@@ -107,6 +107,29 @@ describe('PipeLink', () => {
     expect((await arriving).map((f) => f[0])).toEqual(sends.map((_, i) => i & 0xff));
   });
 
+  it('links sending the same frames in one tick (a broadcast) write one shared buffer; a link with other frames builds its own', async () => {
+    const pairs = [await socketPair(), await socketPair(), await socketPair()];
+    const written: unknown[][] = pairs.map(() => []);
+    pairs.forEach(({ ours }, i) => {
+      const write = ours.write.bind(ours) as (...args: unknown[]) => boolean;
+      (ours as unknown as { write: (...args: unknown[]) => boolean }).write = (...args) => {
+        written[i]!.push(args[0]);
+        return write(...args);
+      };
+    });
+    const links = pairs.map(({ ours }) => link(ours));
+    const arriving = pairs.map(({ theirs }, i) => readFrames(theirs, i === 2 ? 4 : 3));
+    const shared = [frame(1), frame(2), frame(3)];
+    for (const f of shared) for (const l of links.slice(0, 2)) void l.send(f);
+    // The third link gets one frame more: its batch differs, so it is built apart.
+    for (const f of [...shared, frame(4)]) void links[2]!.send(f);
+    const frames = await Promise.all(arriving);
+    expect(frames.map((got) => got.map((f) => f[0]))).toEqual([[1, 2, 3], [1, 2, 3], [1, 2, 3, 4]]);
+    expect(written[0]).toHaveLength(1);
+    expect(written[1]![0]).toBe(written[0]![0]);
+    expect(written[2]![0]).not.toBe(written[0]![0]);
+  });
+
   it('keeps the order of small and large frames sent in one tick', async () => {
     const { ours, theirs } = await socketPair();
     const l = link(ours);

@@ -20,7 +20,8 @@ import { BusError } from '../errors/bus-error.js';
 import { TopicIndex } from '../topics/topic-index.js';
 import { validatePattern, validateTopic } from '../topics/topic-validation.js';
 import { checkTopic } from '../topics/topic-validation.js';
-import type { PeerEvent, PeerInfo, Transport } from '../transport/index.js';
+import type { PeerEvent, PeerId, PeerInfo, Transport } from '../transport/index.js';
+import { FRAME_TAKEN } from '../transport/index.js';
 import { checkHeaders, checkQueue, payloadProblem } from './argument-checks.js';
 import { InterestAnnouncer } from './interest-announcer.js';
 import { INTEREST_HELLO } from '../envelope/interest.js';
@@ -98,32 +99,46 @@ export class EventRouter {
     this.#peerInterests = transport.capabilities.server === true ? new PeerInterests(o.maxInterestsPerPeer) : undefined;
   }
 
-  /** See `MessageBus.publish`. */
-  async publish(topic: string, payload: unknown, options: PublishOptions | undefined): Promise<void> {
-    validateTopic(topic);
-    const headers = checkHeaders(options?.headers);
-    if (this.lifecycle.closed) throw new BusError('TRANSPORT_CLOSED', 'cannot publish: the bus is closed');
-    // Before local delivery, so that this bus's subscribers never see an event its peers cannot.
-    if (this.o.checkPayloads) {
-      const problem = payloadProblem(payload, 'publish', topic);
-      if (problem !== undefined) throw problem;
+  /**
+   * See `MessageBus.publish`. Not `async`: on a started bus it returns the
+   * transport's own promise (`FRAME_TAKEN` when every copy was taken at
+   * once), so that a publish costs no promise and continuation of its own
+   * (8% of a publishing server's profile, with 8 subscribers). Every problem
+   * still arrives as a rejection, never a throw.
+   */
+  publish(topic: string, payload: unknown, options: PublishOptions | undefined): Promise<void> {
+    let envelope: Envelope;
+    try {
+      validateTopic(topic);
+      const headers = checkHeaders(options?.headers);
+      if (this.lifecycle.closed) throw new BusError('TRANSPORT_CLOSED', 'cannot publish: the bus is closed');
+      // Before local delivery, so that this bus's subscribers never see an event its peers cannot.
+      if (this.o.checkPayloads) {
+        const problem = payloadProblem(payload, 'publish', topic);
+        if (problem !== undefined) throw problem;
+      }
+      this.counters.eventsPublished++;
+      envelope = { kind: Kind.Event, id: 0, name: topic, payload, headers };
+      if (this.o.localDelivery) this.#deliver(envelope, undefined);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    this.counters.eventsPublished++;
-    const envelope: Envelope = { kind: Kind.Event, id: 0, name: topic, payload, headers };
-    if (this.o.localDelivery) this.#deliver(envelope, undefined);
-    await this.lifecycle.start();
+    if (this.lifecycle.ready) return this.#publishOut(envelope);
+    const sending = envelope;
+    return this.lifecycle.start().then(() => this.#publishOut(sending));
+  }
+
+  /** Sends a published event to the peers that want it (all, on a transport without interests). */
+  #publishOut(envelope: Envelope): Promise<void> {
     const interests = this.#peerInterests;
     if (interests?.active === true) {
-      const targets = interests.targets(topic, undefined);
+      const targets = interests.targets(envelope.name, undefined);
       // Nobody matches: nothing leaves this process.
-      if (targets.length === 0) return;
+      if (targets.length === 0) return FRAME_TAKEN;
       // Every peer matches (targets are distinct connected peers): one send to all, the transport's own fan-out.
-      if (targets.length !== this.peers.size) {
-        await this.outbox.sendEach(envelope, targets);
-        return;
-      }
+      if (targets.length !== this.peers.size) return this.outbox.sendEach(envelope, targets);
     }
-    await this.outbox.send(envelope, undefined);
+    return this.outbox.send(envelope, undefined);
   }
 
   /** See `MessageBus.subscribe`. */
@@ -278,9 +293,14 @@ export class EventRouter {
       // waits for a slow peer, which is charged only the frame's bytes: queue
       // a copy of just the frame, made once and shared by every peer.
       own ??= frame.byteLength < frame.buffer.byteLength ? new Uint8Array(frame) : frame;
-      this.outbox.sendFrame(own, peer).catch((error: unknown) =>
-        this.o.logger.debug('relay failed', { bus: this.o.name, peer, error: String(error) }),
-      );
+      const sent = this.outbox.sendFrame(own, peer);
+      // Taken at once (every peer that keeps up): no reaction, so no promise
+      // and closure per peer per event (they were a tenth of a hub's CPU).
+      if (sent !== FRAME_TAKEN) sent.catch((error: unknown) => this.#relayFailed(peer, error));
     }
+  }
+
+  #relayFailed(peer: PeerId, error: unknown): void {
+    this.o.logger.debug('relay failed', { bus: this.o.name, peer, error: String(error) });
   }
 }

@@ -71,6 +71,14 @@ export class PeerInterests {
    */
   readonly #cache = new Map<string, readonly PeerId[]>();
   /**
+   * The same for relayed events, by their publisher first: a two-level
+   * lookup, not a `topic + NUL + peer` key, which cost a string to build and
+   * hash on every relayed event.
+   */
+  readonly #cacheExcept = new Map<PeerId, Map<string, readonly PeerId[]>>();
+  /** Entries in both caches together. */
+  #cached = 0;
+  /**
    * Silent peers that went over the count: their `add` and `del` are read
    * and ignored (they get everything anyway) until a `set` within bounds.
    */
@@ -88,12 +96,12 @@ export class PeerInterests {
   connected(peer: PeerId): void {
     if (this.#byPeer.has(peer)) return;
     this.#silent.add(peer);
-    this.#cache.clear();
+    this.#clearCache();
   }
 
   /** A peer left (or was dropped): its patterns go with it. */
   forget(peer: PeerId): void {
-    this.#cache.clear();
+    this.#clearCache();
     this.#silent.delete(peer);
     this.#overflowed.delete(peer);
     const held = this.#byPeer.get(peer);
@@ -130,7 +138,7 @@ export class PeerInterests {
     const valid = patterns as readonly string[];
     // Its changes say nothing about a list this bus no longer holds; only a whole one does.
     if (op !== 'set' && this.#overflowed.has(peer)) return undefined;
-    this.#cache.clear();
+    this.#clearCache();
     let held = this.#byPeer.get(peer);
     if (held === undefined) {
       held = { patterns: new Map(), tokens: 0 };
@@ -170,9 +178,13 @@ export class PeerInterests {
    * for since the last change). The array is shared: read it, never change it.
    */
   targets(topic: string, except: PeerId | undefined): readonly PeerId[] {
-    // A topic holds no NUL, so the key is unambiguous.
-    const key = except === undefined ? topic : `${topic}\u0000${except}`;
-    const cached = this.#cache.get(key);
+    let cache = this.#cache;
+    if (except !== undefined) {
+      let own = this.#cacheExcept.get(except);
+      if (own === undefined) this.#cacheExcept.set(except, (own = new Map()));
+      cache = own;
+    }
+    const cached = cache.get(topic);
     if (cached !== undefined) return cached;
     const matched = this.#index.match(topic);
     let targets: PeerId[] = matched;
@@ -182,14 +194,25 @@ export class PeerInterests {
       for (const peer of matched) if (peer !== except) targets.push(peer);
     }
     // Bounded: a publisher of ever-new topics must not grow it without end.
-    if (this.#cache.size >= MAX_CACHED_TOPICS) this.#cache.clear();
-    this.#cache.set(key, targets);
+    if (this.#cached >= MAX_CACHED_TOPICS) {
+      this.#clearCache();
+      cache.clear();
+      if (except !== undefined) this.#cacheExcept.set(except, cache);
+    }
+    cache.set(topic, targets);
+    this.#cached++;
     return targets;
+  }
+
+  #clearCache(): void {
+    this.#cache.clear();
+    this.#cacheExcept.clear();
+    this.#cached = 0;
   }
 
   /** Forgets everyone: the transport closed. */
   clear(): void {
-    this.#cache.clear();
+    this.#clearCache();
     for (const peer of [...this.#byPeer.keys()]) this.forget(peer);
     this.#silent.clear();
     this.#overflowed.clear();
@@ -197,7 +220,7 @@ export class PeerInterests {
 
   /** Sizes of the tables (tests of their bounds). */
   sizes(): PeerInterestSizes {
-    return { announcing: this.#byPeer.size, silent: this.#silent.size, patterns: this.#index.size, cached: this.#cache.size, tokens: this.#tokens };
+    return { announcing: this.#byPeer.size, silent: this.#silent.size, patterns: this.#index.size, cached: this.#cached, tokens: this.#tokens };
   }
 
   /** Removes one of a peer's patterns, if it holds it. */
