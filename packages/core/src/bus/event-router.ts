@@ -20,6 +20,7 @@ import { BusError } from '../errors/index.js';
 import { TopicIndex, validatePattern, validateTopic } from '../topics/index.js';
 import { checkTopic } from '../topics/topic-validation.js';
 import type { PeerEvent, PeerInfo, Transport } from '../transport/index.js';
+import { FRAME_TAKEN } from '../transport/index.js';
 import { checkHeaders, checkQueue, payloadProblem } from './argument-checks.js';
 import { InterestAnnouncer } from './interest-announcer.js';
 import { INTEREST_HELLO } from '../envelope/interest.js';
@@ -28,6 +29,7 @@ import type { ResolvedBusOptions } from './options.js';
 import type { Outbox } from './outbox.js';
 import type { PeerGuard } from './peer-guard.js';
 import { PeerInterests } from './peer-interests.js';
+import { RelayFlow } from './relay-flow.js';
 import type { PeerTable } from './peer-table.js';
 import type { Counters } from './stats.js';
 
@@ -79,6 +81,8 @@ export class EventRouter {
   readonly #announcer: InterestAnnouncer;
   /** Server side (`capabilities.server`): what each client announced; undefined elsewhere. */
   readonly #peerInterests: PeerInterests | undefined;
+  /** Relay flow control: senders not read from while events they sent wait for a receiver's link. */
+  readonly #flow: RelayFlow;
 
   constructor(
     private readonly transport: Transport,
@@ -90,6 +94,7 @@ export class EventRouter {
     private readonly outbox: Outbox,
   ) {
     this.#announcer = new InterestAnnouncer(transport, o, outbox);
+    this.#flow = new RelayFlow(transport, o, counters);
     this.#peerInterests = transport.capabilities.server === true ? new PeerInterests(o.maxInterestsPerPeer) : undefined;
   }
 
@@ -212,6 +217,7 @@ export class EventRouter {
 
   /** Completes every subscription: the bus closed. */
   completeAll(): void {
+    this.#flow.close();
     for (const subscriber of [...this.#subscribers]) subscriber.complete();
   }
 
@@ -245,9 +251,9 @@ export class EventRouter {
       // waits for a slow peer, which is charged only the frame's bytes: queue
       // a copy of just the frame, made once and shared by every peer.
       own ??= frame.byteLength < frame.buffer.byteLength ? new Uint8Array(frame) : frame;
-      this.outbox.sendFrame(own, peer).catch((error: unknown) =>
-        this.o.logger.debug('relay failed', { bus: this.o.name, peer, error: String(error) }),
-      );
+      const sent = this.outbox.sendFrame(own, peer);
+      // Taken at once (the common case): nothing to wait for, nothing can fail later.
+      if (sent !== FRAME_TAKEN) this.#flow.waiting(from.id, peer, sent);
     }
   }
 }
