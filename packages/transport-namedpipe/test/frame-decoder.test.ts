@@ -55,3 +55,57 @@ describe('FrameDecoder memory', () => {
     }
   });
 });
+
+describe('FrameDecoder hold', () => {
+  const frames = (...sizes: number[]): Buffer => Buffer.concat(sizes.map((n, i) => framed(new Uint8Array(n).fill(i + 1))));
+
+  it('held from inside onFrame, hands out nothing more of the chunk, nor of chunks pushed meanwhile, until released', () => {
+    const decoder = new FrameDecoder(1024);
+    const got: number[] = [];
+    const onFrame = (frame: Uint8Array): void => {
+      got.push(frame[0]!);
+      if (got.length === 2) decoder.hold();
+    };
+    expect(decoder.push(frames(3, 3, 3, 3), onFrame)).toBeUndefined();
+    expect(got).toEqual([1, 2]);
+    decoder.push(framed(new Uint8Array(2).fill(9)), onFrame);
+    expect(got).toEqual([1, 2]);
+    decoder.release(onFrame);
+    expect(got).toEqual([1, 2, 3, 4, 9]);
+  });
+
+  it('held before a chunk arrives keeps all of it, a frame split across chunks included', () => {
+    const decoder = new FrameDecoder(1024);
+    const got: number[] = [];
+    const onFrame = (frame: Uint8Array): void => void got.push(frame.byteLength);
+    decoder.hold();
+    const bytes = frames(5, 700);
+    decoder.push(bytes.subarray(0, 300), onFrame);
+    decoder.push(bytes.subarray(300), onFrame);
+    expect(got).toEqual([]);
+    decoder.release(onFrame);
+    expect(got).toEqual([5, 700]);
+    // Released and empty: frames flow at once again.
+    decoder.push(frames(1), onFrame);
+    expect(got).toEqual([5, 700, 1]);
+  });
+
+  it('a release while a stall still waits for memory keeps the bytes until resume()', () => {
+    let allowed = false;
+    const memory = { take: () => allowed, release: () => undefined };
+    const decoder = new FrameDecoder(1 << 20, memory);
+    const got: number[] = [];
+    const onFrame = (frame: Uint8Array): void => void got.push(frame.byteLength);
+    const bytes = frames(INITIAL_BODY_BYTES * 2, 7);
+    // Split, so that the first frame cannot be handed out as a view and needs memory.
+    decoder.push(bytes.subarray(0, 104), onFrame);
+    expect(decoder.stalledFor).toBeGreaterThan(0);
+    decoder.hold();
+    decoder.push(bytes.subarray(104), onFrame);
+    decoder.release(onFrame);
+    expect(got).toEqual([]);
+    allowed = true;
+    decoder.resume(onFrame);
+    expect(got).toEqual([INITIAL_BODY_BYTES * 2, 7]);
+  });
+});

@@ -20,7 +20,7 @@ import { BusError } from '../errors/bus-error.js';
 import { TopicIndex } from '../topics/topic-index.js';
 import { validatePattern, validateTopic } from '../topics/topic-validation.js';
 import { checkTopic } from '../topics/topic-validation.js';
-import type { PeerEvent, PeerId, PeerInfo, Transport } from '../transport/index.js';
+import type { PeerEvent, PeerInfo, Transport } from '../transport/index.js';
 import { FRAME_TAKEN } from '../transport/index.js';
 import { checkHeaders, checkQueue, payloadProblem } from './argument-checks.js';
 import { InterestAnnouncer } from './interest-announcer.js';
@@ -30,6 +30,7 @@ import type { ResolvedBusOptions } from './options.js';
 import type { Outbox } from './outbox.js';
 import type { PeerGuard } from './peer-guard.js';
 import { PeerInterests } from './peer-interests.js';
+import { RelayFlow } from './relay-flow.js';
 import type { PeerTable } from './peer-table.js';
 import type { Counters } from './stats.js';
 
@@ -85,6 +86,8 @@ export class EventRouter {
   readonly #announcer: InterestAnnouncer;
   /** Server side (`capabilities.server`): what each client announced; undefined elsewhere. */
   readonly #peerInterests: PeerInterests | undefined;
+  /** Relay flow control: senders not read from while events they sent wait for a receiver's link. */
+  readonly #flow: RelayFlow;
 
   constructor(
     private readonly transport: Transport,
@@ -96,6 +99,7 @@ export class EventRouter {
     private readonly outbox: Outbox,
   ) {
     this.#announcer = new InterestAnnouncer(transport, o, outbox);
+    this.#flow = new RelayFlow(transport, o, counters);
     this.#peerInterests = transport.capabilities.server === true ? new PeerInterests(o.maxInterestsPerPeer) : undefined;
   }
 
@@ -254,6 +258,7 @@ export class EventRouter {
 
   /** Completes every subscription: the bus closed. */
   completeAll(): void {
+    this.#flow.close();
     for (const subscriber of [...this.#subscribers]) subscriber.complete();
   }
 
@@ -296,11 +301,8 @@ export class EventRouter {
       const sent = this.outbox.sendFrame(own, peer);
       // Taken at once (every peer that keeps up): no reaction, so no promise
       // and closure per peer per event (they were a tenth of a hub's CPU).
-      if (sent !== FRAME_TAKEN) sent.catch((error: unknown) => this.#relayFailed(peer, error));
+      // Otherwise the receiver's link is full: flow control holds the sender.
+      if (sent !== FRAME_TAKEN) this.#flow.waiting(from.id, peer, sent);
     }
-  }
-
-  #relayFailed(peer: PeerId, error: unknown): void {
-    this.o.logger.debug('relay failed', { bus: this.o.name, peer, error: String(error) });
   }
 }

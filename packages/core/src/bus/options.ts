@@ -85,6 +85,20 @@ export interface MessageBusOptions {
    * events out itself.
    */
   relay?: boolean;
+  /**
+   * Flow control of a relaying bus (`relay: true`), in ms. When an event it
+   * relays waits for a receiver's full link, the bus stops reading its
+   * sender (whose writes, and `publish()`, then wait) until the receivers
+   * took what waited: a receiver slower than the sender slows the sender
+   * down instead of losing events. A receiver that takes nothing for this
+   * long is not waited for any more until it drained: its sender is read
+   * again and the receiver's transport drops it once its own bound is
+   * exceeded (named pipe: `maxPendingSendBytes`), so a hung receiver costs
+   * the others at most this pause. 0 never holds a sender (every receiver's
+   * queue then grows to its transport's bound). 0 to 2 147 483 647;
+   * default 1000.
+   */
+  relayHoldTimeout?: number;
   /** Name of this bus in logs. */
   name?: string;
   /**
@@ -134,6 +148,7 @@ const BUS_OPTION_KEYS: ReadonlySet<keyof MessageBusOptions> = new Set<keyof Mess
   'logger',
   'localDelivery',
   'relay',
+  'relayHoldTimeout',
   'name',
   'maxActiveHandlersPerPeer',
   'maxInterestsPerPeer',
@@ -159,6 +174,7 @@ export interface ResolvedBusOptions {
   readonly logger: Logger;
   readonly localDelivery: boolean;
   readonly relay: boolean;
+  readonly relayHoldTimeout: number;
   readonly name: string;
   readonly maxActiveHandlersPerPeer: number;
   readonly maxInterestsPerPeer: number;
@@ -308,6 +324,7 @@ export function resolveBusOptions(options: MessageBusOptions | undefined): Resol
     logger: o.logger ?? consoleLogger,
     localDelivery: o.localDelivery ?? true,
     relay: o.relay ?? false,
+    relayHoldTimeout: checkIntInRange(o.relayHoldTimeout ?? 1000, 'options.relayHoldTimeout', 0, MAX_TIMEOUT_MS),
     name: typeof o.name === 'string' ? o.name : 'bus',
     maxActiveHandlersPerPeer: checkIntInRange(o.maxActiveHandlersPerPeer ?? 1024, 'options.maxActiveHandlersPerPeer', 1, MAX_HANDLERS_PER_PEER),
     maxInterestsPerPeer: checkIntInRange(o.maxInterestsPerPeer ?? 4096, 'options.maxInterestsPerPeer', 1, MAX_INTERESTS_PER_PEER),

@@ -36,6 +36,14 @@ export interface BusStats {
   eventsPublished: number;
   eventsReceived: number;
   eventsRelayed: number;
+  /**
+   * Times a relaying bus stopped reading a sender because an event it relayed
+   * waited for a receiver's full link (flow control; reading resumes once
+   * the receivers took what waited).
+   */
+  relayHolds: number;
+  /** Relayed events a receiver's link refused (the receiver left or was dropped meanwhile). */
+  relayFailed: number;
   /** Messages a middleware chose not to pass on. */
   middlewareDropped: number;
   /** Requests answered `BUSY` because their peer had `maxActiveHandlersPerPeer` handlers running. */
@@ -73,6 +81,8 @@ export function newCounters(): Counters {
     eventsPublished: 0,
     eventsReceived: 0,
     eventsRelayed: 0,
+    relayHolds: 0,
+    relayFailed: 0,
     middlewareDropped: 0,
     requestsBusy: 0,
     requestsUnanswerable: 0,

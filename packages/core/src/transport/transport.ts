@@ -25,6 +25,9 @@ export const FRAME_TAKEN: Promise<void> = sharedGlobal(Symbol.for('pipebus.frame
 
 const TRANSPORT_BRAND = Symbol.for('pipebus.transport');
 
+/** The release of a hold that held nothing. */
+const noHold = (): void => undefined;
+
 /**
  * The contract every pipebus transport fulfils: it moves opaque frames and
  * reports its state; it never parses envelopes (that is the bus's job).
@@ -190,6 +193,27 @@ export abstract class Transport {
     };
   }
 
+  /**
+   * Stops taking frames from `peer` until the returned release is called
+   * (calling it again does nothing); reading resumes once every hold on the
+   * peer is released. This is flow control: a relaying bus holds a sender
+   * whose events wait for a slow receiver, so the sender's own writes wait
+   * (its `publish()` awaits) instead of the receiver's queue growing until
+   * it is dropped. Frames already read may still arrive while held. On a
+   * transport that cannot hold (no `doHoldInbound`), or once closed, the
+   * release does nothing.
+   */
+  holdInbound(peer: PeerId): () => void {
+    if (this.doHoldInbound === undefined || this.#current === 'closed' || this.#closing !== undefined) return noHold;
+    const release = this.doHoldInbound(peer);
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      release();
+    };
+  }
+
   /** Closes the transport and completes its observables. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
@@ -228,6 +252,12 @@ export abstract class Transport {
   protected doInterest?(interest: Interest): () => void;
   /** Transport-specific teardown; called once. */
   protected abstract doClose(): Promise<void>;
+  /**
+   * Optional: stop reading from `peer` until the returned function is
+   * called (see {@link Transport.holdInbound}, which calls each release
+   * once). An unknown or departed peer gets a release that does nothing.
+   */
+  protected doHoldInbound?(peer: PeerId): () => void;
 
   /**
    * Disconnects one peer, for example one that sent malformed frames. The

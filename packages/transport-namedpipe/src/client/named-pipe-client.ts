@@ -151,6 +151,16 @@ export class NamedPipeClient extends Transport {
     this.#attach(socket, identity);
   }
 
+  /**
+   * Reading from the server pauses until released (see
+   * `Transport.holdInbound`). The hold is on the current link: a reconnect
+   * reads freely.
+   */
+  protected override doHoldInbound(peer: PeerId): () => void {
+    if (peer !== SERVER_PEER_ID || this.#link === undefined) return () => undefined;
+    return this.#link.hold();
+  }
+
   protected doSend(frame: Uint8Array, to?: PeerId): Promise<void> {
     if (to !== undefined && to !== SERVER_PEER_ID) {
       return Promise.reject(new BusError('NOT_FOUND', `a pipe client has one peer, '${SERVER_PEER_ID}'; got '${to}' (or omit 'to')`, { details: { peer: to } }));

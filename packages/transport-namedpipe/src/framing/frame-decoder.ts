@@ -50,6 +50,8 @@ export class FrameDecoder {
   #stalledFor = 0;
   /** Granted after a stall and not used yet: the next growth takes it instead of asking. */
   #prepaid = 0;
+  /** Held (see hold()): no frame is handed out; the bytes wait in #rest. */
+  #held = false;
 
   constructor(maxFrameSize: number, memory?: FrameMemory) {
     this.#max = maxFrameSize;
@@ -86,12 +88,32 @@ export class FrameDecoder {
    */
   push(chunk: Uint8Array, onFrame: (frame: Uint8Array) => void): FrameViolation | undefined {
     if (this.#violation !== undefined) return this.#violation;
-    if (this.#stalledFor > 0) {
-      // The caller pauses its reads on a stall, but a chunk already on its way keeps its place in line.
-      this.#rest = Buffer.concat([this.#rest!, chunk]);
+    if (this.#stalledFor > 0 || this.#held) {
+      // The caller pauses its reads on a stall or a hold, but a chunk already on its way keeps its place in line.
+      this.#rest = this.#rest === undefined ? chunk : Buffer.concat([this.#rest, chunk]);
       return undefined;
     }
     return this.#consume(chunk, onFrame);
+  }
+
+  /**
+   * Hands out no more frames, from the next one on (also when called from
+   * inside `onFrame`, mid-chunk): the rest of the chunk, and any chunk
+   * pushed meanwhile, wait for {@link release}. A relay's flow control: the
+   * frames of a read already taken would otherwise all be relayed.
+   */
+  hold(): void {
+    this.#held = true;
+  }
+
+  /** Ends a {@link hold}: consumes what waited (unless a stall still waits for memory). */
+  release(onFrame: (frame: Uint8Array) => void): FrameViolation | undefined {
+    if (!this.#held) return this.#violation;
+    this.#held = false;
+    if (this.#violation !== undefined || this.#stalledFor > 0 || this.#rest === undefined) return this.#violation;
+    const rest = this.#rest;
+    this.#rest = undefined;
+    return this.#consume(rest, onFrame);
   }
 
   /**
@@ -110,6 +132,10 @@ export class FrameDecoder {
   #consume(chunk: Uint8Array, onFrame: (frame: Uint8Array) => void): FrameViolation | undefined {
     let at = 0;
     while (at < chunk.byteLength) {
+      if (this.#held) {
+        this.#rest = chunk.subarray(at);
+        return undefined;
+      }
       if (this.#body === undefined) {
         // Fast path: a whole header sits in the chunk and none is half-read.
         if (this.#headerFill === 0 && chunk.byteLength - at >= LENGTH_PREFIX_BYTES) {

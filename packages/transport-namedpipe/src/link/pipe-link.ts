@@ -99,6 +99,8 @@ export class PipeLink {
   #batch: Batch | undefined;
   #queuedBytes = 0;
   #blocked = false;
+  /** Holds on reading (see hold()): reading stays paused while any is out. */
+  #holds = 0;
   #stallTimer: TimerHandle | undefined;
   #closed = false;
   /**
@@ -168,6 +170,33 @@ export class PipeLink {
     if (this.#queuedBytes > 0 && pending + cost > this.#o.maxPendingSendBytes) return this.#overflow(pending);
     this.#queuedBytes += cost;
     return new Promise<void>((resolve, reject) => this.#queue.push({ frame, resolve, reject }));
+  }
+
+  /**
+   * Stops reading from the peer until the returned release is called (once;
+   * holds count, reading resumes with the last), from the next frame on:
+   * the rest of a read being delivered waits too (framed links; a raw link
+   * delivers its read). The OS then holds the peer's bytes and its writes
+   * wait: flow control for a relay whose receivers are slower than this
+   * peer sends.
+   */
+  hold(): () => void {
+    if (this.#closed) return () => undefined;
+    if (this.#holds++ === 0) {
+      this.#stats.readPauses++;
+      this.#socket.pause();
+      // Effective from the next frame, even inside the read being delivered now.
+      this.#decoder?.hold();
+    }
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      if (--this.#holds > 0 || this.#closed || this.#stopped) return;
+      if (this.#decoder !== undefined) this.#decoded(this.#decoder.release(this.#deliver));
+      // Held again by one of the frames just delivered: stay paused.
+      if (this.#holds === 0) this.#resumeIfFree();
+    };
   }
 
   /**
@@ -297,7 +326,14 @@ export class PipeLink {
     }
     // #finish() may have emptied the queue meanwhile (a write that failed at once).
     if (!this.#closed) queue.splice(0, taken);
-    if (!this.#blocked && this.#o.pauseReadsWhenBlocked && !this.#closed && !this.#stalled) this.#socket.resume();
+    if (this.#o.pauseReadsWhenBlocked) this.#resumeIfFree();
+  }
+
+  /** Reads again unless something still pauses it: a full link (servers), a stall on the inbound budget, a hold. */
+  #resumeIfFree(): void {
+    if (this.#closed || this.#stopped || this.#stalled || this.#holds > 0) return;
+    if (this.#blocked && this.#o.pauseReadsWhenBlocked) return;
+    this.#socket.resume();
   }
 
   /** The decoder waits for room in the server's inbound budget: reading stays paused until it has it. */
@@ -367,7 +403,7 @@ export class PipeLink {
   #unstall(): void {
     if (this.#stopped || this.#closed) return;
     this.#decoded(this.#decoder!.resume(this.#deliver));
-    if (!this.#stopped && !this.#stalled && !(this.#blocked && this.#o.pauseReadsWhenBlocked)) this.#socket.resume();
+    this.#resumeIfFree();
   }
 
   #checkTruncation(): void {

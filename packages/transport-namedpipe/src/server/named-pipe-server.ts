@@ -184,6 +184,11 @@ export class NamedPipeServer extends Transport {
     entry.link.destroy(`dropped: ${reason}`);
   }
 
+  /** Reading from one client pauses until released (see `Transport.holdInbound`); a relaying bus's flow control. */
+  protected override doHoldInbound(peer: PeerId): () => void {
+    return this.#peers.get(peer)?.link.hold() ?? (() => undefined);
+  }
+
   protected async doStart(): Promise<void> {
     const backend = this.#injected ?? (await loadBackend(this.#address.kind));
     const listener = backend.createListener(this.#address, {
