@@ -4,7 +4,7 @@ import type { MockTransport } from '@pipebus/transport-mock';
 import { MessageBus, msgpackCodec, silentLogger } from '@pipebus/core';
 import type { Logger, MessageBusOptions } from '@pipebus/core';
 import { INTEREST_HELLO, Kind, decodeMessageFrame, encodeMessageFrame } from '@pipebus/core/transport-kit';
-import { flush } from './helpers.js';
+import { eventsTo, flush } from './helpers.js';
 
 // Interest announcements as an attack surface, and the bounds that hold:
 // whatever a client announces, the server answers with a BusError code that
@@ -51,15 +51,6 @@ async function rawPeer(network: MockNetwork, name: string): Promise<{ transport:
   await transport.start();
   open.push(transport);
   return { transport, got };
-}
-
-/** Event topics in the frames the server sent to `to`. */
-function eventsTo(network: MockNetwork, to: MockTransport): string[] {
-  return network
-    .framesBetween('svc', to.id)
-    .map((t) => decodeMessageFrame(t.data, codecs))
-    .filter((e) => e.kind === Kind.Event)
-    .map((e) => e.name);
 }
 
 describe('a client over the server’s maxInterestsPerPeer', () => {

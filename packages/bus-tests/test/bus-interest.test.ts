@@ -4,7 +4,7 @@ import type { MockTransport } from '@pipebus/transport-mock';
 import { MessageBus, msgpackCodec, silentLogger } from '@pipebus/core';
 import type { Logger, MessageBusOptions } from '@pipebus/core';
 import { INTEREST_HELLO, Kind, decodeMessageFrame, encodeMessageFrame } from '@pipebus/core/transport-kit';
-import { flush } from './helpers.js';
+import { eventsTo, flush } from './helpers.js';
 
 // Interest routing: a bus on a server transport (MockNetwork.listen, like a
 // named-pipe server) sends each event only to the clients whose announced
@@ -16,15 +16,6 @@ afterEach(async () => {
 });
 
 const codecs = new Map([[msgpackCodec.id, msgpackCodec]]);
-
-/** Event topics in the frames `server` sent to the client `to`. */
-function eventsTo(network: MockNetwork, to: MockTransport): string[] {
-  return network
-    .framesBetween('svc', to.id)
-    .map((t) => decodeMessageFrame(t.data, codecs))
-    .filter((e) => e.kind === Kind.Event)
-    .map((e) => e.name);
-}
 
 function recordingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];

@@ -54,3 +54,12 @@ export function isAnnouncement(frame: Uint8Array): boolean {
 export function withoutAnnouncements<T extends Uint8Array | { readonly data: Uint8Array }>(entries: readonly T[]): T[] {
   return entries.filter((entry) => !isAnnouncement(entry instanceof Uint8Array ? entry : entry.data));
 }
+
+/** Event topics in the frames the server sent to the client `to`. */
+export function eventsTo(network: MockNetwork, to: MockTransport): string[] {
+  return network
+    .framesBetween('svc', to.id)
+    .map((t) => decodeMessageFrame(t.data, codecs))
+    .filter((e) => e.kind === Kind.Event)
+    .map((e) => e.name);
+}
