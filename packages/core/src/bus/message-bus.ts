@@ -202,6 +202,13 @@ export class MessageBus {
    * `options.queue` puts the subscription in a queue group on a routed
    * transport (NATS: one subscriber of the group gets each event); elsewhere
    * it throws `NOT_SUPPORTED`.
+   *
+   * Local events match at once. A client of a named-pipe server or relay hub
+   * announces the pattern to it, and the server sends matching events only
+   * once that announcement arrived: to be sure the server counts this
+   * subscription before it publishes, make a round trip after subscribing
+   * (`await bus.ping()`; the link keeps order). Over NATS the fence is the
+   * transport's `flush()`.
    */
   subscribe<T = unknown>(pattern: string, options?: SubscribeOptions): Observable<BusEvent<T>> {
     // Payloads are the publisher's, typed T by the subscriber's word.
