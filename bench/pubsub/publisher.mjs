@@ -16,6 +16,18 @@ const subscribers = Number(subscribersText);
 const payload = Buffer.alloc(Number(sizeText), 7);
 const phases = { warmMs: Number(warmText), durationMs: Number(durationText) };
 
+/**
+ * A pipebus publisher, whatever its transport: WINDOW publishes in flight,
+ * each awaited (publish() resolves once the transport took the frame, so the
+ * transport's backpressure holds the loop back). `extra` adds runPublisher
+ * options (a `prepare` that waits for the subscribers).
+ */
+async function publishThrough(bus, extra = {}) {
+  onStop(() => bus.close());
+  await bus.start();
+  await runPublisher({ ...phases, window: Number(windowText), publish: (topic) => bus.publish(topic, payload), ...extra });
+}
+
 if (system === 'pipebus-server' || system === 'pipebus-namedpipe') {
   const { MessageBus, silentLogger } = await import('@pipebus/core');
   const { NamedPipeServer } = await import('@pipebus/transport-namedpipe');
@@ -28,15 +40,8 @@ if (system === 'pipebus-server' || system === 'pipebus-namedpipe') {
     peers += e.type === 'connected' ? 1 : -1;
     if (peers >= subscribers) enough();
   });
-  onStop(() => bus.close());
-  await bus.start();
-  await runPublisher({
-    ...phases,
-    // Several publishes in flight, each awaited: publish() resolves once every peer's socket took the frame.
-    window: Number(windowText),
-    publish: (topic) => bus.publish(topic, payload),
-    prepare: () => allThere,
-  });
+  // publish() resolves once every peer's socket took the frame.
+  await publishThrough(bus, { prepare: () => allThere });
 } else if (system === 'pipebus-hub') {
   // A client of the relay hub (hub.mjs), like every subscriber: it does not
   // know who listens; the hub sends each event to the peers that subscribed.
@@ -44,14 +49,8 @@ if (system === 'pipebus-server' || system === 'pipebus-namedpipe') {
   const { NamedPipeClient } = await import('@pipebus/transport-namedpipe');
   const client = new NamedPipeClient({ address, connectTimeout: 10_000, reconnect: false, logger: silentLogger });
   const bus = new MessageBus(client, { logger: silentLogger, localDelivery: false });
-  onStop(() => bus.close());
-  await bus.start();
-  await runPublisher({
-    ...phases,
-    // Publishes in flight, each awaited: publish() resolves once the client's socket took the frame.
-    window: Number(windowText),
-    publish: (topic) => bus.publish(topic, payload),
-  });
+  // publish() resolves once the client's socket took the frame.
+  await publishThrough(bus);
 } else if (system === 'zeromq' || system === 'zeromq-nodrop') {
   const zmq = await import('zeromq');
   // Defaults a user would keep: HWM 1000 messages per subscriber on each side.
@@ -87,15 +86,8 @@ if (system === 'pipebus-server' || system === 'pipebus-namedpipe') {
   const { MessageBus, silentLogger } = await import('@pipebus/core');
   const { NatsTransport } = await import('@pipebus/transport-nats');
   const bus = new MessageBus(new NatsTransport({ servers: address }), { logger: silentLogger, localDelivery: false });
-  onStop(() => bus.close());
-  await bus.start();
-  await runPublisher({
-    ...phases,
-    // As over the named pipe: publishes in flight, each awaited. The transport's
-    // own backpressure (a flush once 4 MiB are unconfirmed) holds the loop back.
-    window: Number(windowText),
-    publish: (topic) => bus.publish(topic, payload),
-  });
+  // The transport's own backpressure (a flush once 4 MiB are unconfirmed) holds the loop back.
+  await publishThrough(bus);
 } else if (system === 'nats') {
   const { connect } = await import('@nats-io/transport-node');
   const nc = await connect({ servers: address, name: 'bench-publisher' });
